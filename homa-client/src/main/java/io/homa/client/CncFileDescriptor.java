@@ -1,0 +1,161 @@
+package io.homa.client;
+
+import org.agrona.BitUtil;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.nio.MappedByteBuffer;
+
+/**
+ * Layout of {@code cnc.dat}, the command-and-control file a driver creates in its directory:
+ * <pre>
+ *   metadata (256 bytes) | to-driver ring | to-clients broadcast | counters metadata | counters values | error log
+ * </pre>
+ * The metadata records each section's length, so a client finds every section by adding the ones before it.
+ * The layout version is written last (volatile); a client treats 0 as "driver not ready" and refuses any other
+ * version it does not know.
+ */
+public final class CncFileDescriptor
+{
+    /** File name inside the driver directory. */
+    public static final String CNC_FILE = "cnc.dat";
+    /** Sub-directory holding one file per socket. */
+    public static final String SOCKETS_DIR = "sockets";
+    /** Layout version: bump when any offset or section changes meaning. */
+    public static final int CNC_VERSION = 1;
+
+    /** Offset of the layout version (int, written last). */
+    public static final int VERSION_OFFSET = 0;
+    /** Offset of the to-driver ring length (int). */
+    public static final int TO_DRIVER_LENGTH_OFFSET = 4;
+    /** Offset of the to-clients broadcast length (int). */
+    public static final int TO_CLIENTS_LENGTH_OFFSET = 8;
+    /** Offset of the counters metadata length (int). */
+    public static final int COUNTERS_METADATA_LENGTH_OFFSET = 12;
+    /** Offset of the counters values length (int). */
+    public static final int COUNTERS_VALUES_LENGTH_OFFSET = 16;
+    /** Offset of the error log length (int). */
+    public static final int ERROR_LOG_LENGTH_OFFSET = 20;
+    /** Offset of the client liveness timeout (long, ns). */
+    public static final int CLIENT_LIVENESS_TIMEOUT_OFFSET = 24;
+    /** Offset of the driver start time (long, epoch ms). */
+    public static final int START_TIMESTAMP_OFFSET = 32;
+    /** Offset of the driver process id (long). */
+    public static final int PID_OFFSET = 40;
+    /** Offset of the driver's UDP port (int), so a tool can tell where the driver listens. */
+    public static final int UDP_PORT_OFFSET = 48;
+    /** Offset of the driver's IPv4 address (int). */
+    public static final int UDP_ADDRESS_OFFSET = 52;
+    /**
+     * Offset of the host-wide client RPC id counter (long, on its own cache line): clients take ids with an
+     * atomic add of 2, so ids stay even and unique across every client of the driver without a round trip.
+     */
+    public static final int NEXT_RPC_ID_OFFSET = 128;
+    /** Length of the metadata section. */
+    public static final int META_DATA_LENGTH = 256;
+
+    private CncFileDescriptor()
+    {
+    }
+
+    /**
+     * @param metaData the metadata section.
+     * @return the file length implied by the section lengths it records.
+     */
+    public static long fileLength(final AtomicBuffer metaData)
+    {
+        return META_DATA_LENGTH +
+            (long)metaData.getInt(TO_DRIVER_LENGTH_OFFSET) +
+            metaData.getInt(TO_CLIENTS_LENGTH_OFFSET) +
+            metaData.getInt(COUNTERS_METADATA_LENGTH_OFFSET) +
+            metaData.getInt(COUNTERS_VALUES_LENGTH_OFFSET) +
+            metaData.getInt(ERROR_LOG_LENGTH_OFFSET);
+    }
+
+    /**
+     * @param toDriverLength         to-driver ring length including trailer.
+     * @param toClientsLength        broadcast length including trailer.
+     * @param countersMetadataLength counters metadata length.
+     * @param countersValuesLength   counters values length.
+     * @param errorLogLength         error log length.
+     * @return the file length, rounded up to a page.
+     */
+    public static long computeFileLength(
+        final int toDriverLength,
+        final int toClientsLength,
+        final int countersMetadataLength,
+        final int countersValuesLength,
+        final int errorLogLength)
+    {
+        final long length = META_DATA_LENGTH + (long)toDriverLength + toClientsLength + countersMetadataLength +
+            countersValuesLength + errorLogLength;
+        return BitUtil.align(length, 4096);
+    }
+
+    /**
+     * @param cnc the mapped file.
+     * @return a view of the metadata section.
+     */
+    public static UnsafeBuffer metaDataBuffer(final MappedByteBuffer cnc)
+    {
+        return new UnsafeBuffer(cnc, 0, META_DATA_LENGTH);
+    }
+
+    /**
+     * @param cnc      the mapped file.
+     * @param metaData its metadata.
+     * @return the to-driver ring section.
+     */
+    public static UnsafeBuffer toDriverBuffer(final MappedByteBuffer cnc, final AtomicBuffer metaData)
+    {
+        return new UnsafeBuffer(cnc, META_DATA_LENGTH, metaData.getInt(TO_DRIVER_LENGTH_OFFSET));
+    }
+
+    /**
+     * @param cnc      the mapped file.
+     * @param metaData its metadata.
+     * @return the to-clients broadcast section.
+     */
+    public static UnsafeBuffer toClientsBuffer(final MappedByteBuffer cnc, final AtomicBuffer metaData)
+    {
+        final int offset = META_DATA_LENGTH + metaData.getInt(TO_DRIVER_LENGTH_OFFSET);
+        return new UnsafeBuffer(cnc, offset, metaData.getInt(TO_CLIENTS_LENGTH_OFFSET));
+    }
+
+    /**
+     * @param cnc      the mapped file.
+     * @param metaData its metadata.
+     * @return the counters metadata section.
+     */
+    public static UnsafeBuffer countersMetaDataBuffer(final MappedByteBuffer cnc, final AtomicBuffer metaData)
+    {
+        final int offset = META_DATA_LENGTH + metaData.getInt(TO_DRIVER_LENGTH_OFFSET) +
+            metaData.getInt(TO_CLIENTS_LENGTH_OFFSET);
+        return new UnsafeBuffer(cnc, offset, metaData.getInt(COUNTERS_METADATA_LENGTH_OFFSET));
+    }
+
+    /**
+     * @param cnc      the mapped file.
+     * @param metaData its metadata.
+     * @return the counters values section.
+     */
+    public static UnsafeBuffer countersValuesBuffer(final MappedByteBuffer cnc, final AtomicBuffer metaData)
+    {
+        final int offset = META_DATA_LENGTH + metaData.getInt(TO_DRIVER_LENGTH_OFFSET) +
+            metaData.getInt(TO_CLIENTS_LENGTH_OFFSET) + metaData.getInt(COUNTERS_METADATA_LENGTH_OFFSET);
+        return new UnsafeBuffer(cnc, offset, metaData.getInt(COUNTERS_VALUES_LENGTH_OFFSET));
+    }
+
+    /**
+     * @param cnc      the mapped file.
+     * @param metaData its metadata.
+     * @return the distinct error log section.
+     */
+    public static UnsafeBuffer errorLogBuffer(final MappedByteBuffer cnc, final AtomicBuffer metaData)
+    {
+        final int offset = META_DATA_LENGTH + metaData.getInt(TO_DRIVER_LENGTH_OFFSET) +
+            metaData.getInt(TO_CLIENTS_LENGTH_OFFSET) + metaData.getInt(COUNTERS_METADATA_LENGTH_OFFSET) +
+            metaData.getInt(COUNTERS_VALUES_LENGTH_OFFSET);
+        return new UnsafeBuffer(cnc, offset, metaData.getInt(ERROR_LOG_LENGTH_OFFSET));
+    }
+}

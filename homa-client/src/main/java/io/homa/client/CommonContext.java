@@ -1,0 +1,90 @@
+package io.homa.client;
+
+import org.agrona.SystemUtil;
+
+import java.io.File;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Settings a driver and its clients must agree on: where the driver directory is and how long to wait for a
+ * driver before calling it dead.
+ */
+public class CommonContext
+{
+    /** Property naming the driver directory. */
+    public static final String HOMA_DIR_PROP_NAME = "homa.dir";
+    /** Property: how long without a driver heartbeat (or answer) before a client gives up on the driver. */
+    public static final String DRIVER_TIMEOUT_PROP_NAME = "homa.driver.timeout";
+    /** Default driver timeout. */
+    public static final long DRIVER_TIMEOUT_DEFAULT_NS = TimeUnit.SECONDS.toNanos(10);
+
+    /**
+     * Default directory: {@code /dev/shm/homa-<user>} where /dev/shm exists (memory-backed, like Aeron's),
+     * else {@code <java.io.tmpdir>/homa-<user>}.
+     */
+    public static final String HOMA_DIR_DEFAULT;
+
+    static
+    {
+        final String user = System.getProperty("user.name", "default").replaceAll("[^A-Za-z0-9_.-]", "_");
+        final File shm = new File("/dev/shm");
+        final String base = shm.isDirectory() && shm.canWrite() ? shm.getPath() : SystemUtil.tmpDirName();
+        HOMA_DIR_DEFAULT = new File(base, "homa-" + user).getPath();
+    }
+
+    private String homaDirectoryName = System.getProperty(HOMA_DIR_PROP_NAME, HOMA_DIR_DEFAULT);
+    private long driverTimeoutNs = SystemUtil.getDurationInNanos(DRIVER_TIMEOUT_PROP_NAME, DRIVER_TIMEOUT_DEFAULT_NS);
+
+    /**
+     * @return the driver directory.
+     */
+    public String homaDirectoryName()
+    {
+        return homaDirectoryName;
+    }
+
+    /**
+     * @param dirName the driver directory.
+     * @return this for a fluent API.
+     */
+    public CommonContext homaDirectoryName(final String dirName)
+    {
+        this.homaDirectoryName = dirName;
+        return this;
+    }
+
+    /**
+     * @return how long without a driver heartbeat before the driver is taken for dead, in ns.
+     */
+    public long driverTimeoutNs()
+    {
+        return driverTimeoutNs;
+    }
+
+    /**
+     * @param timeoutNs how long without a driver heartbeat before the driver is taken for dead.
+     * @return this for a fluent API.
+     */
+    public CommonContext driverTimeoutNs(final long timeoutNs)
+    {
+        this.driverTimeoutNs = timeoutNs;
+        return this;
+    }
+
+    /**
+     * @return the directory as a file.
+     */
+    public File homaDirectory()
+    {
+        return new File(homaDirectoryName);
+    }
+
+    /**
+     * @return a fresh random directory name under the default base, for embedded drivers and tests.
+     */
+    public static String generateRandomDirName()
+    {
+        return HOMA_DIR_DEFAULT + "-" + Long.toHexString(System.nanoTime()) + "-" +
+            Integer.toHexString(java.util.concurrent.ThreadLocalRandom.current().nextInt());
+    }
+}

@@ -1,0 +1,168 @@
+package io.homa.client;
+
+import io.homa.client.control.AbortRpcEncoder;
+import io.homa.client.control.AddSocketEncoder;
+import io.homa.client.control.BindSocketEncoder;
+import io.homa.client.control.ClientCloseEncoder;
+import io.homa.client.control.ClientKeepaliveEncoder;
+import io.homa.client.control.RemoveSocketEncoder;
+import io.homa.client.control.SendReplyEncoder;
+import io.homa.client.control.SendRequestEncoder;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+
+/**
+ * Turns client calls into commands on the to-driver ring, encoded in place (claim, write, commit).
+ * <p>
+ * Thread-safe: the ring takes many producers and each call uses encoders of its own thread.
+ */
+final class DriverProxy
+{
+    private static final ThreadLocal<Encoders> ENCODERS = ThreadLocal.withInitial(Encoders::new);
+
+    private final RingBuffer toDriver;
+    private final long clientId;
+
+    DriverProxy(final RingBuffer toDriver, final long clientId)
+    {
+        this.toDriver = toDriver;
+        this.clientId = clientId;
+    }
+
+    long nextCorrelationId()
+    {
+        return toDriver.nextCorrelationId();
+    }
+
+    boolean addSocket(final long correlationId)
+    {
+        final int index = toDriver.tryClaim(AddSocketEncoder.TEMPLATE_ID, AddSocketEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().addSocket.wrap(toDriver.buffer(), index).correlationId(correlationId).clientId(clientId);
+        toDriver.commit(index);
+        return true;
+    }
+
+    boolean removeSocket(final long correlationId, final long socketId)
+    {
+        final int index = toDriver.tryClaim(RemoveSocketEncoder.TEMPLATE_ID, RemoveSocketEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().removeSocket.wrap(toDriver.buffer(), index)
+            .correlationId(correlationId).clientId(clientId).socketId(socketId);
+        toDriver.commit(index);
+        return true;
+    }
+
+    boolean bindSocket(final long correlationId, final long socketId, final int port)
+    {
+        final int index = toDriver.tryClaim(BindSocketEncoder.TEMPLATE_ID, BindSocketEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().bindSocket.wrap(toDriver.buffer(), index)
+            .correlationId(correlationId).clientId(clientId).socketId(socketId).port(port);
+        toDriver.commit(index);
+        return true;
+    }
+
+    boolean sendRequest(
+        final long socketId,
+        final long rpcId,
+        final long cookie,
+        final int sendOffset,
+        final int length,
+        final int flags,
+        final HomaAddress dest)
+    {
+        final int index = toDriver.tryClaim(SendRequestEncoder.TEMPLATE_ID, SendRequestEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().sendRequest.wrap(toDriver.buffer(), index)
+            .socketId(socketId)
+            .rpcId(rpcId)
+            .completionCookie(cookie)
+            .sendOffset(sendOffset)
+            .length(length)
+            .flags(flags)
+            .destAddress(dest.ipv4())
+            .destUdpPort(dest.udpPort())
+            .destPort(dest.port());
+        toDriver.commit(index);
+        return true;
+    }
+
+    boolean sendReply(final long socketId, final long rpcId, final int sendOffset, final int length)
+    {
+        final int index = toDriver.tryClaim(SendReplyEncoder.TEMPLATE_ID, SendReplyEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().sendReply.wrap(toDriver.buffer(), index)
+            .socketId(socketId).rpcId(rpcId).sendOffset(sendOffset).length(length);
+        toDriver.commit(index);
+        return true;
+    }
+
+    boolean abortRpc(final long socketId, final long rpcId, final int error)
+    {
+        final int index = toDriver.tryClaim(AbortRpcEncoder.TEMPLATE_ID, AbortRpcEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().abortRpc.wrap(toDriver.buffer(), index).socketId(socketId).rpcId(rpcId).errorCode(error);
+        toDriver.commit(index);
+        return true;
+    }
+
+    boolean keepalive()
+    {
+        final int index = toDriver.tryClaim(ClientKeepaliveEncoder.TEMPLATE_ID, ClientKeepaliveEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().keepalive.wrap(toDriver.buffer(), index).clientId(clientId);
+        toDriver.commit(index);
+        return true;
+    }
+
+    boolean clientClose()
+    {
+        final int index = toDriver.tryClaim(ClientCloseEncoder.TEMPLATE_ID, ClientCloseEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().clientClose.wrap(toDriver.buffer(), index).clientId(clientId);
+        toDriver.commit(index);
+        return true;
+    }
+
+    AtomicBuffer buffer()
+    {
+        return toDriver.buffer();
+    }
+
+    private static final class Encoders
+    {
+        final AddSocketEncoder addSocket = new AddSocketEncoder();
+        final RemoveSocketEncoder removeSocket = new RemoveSocketEncoder();
+        final BindSocketEncoder bindSocket = new BindSocketEncoder();
+        final SendRequestEncoder sendRequest = new SendRequestEncoder();
+        final SendReplyEncoder sendReply = new SendReplyEncoder();
+        final AbortRpcEncoder abortRpc = new AbortRpcEncoder();
+        final ClientKeepaliveEncoder keepalive = new ClientKeepaliveEncoder();
+        final ClientCloseEncoder clientClose = new ClientCloseEncoder();
+    }
+}

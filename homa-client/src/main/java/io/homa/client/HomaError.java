@@ -1,0 +1,60 @@
+package io.homa.client;
+
+/**
+ * Error codes of failed RPCs and calls, numbered and named as Linux's errno values so that an application
+ * moving between the kernel module and this driver sees the same codes.
+ */
+public final class HomaError
+{
+    /** Not an error. */
+    public static final int OK = 0;
+    /** Out of memory (a pool or region could not supply space). */
+    public static final int ENOMEM = 12;
+    /** Invalid argument. */
+    public static final int EINVAL = 22;
+    /** The call would block (a buffer is full). */
+    public static final int EAGAIN = 11;
+    /** Protocol not supported by the peer (ICMP protocol-unreachable). */
+    public static final int EPROTONOSUPPORT = 93;
+    /** The port is in use by another socket. */
+    public static final int EADDRINUSE = 98;
+    /** No socket listens at the server port (ICMP port-unreachable, or our PORT_UNREACHABLE over UDP). */
+    public static final int ENOTCONN = 107;
+    /** The socket was shut down. */
+    public static final int ESHUTDOWN = 108;
+    /** The peer went silent for longer than the RPC timeout. */
+    public static final int ETIMEDOUT = 110;
+    /** The peer host cannot be reached. */
+    public static final int EHOSTUNREACH = 113;
+    /** The RPC was aborted by the application. */
+    public static final int ECANCELED = 125;
+
+    private HomaError()
+    {
+    }
+
+    /**
+     * Name of an error code, e.g. "ETIMEDOUT".
+     *
+     * @param errorCode the code.
+     * @return its name, or "E&lt;code&gt;" for a code this class does not define.
+     */
+    public static String name(final int errorCode)
+    {
+        return switch (errorCode)
+        {
+            case OK -> "OK";
+            case ENOMEM -> "ENOMEM";
+            case EINVAL -> "EINVAL";
+            case EAGAIN -> "EAGAIN";
+            case EPROTONOSUPPORT -> "EPROTONOSUPPORT";
+            case EADDRINUSE -> "EADDRINUSE";
+            case ENOTCONN -> "ENOTCONN";
+            case ESHUTDOWN -> "ESHUTDOWN";
+            case ETIMEDOUT -> "ETIMEDOUT";
+            case EHOSTUNREACH -> "EHOSTUNREACH";
+            case ECANCELED -> "ECANCELED";
+            default -> "E" + errorCode;
+        };
+    }
+}

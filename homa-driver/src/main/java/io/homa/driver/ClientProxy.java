@@ -1,0 +1,59 @@
+package io.homa.driver;
+
+import io.homa.client.control.OnErrorEncoder;
+import io.homa.client.control.OnOperationSuccessEncoder;
+import io.homa.client.control.OnSocketReadyEncoder;
+import org.agrona.ExpandableArrayBuffer;
+import org.agrona.concurrent.broadcast.BroadcastTransmitter;
+
+/**
+ * Answers client commands on the to-clients broadcast. Responses are encoded into one reused buffer.
+ */
+public final class ClientProxy
+{
+    private final BroadcastTransmitter transmitter;
+    private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(512);
+    private final OnSocketReadyEncoder socketReady = new OnSocketReadyEncoder();
+    private final OnOperationSuccessEncoder success = new OnOperationSuccessEncoder();
+    private final OnErrorEncoder error = new OnErrorEncoder();
+
+    /**
+     * @param transmitter the to-clients broadcast.
+     */
+    public ClientProxy(final BroadcastTransmitter transmitter)
+    {
+        this.transmitter = transmitter;
+    }
+
+    /**
+     * @param correlationId the command's correlation id.
+     * @param socketId      the new socket.
+     * @param port          its port.
+     */
+    public void onSocketReady(final long correlationId, final long socketId, final int port)
+    {
+        socketReady.wrap(buffer, 0).correlationId(correlationId).socketId(socketId).port(port);
+        transmitter.transmit(OnSocketReadyEncoder.TEMPLATE_ID, buffer, 0, OnSocketReadyEncoder.BLOCK_LENGTH);
+    }
+
+    /**
+     * @param correlationId the command's correlation id.
+     */
+    public void onOperationSuccess(final long correlationId)
+    {
+        success.wrap(buffer, 0).correlationId(correlationId);
+        transmitter.transmit(
+            OnOperationSuccessEncoder.TEMPLATE_ID, buffer, 0, OnOperationSuccessEncoder.BLOCK_LENGTH);
+    }
+
+    /**
+     * @param correlationId the command's correlation id.
+     * @param errorCode     a Linux errno value.
+     * @param message       what went wrong.
+     */
+    public void onError(final long correlationId, final int errorCode, final String message)
+    {
+        error.wrap(buffer, 0).correlationId(correlationId).errorCode(errorCode).errorMessage(message);
+        transmitter.transmit(OnErrorEncoder.TEMPLATE_ID, buffer, 0, error.encodedLength());
+    }
+}

@@ -1,0 +1,209 @@
+package io.homa.driver;
+
+import io.homa.client.control.AbortRpcDecoder;
+import io.homa.client.control.AddSocketDecoder;
+import io.homa.client.control.BindSocketDecoder;
+import io.homa.client.control.ClientCloseDecoder;
+import io.homa.client.control.ClientKeepaliveDecoder;
+import io.homa.client.control.RemoveSocketDecoder;
+import io.homa.client.control.SendReplyDecoder;
+import io.homa.client.control.SendRequestDecoder;
+import io.homa.driver.protocol.HomaEngine;
+import io.homa.driver.status.SystemCounterDescriptor;
+import io.homa.driver.status.SystemCounters;
+import io.homa.driver.transport.PacketTransport;
+import org.agrona.ErrorHandler;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.CachedNanoClock;
+import org.agrona.concurrent.EpochClock;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs the protocol engine: decodes client commands from the to-driver ring, drives the engine's duty cycle
+ * (transmit, deliver, timer tick) and keeps the driver heartbeat fresh for clients.
+ */
+final class DriverConductor implements Agent
+{
+    private static final int COMMAND_LIMIT = 16;
+    private static final long HEARTBEAT_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long DROPS_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+
+    private final RingBuffer toDriver;
+    private final HomaEngine engine;
+    private final PacketTransport transport;
+    private final NanoClock nanoClock;
+    private final CachedNanoClock cachedNanoClock;
+    private final EpochClock epochClock;
+    private final ErrorHandler errorHandler;
+    private final AtomicCounter commands;
+    private final AtomicCounter maxCycleTime;
+    private final AtomicCounter udpDrops;
+    private final MessageHandler commandHandler = this::onCommand;
+
+    private final AddSocketDecoder addSocket = new AddSocketDecoder();
+    private final RemoveSocketDecoder removeSocket = new RemoveSocketDecoder();
+    private final BindSocketDecoder bindSocket = new BindSocketDecoder();
+    private final SendRequestDecoder sendRequest = new SendRequestDecoder();
+    private final SendReplyDecoder sendReply = new SendReplyDecoder();
+    private final AbortRpcDecoder abortRpc = new AbortRpcDecoder();
+    private final ClientKeepaliveDecoder keepalive = new ClientKeepaliveDecoder();
+    private final ClientCloseDecoder clientClose = new ClientCloseDecoder();
+
+    private long nextHeartbeatNs;
+    private long nextDropsCheckNs;
+    private long initialDrops = -1;
+
+    DriverConductor(
+        final RingBuffer toDriver,
+        final HomaEngine engine,
+        final PacketTransport transport,
+        final NanoClock nanoClock,
+        final CachedNanoClock cachedNanoClock,
+        final EpochClock epochClock,
+        final ErrorHandler errorHandler,
+        final SystemCounters counters)
+    {
+        this.toDriver = toDriver;
+        this.engine = engine;
+        this.transport = transport;
+        this.nanoClock = nanoClock;
+        this.cachedNanoClock = cachedNanoClock;
+        this.epochClock = epochClock;
+        this.errorHandler = errorHandler;
+        this.commands = counters.get(SystemCounterDescriptor.CLIENT_COMMANDS);
+        this.maxCycleTime = counters.get(SystemCounterDescriptor.CONDUCTOR_MAX_CYCLE_TIME);
+        this.udpDrops = counters.get(SystemCounterDescriptor.UDP_RECEIVE_DROPS);
+    }
+
+    public String roleName()
+    {
+        return "homa-conductor";
+    }
+
+    public void onStart()
+    {
+        toDriver.consumerHeartbeatTime(epochClock.time());
+    }
+
+    public int doWork()
+    {
+        final long nowNs = nanoClock.nanoTime();
+        cachedNanoClock.update(nowNs);
+        int work = 0;
+
+        if (nowNs - nextHeartbeatNs >= 0)
+        {
+            nextHeartbeatNs = nowNs + HEARTBEAT_INTERVAL_NS;
+            toDriver.consumerHeartbeatTime(epochClock.time());
+        }
+        if (nowNs - nextDropsCheckNs >= 0)
+        {
+            nextDropsCheckNs = nowNs + DROPS_INTERVAL_NS;
+            updateDrops();
+        }
+
+        work += toDriver.read(commandHandler, COMMAND_LIMIT);
+        work += engine.doWork(nowNs);
+
+        final long cycleNs = nanoClock.nanoTime() - nowNs;
+        if (cycleNs > maxCycleTime.get())
+        {
+            maxCycleTime.setRelease(cycleNs);
+        }
+        return work;
+    }
+
+    public void onClose()
+    {
+        engine.close();
+    }
+
+    private void updateDrops()
+    {
+        final long drops = transport.receiveDrops();
+        if (drops >= 0)
+        {
+            if (initialDrops < 0)
+            {
+                initialDrops = drops;
+            }
+            udpDrops.setRelease(drops - initialDrops);
+        }
+    }
+
+    private void onCommand(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        commands.incrementRelease();
+        try
+        {
+            switch (msgTypeId)
+            {
+                case SendRequestDecoder.TEMPLATE_ID ->
+                {
+                    sendRequest.wrap(buffer, index, SendRequestDecoder.BLOCK_LENGTH, SendRequestDecoder.SCHEMA_VERSION);
+                    engine.onSendRequest(
+                        sendRequest.socketId(),
+                        sendRequest.rpcId(),
+                        sendRequest.completionCookie(),
+                        sendRequest.sendOffset(),
+                        sendRequest.length(),
+                        sendRequest.flags(),
+                        sendRequest.destAddress(),
+                        sendRequest.destUdpPort(),
+                        sendRequest.destPort());
+                }
+                case SendReplyDecoder.TEMPLATE_ID ->
+                {
+                    sendReply.wrap(buffer, index, SendReplyDecoder.BLOCK_LENGTH, SendReplyDecoder.SCHEMA_VERSION);
+                    engine.onSendReply(
+                        sendReply.socketId(), sendReply.rpcId(), sendReply.sendOffset(), sendReply.length());
+                }
+                case AddSocketDecoder.TEMPLATE_ID ->
+                {
+                    addSocket.wrap(buffer, index, AddSocketDecoder.BLOCK_LENGTH, AddSocketDecoder.SCHEMA_VERSION);
+                    engine.onAddSocket(addSocket.correlationId(), addSocket.clientId());
+                }
+                case BindSocketDecoder.TEMPLATE_ID ->
+                {
+                    bindSocket.wrap(buffer, index, BindSocketDecoder.BLOCK_LENGTH, BindSocketDecoder.SCHEMA_VERSION);
+                    engine.onBindSocket(
+                        bindSocket.correlationId(), bindSocket.clientId(), bindSocket.socketId(), bindSocket.port());
+                }
+                case RemoveSocketDecoder.TEMPLATE_ID ->
+                {
+                    removeSocket.wrap(
+                        buffer, index, RemoveSocketDecoder.BLOCK_LENGTH, RemoveSocketDecoder.SCHEMA_VERSION);
+                    engine.onRemoveSocket(
+                        removeSocket.correlationId(), removeSocket.clientId(), removeSocket.socketId());
+                }
+                case AbortRpcDecoder.TEMPLATE_ID ->
+                {
+                    abortRpc.wrap(buffer, index, AbortRpcDecoder.BLOCK_LENGTH, AbortRpcDecoder.SCHEMA_VERSION);
+                    engine.onAbort(abortRpc.socketId(), abortRpc.rpcId(), abortRpc.errorCode());
+                }
+                case ClientKeepaliveDecoder.TEMPLATE_ID ->
+                {
+                    keepalive.wrap(
+                        buffer, index, ClientKeepaliveDecoder.BLOCK_LENGTH, ClientKeepaliveDecoder.SCHEMA_VERSION);
+                    // Client liveness tracking comes with the hardening work; the command is accepted now.
+                }
+                case ClientCloseDecoder.TEMPLATE_ID ->
+                {
+                    clientClose.wrap(buffer, index, ClientCloseDecoder.BLOCK_LENGTH, ClientCloseDecoder.SCHEMA_VERSION);
+                    engine.onClientClose(clientClose.clientId());
+                }
+                default -> errorHandler.onError(new IllegalArgumentException("unknown command type " + msgTypeId));
+            }
+        }
+        catch (final Exception ex)
+        {
+            errorHandler.onError(ex);
+        }
+    }
+}

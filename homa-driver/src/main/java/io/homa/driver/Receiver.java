@@ -1,0 +1,101 @@
+package io.homa.driver;
+
+import io.homa.driver.protocol.HomaEngine;
+import io.homa.driver.status.SystemCounterDescriptor;
+import io.homa.driver.status.SystemCounters;
+import io.homa.driver.transport.PacketTransport;
+import org.agrona.BufferUtil;
+import org.agrona.ErrorHandler;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.CachedNanoClock;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+/**
+ * Reads packets from the transport straight into one receive buffer and hands each to the engine in place, so
+ * the payload's only user-space copy is the engine's copy into the socket's receive pool.
+ */
+final class Receiver implements Agent
+{
+    private static final int RECEIVE_LIMIT = 32;
+
+    private final PacketTransport transport;
+    private final HomaEngine engine;
+    private final CachedNanoClock clock;
+    private final ErrorHandler errorHandler;
+    private final UnsafeBuffer buffer;
+    private final long bufferAddress;
+    private final AtomicCounter truncated;
+    private final AtomicCounter discards;
+    private final AtomicCounter maxCycleTime;
+
+    Receiver(
+        final PacketTransport transport,
+        final HomaEngine engine,
+        final CachedNanoClock clock,
+        final ErrorHandler errorHandler,
+        final SystemCounters counters)
+    {
+        this.transport = transport;
+        this.engine = engine;
+        this.clock = clock;
+        this.errorHandler = errorHandler;
+        // One byte more than the largest packet, so an oversized datagram shows up as truncated.
+        buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+            org.agrona.BitUtil.align(transport.maxPacketLength() + 1, 64), 64));
+        bufferAddress = buffer.addressOffset();
+        truncated = counters.get(SystemCounterDescriptor.TRUNCATED_PACKETS);
+        discards = counters.get(SystemCounterDescriptor.PACKET_DISCARDS);
+        maxCycleTime = counters.get(SystemCounterDescriptor.RECEIVER_MAX_CYCLE_TIME);
+    }
+
+    public String roleName()
+    {
+        return "homa-receiver";
+    }
+
+    public int doWork()
+    {
+        final long startNs = System.nanoTime();
+        int work = 0;
+        final int capacity = buffer.capacity();
+        while (work < RECEIVE_LIMIT)
+        {
+            final int length = transport.receive(bufferAddress, capacity);
+            if (length < 0)
+            {
+                if (-1 != length)
+                {
+                    errorHandler.onError(new IllegalStateException("receive failed: errno " + -length));
+                }
+                break;
+            }
+            work++;
+            if (transport.lastTruncated() || length > transport.maxPacketLength())
+            {
+                truncated.incrementRelease();
+                continue;
+            }
+            try
+            {
+                engine.onPacket(
+                    buffer, 0, length, transport.lastSourceIpv4(), transport.lastSourcePort(), clock.nanoTime());
+            }
+            catch (final Exception ex)
+            {
+                discards.incrementRelease();
+                errorHandler.onError(ex);
+            }
+        }
+
+        if (work > 0)
+        {
+            final long cycleNs = System.nanoTime() - startNs;
+            if (cycleNs > maxCycleTime.get())
+            {
+                maxCycleTime.setRelease(cycleNs);
+            }
+        }
+        return work;
+    }
+}

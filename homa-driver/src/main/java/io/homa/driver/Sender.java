@@ -1,0 +1,93 @@
+package io.homa.driver;
+
+import io.homa.driver.protocol.OutboundPackets;
+import io.homa.driver.status.SystemCounterDescriptor;
+import io.homa.driver.status.SystemCounters;
+import io.homa.driver.transport.PacketTransport;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.Agent;
+import org.agrona.concurrent.ControlledMessageHandler;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+/**
+ * Drains finished packets from the engine's outbound ring into the transport, each straight from ring memory.
+ * When the kernel would block, the packet stays in the ring for the next cycle.
+ */
+final class Sender implements Agent
+{
+    private static final int SEND_LIMIT = 64;
+
+    private final OneToOneRingBuffer ring;
+    private final PacketTransport transport;
+    private final SystemCounters counters;
+    private final AtomicCounter bytesSent;
+    private final AtomicCounter dataXmitErrors;
+    private final AtomicCounter controlXmitErrors;
+    private final AtomicCounter maxCycleTime;
+    private final long ringAddress;
+    private final ControlledMessageHandler handler = this::onPacket;
+
+    Sender(final OutboundPackets outbound, final PacketTransport transport, final SystemCounters counters)
+    {
+        this.ring = outbound.ring();
+        this.transport = transport;
+        this.counters = counters;
+        this.ringAddress = ring.buffer().addressOffset();
+        bytesSent = counters.get(SystemCounterDescriptor.BYTES_SENT);
+        dataXmitErrors = counters.get(SystemCounterDescriptor.DATA_XMIT_ERRORS);
+        controlXmitErrors = counters.get(SystemCounterDescriptor.CONTROL_XMIT_ERRORS);
+        maxCycleTime = counters.get(SystemCounterDescriptor.SENDER_MAX_CYCLE_TIME);
+    }
+
+    public String roleName()
+    {
+        return "homa-sender";
+    }
+
+    public int doWork()
+    {
+        final long startNs = System.nanoTime();
+        final int work = ring.controlledRead(handler, SEND_LIMIT);
+        if (work > 0)
+        {
+            final long cycleNs = System.nanoTime() - startNs;
+            if (cycleNs > maxCycleTime.get())
+            {
+                maxCycleTime.setRelease(cycleNs);
+            }
+        }
+        return work;
+    }
+
+    private ControlledMessageHandler.Action onPacket(
+        final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        final int ipv4 = buffer.getInt(index + OutboundPackets.DEST_IPV4_OFFSET);
+        final int port = buffer.getInt(index + OutboundPackets.DEST_PORT_OFFSET);
+        final int tos = buffer.getInt(index + OutboundPackets.TOS_OFFSET);
+        final int type = buffer.getInt(index + OutboundPackets.TYPE_OFFSET);
+        final int packetLength = length - OutboundPackets.PREFIX_LENGTH;
+
+        final int result = transport.send(
+            ringAddress + index + OutboundPackets.PREFIX_LENGTH, packetLength, ipv4, port, tos);
+        if (0 == result)
+        {
+            return ControlledMessageHandler.Action.ABORT;
+        }
+        if (result < 0)
+        {
+            (io.homa.codecs.HomaWire.DATA == type ? dataXmitErrors : controlXmitErrors).incrementRelease();
+        }
+        else
+        {
+            final AtomicCounter sent = counters.sent(type);
+            if (null != sent)
+            {
+                sent.incrementRelease();
+            }
+            bytesSent.getAndAddRelease(packetLength);
+        }
+        return ControlledMessageHandler.Action.CONTINUE;
+    }
+}

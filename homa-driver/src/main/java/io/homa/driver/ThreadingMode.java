@@ -1,0 +1,12 @@
+package io.homa.driver;
+
+/**
+ * How the driver's agents (conductor, sender, receiver) are mapped onto threads.
+ */
+public enum ThreadingMode
+{
+    /** All three agents share one thread: the best fit for a 2-core host. */
+    SHARED,
+    /** No driver threads: the application drives the agents through {@link MediaDriver#sharedAgentInvoker()}. */
+    INVOKER
+}

@@ -1,0 +1,781 @@
+/*
+ * Copyright 2026 The Homa for the JVM authors
+ *
+ * Licensed under the Apache License, Version 2.0 (the "License");
+ * you may not use this file except in compliance with the License.
+ * You may obtain a copy of the License at
+ *
+ * https://www.apache.org/licenses/LICENSE-2.0
+ *
+ * Unless required by applicable law or agreed to in writing, software
+ * distributed under the License is distributed on an "AS IS" BASIS,
+ * WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+ * See the License for the specific language governing permissions and
+ * limitations under the License.
+ */
+package io.homa.driver.net;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.net.BindException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.nio.ByteOrder;
+
+import static io.homa.driver.net.LibC.AF_INET;
+import static io.homa.driver.net.LibC.CMSG_DATA_OFFSET;
+import static io.homa.driver.net.LibC.CMSG_HEADER_LENGTH;
+import static io.homa.driver.net.LibC.CMSG_LEVEL_OFFSET;
+import static io.homa.driver.net.LibC.CMSG_TYPE_OFFSET;
+import static io.homa.driver.net.LibC.EADDRINUSE;
+import static io.homa.driver.net.LibC.EADDRNOTAVAIL;
+import static io.homa.driver.net.LibC.EAGAIN;
+import static io.homa.driver.net.LibC.EBADF;
+import static io.homa.driver.net.LibC.EINTR;
+import static io.homa.driver.net.LibC.ENOBUFS;
+import static io.homa.driver.net.LibC.EWOULDBLOCK;
+import static io.homa.driver.net.LibC.IOVEC_BASE_OFFSET;
+import static io.homa.driver.net.LibC.IOVEC_LENGTH;
+import static io.homa.driver.net.LibC.IOVEC_LEN_OFFSET;
+import static io.homa.driver.net.LibC.IP_RECVTOS;
+import static io.homa.driver.net.LibC.IP_TOS;
+import static io.homa.driver.net.LibC.MMSGHDR_LENGTH;
+import static io.homa.driver.net.LibC.MMSGHDR_LEN_OFFSET;
+import static io.homa.driver.net.LibC.MSGHDR_CONTROLLEN_OFFSET;
+import static io.homa.driver.net.LibC.MSGHDR_CONTROL_OFFSET;
+import static io.homa.driver.net.LibC.MSGHDR_FLAGS_OFFSET;
+import static io.homa.driver.net.LibC.MSGHDR_IOVLEN_OFFSET;
+import static io.homa.driver.net.LibC.MSGHDR_IOV_OFFSET;
+import static io.homa.driver.net.LibC.MSGHDR_LENGTH;
+import static io.homa.driver.net.LibC.MSGHDR_NAMELEN_OFFSET;
+import static io.homa.driver.net.LibC.MSGHDR_NAME_OFFSET;
+import static io.homa.driver.net.LibC.MSG_DONTWAIT;
+import static io.homa.driver.net.LibC.MSG_TRUNC;
+import static io.homa.driver.net.LibC.SOCKADDR_IN_ADDR_OFFSET;
+import static io.homa.driver.net.LibC.SOCKADDR_IN_LENGTH;
+import static io.homa.driver.net.LibC.SOCKADDR_IN_PORT_OFFSET;
+import static io.homa.driver.net.LibC.SOCK_CLOEXEC;
+import static io.homa.driver.net.LibC.SOCK_DGRAM;
+import static io.homa.driver.net.LibC.SOCK_NONBLOCK;
+import static io.homa.driver.net.LibC.SOL_IP;
+import static io.homa.driver.net.LibC.SOL_SOCKET;
+import static io.homa.driver.net.LibC.SO_RCVBUF;
+import static io.homa.driver.net.LibC.SO_RCVBUFFORCE;
+import static io.homa.driver.net.LibC.SO_SNDBUF;
+import static io.homa.driver.net.LibC.SO_SNDBUFFORCE;
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
+
+/**
+ * A non-blocking IPv4 UDP socket driven directly through libc with the Foreign Function and Memory API.
+ * <p>
+ * Why not {@link java.nio.channels.DatagramChannel}: NIO cannot set the IP TOS byte per packet (Homa carries its
+ * priority in the DSCP bits, so one socket must send at eight priorities), cannot report the TOS of a received
+ * packet or a truncated datagram, has no batch receive, and allocates an {@code InetSocketAddress} per receive.
+ * This class does all of that with no allocation per call: every {@code msghdr}, {@code iovec}, {@code sockaddr_in},
+ * control buffer and errno capture segment is allocated once, from an {@link Arena} owned by the socket and freed by
+ * {@link #close()}. Payload buffers are passed by raw native address (e.g. {@code UnsafeBuffer.addressOffset()} of a
+ * direct buffer) and written straight into the {@code iovec}, so no {@link MemorySegment} is created for them.
+ * <p>
+ * Threading: one thread may send while another receives (each direction has its own native structures and errno
+ * capture), but each direction is single-threaded, and {@link #close()} must not race with I/O. The hot-path methods
+ * never throw: they return {@code 0}/{@code -1} for "try again" and {@code -errno} for failures.
+ */
+public final class UdpSocket implements AutoCloseable
+{
+    /** Largest {@code vlen} accepted by {@link #receiveBatch(long, int, int)}; structures are preallocated for it. */
+    public static final int MAX_BATCH_SIZE = 64;
+
+    /** Returned by {@link #receive(long, int)} when no datagram is waiting. */
+    public static final int RECEIVE_WOULD_BLOCK = -1;
+
+    private static final ValueLayout.OfShort NETWORK_SHORT = JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfInt NETWORK_INT = JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN);
+
+    /** {@code CMSG_LEN(sizeof(int))}: an IP_TOS cmsg on send carries an int. */
+    private static final int SEND_TOS_CMSG_LEN = CMSG_HEADER_LENGTH + 4;
+    /** {@code CMSG_SPACE(sizeof(int))}. */
+    private static final int SEND_CONTROL_LENGTH = 24;
+    /** Room for the 1-byte IP_TOS cmsg ({@code CMSG_SPACE(1)} = 24) with slack for any other the kernel adds. */
+    private static final int RECEIVE_CONTROL_LENGTH = 64;
+    /** Per-slot control space for batch receive: {@code CMSG_SPACE(1)} rounded up. */
+    private static final int BATCH_CONTROL_LENGTH = 32;
+
+    private int fd;
+    private final Arena arena;
+    private final int localPort;
+    private final int localAddressInt;
+    private int defaultTos;
+
+    private final MemorySegment sendErrno;
+    private final MemorySegment sendMsg;
+    private final MemorySegment sendIov;
+    private final MemorySegment sendAddress;
+    private final MemorySegment sendControl;
+
+    private final MemorySegment receiveErrno;
+    private final MemorySegment receiveMsg;
+    private final MemorySegment receiveIov;
+    private final MemorySegment receiveAddress;
+    private final MemorySegment receiveControl;
+
+    private final MemorySegment batchMsgs;
+    private final MemorySegment batchIovs;
+    private final MemorySegment batchAddresses;
+    private final MemorySegment batchControls;
+
+    private final MemorySegment setupErrno;
+    private final MemorySegment setupInt;
+    private final MemorySegment setupLength;
+
+    private int lastSourceIpv4;
+    private int lastSourcePort;
+    private int lastTos;
+    private boolean lastTruncated;
+
+    private UdpSocket(final Arena arena, final int bindAddressInt, final int port)
+    {
+        this.arena = arena;
+
+        setupErrno = arena.allocate(LibC.errnoStateLayout());
+        setupInt = arena.allocate(JAVA_INT);
+        setupLength = arena.allocate(JAVA_INT);
+
+        sendErrno = arena.allocate(LibC.errnoStateLayout());
+        sendMsg = arena.allocate(MSGHDR_LENGTH, 8);
+        sendIov = arena.allocate(IOVEC_LENGTH, 8);
+        sendAddress = arena.allocate(SOCKADDR_IN_LENGTH, 8);
+        sendControl = arena.allocate(SEND_CONTROL_LENGTH, 8);
+
+        receiveErrno = arena.allocate(LibC.errnoStateLayout());
+        receiveMsg = arena.allocate(MSGHDR_LENGTH, 8);
+        receiveIov = arena.allocate(IOVEC_LENGTH, 8);
+        receiveAddress = arena.allocate(SOCKADDR_IN_LENGTH, 8);
+        receiveControl = arena.allocate(RECEIVE_CONTROL_LENGTH, 8);
+
+        batchMsgs = arena.allocate((long)MMSGHDR_LENGTH * MAX_BATCH_SIZE, 8);
+        batchIovs = arena.allocate((long)IOVEC_LENGTH * MAX_BATCH_SIZE, 8);
+        batchAddresses = arena.allocate((long)SOCKADDR_IN_LENGTH * MAX_BATCH_SIZE, 8);
+        batchControls = arena.allocate((long)BATCH_CONTROL_LENGTH * MAX_BATCH_SIZE, 8);
+
+        initStaticFields();
+
+        fd = LibC.socket(setupErrno, AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+        {
+            throw ioException("socket(AF_INET, SOCK_DGRAM)", LibC.errno(setupErrno));
+        }
+
+        try
+        {
+            final MemorySegment bindAddress = arena.allocate(SOCKADDR_IN_LENGTH, 8);
+            writeSockaddr(bindAddress, bindAddressInt, port);
+            if (LibC.bind(setupErrno, fd, bindAddress, SOCKADDR_IN_LENGTH) < 0)
+            {
+                final int errno = LibC.errno(setupErrno);
+                final String message = "bind(" + ipv4ToString(bindAddressInt) + ":" + port + ") failed: " +
+                    LibC.describe(errno);
+                if (EADDRINUSE == errno || EADDRNOTAVAIL == errno)
+                {
+                    throw new UncheckedIOException(new BindException(message));
+                }
+                throw new UncheckedIOException(new IOException(message));
+            }
+
+            setIntOption(SOL_IP, IP_RECVTOS, 1, "setsockopt(IP_RECVTOS)");
+
+            setupLength.set(JAVA_INT, 0, SOCKADDR_IN_LENGTH);
+            if (LibC.getsockname(setupErrno, fd, bindAddress, setupLength) < 0)
+            {
+                throw ioException("getsockname", LibC.errno(setupErrno));
+            }
+            localPort = bindAddress.get(NETWORK_SHORT, SOCKADDR_IN_PORT_OFFSET) & 0xFFFF;
+            localAddressInt = bindAddress.get(NETWORK_INT, SOCKADDR_IN_ADDR_OFFSET);
+            defaultTos = getIntOption(SOL_IP, IP_TOS, "getsockopt(IP_TOS)");
+        }
+        catch (final RuntimeException ex)
+        {
+            LibC.close(setupErrno, fd);
+            fd = -1;
+            throw ex;
+        }
+    }
+
+    /**
+     * Opens a non-blocking {@code AF_INET}/{@code SOCK_DGRAM} socket bound to (address, port), with
+     * {@code IP_RECVTOS} enabled so receives can report the TOS byte.
+     *
+     * @param bindAddress IPv4 address to bind to; {@code null} or {@code 0.0.0.0} for any.
+     * @param port        port to bind to, 0 for an ephemeral port (see {@link #localPort()}).
+     * @return the open socket, which the caller must {@link #close()}.
+     * @throws UncheckedIOException     with the errno text if the kernel refuses (a {@link BindException} cause for
+     *                                  an address in use or not available).
+     * @throws IllegalArgumentException if the address is not IPv4 or the port is out of range.
+     */
+    public static UdpSocket open(final InetAddress bindAddress, final int port)
+    {
+        if (port < 0 || port > 0xFFFF)
+        {
+            throw new IllegalArgumentException("port out of range: " + port);
+        }
+
+        final int addressInt;
+        if (null == bindAddress)
+        {
+            addressInt = 0;
+        }
+        else if (bindAddress instanceof Inet4Address)
+        {
+            addressInt = ipv4ToInt(bindAddress);
+        }
+        else
+        {
+            throw new IllegalArgumentException("only IPv4 is supported: " + bindAddress);
+        }
+
+        final Arena arena = Arena.ofShared();
+        try
+        {
+            return new UdpSocket(arena, addressInt, port);
+        }
+        catch (final RuntimeException ex)
+        {
+            arena.close();
+            throw ex;
+        }
+    }
+
+    /**
+     * Converts an {@link Inet4Address} to the int form used by this class.
+     *
+     * @param address IPv4 address.
+     * @return {@code a.b.c.d} as {@code a << 24 | b << 16 | c << 8 | d}.
+     */
+    public static int ipv4ToInt(final InetAddress address)
+    {
+        final byte[] bytes = address.getAddress();
+        if (4 != bytes.length)
+        {
+            throw new IllegalArgumentException("not an IPv4 address: " + address);
+        }
+
+        return (bytes[0] & 0xFF) << 24 | (bytes[1] & 0xFF) << 16 | (bytes[2] & 0xFF) << 8 | (bytes[3] & 0xFF);
+    }
+
+    /**
+     * Dotted-quad text for an address in the int form used by this class, for logs and messages.
+     *
+     * @param ipv4 address as {@code a << 24 | b << 16 | c << 8 | d}.
+     * @return e.g. {@code "127.0.0.1"}.
+     */
+    public static String ipv4ToString(final int ipv4)
+    {
+        return (ipv4 >>> 24) + "." + ((ipv4 >>> 16) & 0xFF) + "." + ((ipv4 >>> 8) & 0xFF) + "." + (ipv4 & 0xFF);
+    }
+
+    /**
+     * The file descriptor, e.g. for epoll registration; -1 once closed.
+     *
+     * @return the file descriptor.
+     */
+    public int fd()
+    {
+        return fd;
+    }
+
+    /**
+     * The bound port, as reported by {@code getsockname} at open, so ephemeral ports are known.
+     *
+     * @return the local port.
+     */
+    public int localPort()
+    {
+        return localPort;
+    }
+
+    /**
+     * The bound IPv4 address as reported by {@code getsockname} at open (0 when bound to any).
+     *
+     * @return {@code a.b.c.d} as {@code a << 24 | b << 16 | c << 8 | d}.
+     */
+    public int localAddressInt()
+    {
+        return localAddressInt;
+    }
+
+    /**
+     * Sets the kernel receive buffer. Tries {@code SO_RCVBUFFORCE} first, which a process with CAP_NET_ADMIN
+     * (e.g. root) may use beyond {@code net.core.rmem_max}, and falls back to {@code SO_RCVBUF}, which the kernel
+     * silently caps at {@code rmem_max}. Hence the kernel's answer is returned rather than assumed.
+     *
+     * @param bytes requested size.
+     * @return the size the kernel reports afterwards; Linux doubles the request to account for its bookkeeping.
+     * @throws UncheckedIOException  if both options fail.
+     * @throws IllegalStateException if the socket is closed.
+     */
+    public int receiveBufferSize(final int bytes)
+    {
+        return bufferSize(SO_RCVBUFFORCE, SO_RCVBUF, bytes);
+    }
+
+    /**
+     * The kernel receive buffer size as reported by {@code getsockopt(SO_RCVBUF)}.
+     *
+     * @return the size in bytes (twice the usable payload size on Linux).
+     */
+    public int receiveBufferSize()
+    {
+        return getIntOption(SOL_SOCKET, SO_RCVBUF, "getsockopt(SO_RCVBUF)");
+    }
+
+    /**
+     * Sets the kernel send buffer: {@code SO_SNDBUFFORCE} first (may exceed {@code net.core.wmem_max} with
+     * CAP_NET_ADMIN), then {@code SO_SNDBUF}. See {@link #receiveBufferSize(int)}.
+     *
+     * @param bytes requested size.
+     * @return the size the kernel reports afterwards.
+     * @throws UncheckedIOException  if both options fail.
+     * @throws IllegalStateException if the socket is closed.
+     */
+    public int sendBufferSize(final int bytes)
+    {
+        return bufferSize(SO_SNDBUFFORCE, SO_SNDBUF, bytes);
+    }
+
+    /**
+     * The kernel send buffer size as reported by {@code getsockopt(SO_SNDBUF)}.
+     *
+     * @return the size in bytes.
+     */
+    public int sendBufferSize()
+    {
+        return getIntOption(SOL_SOCKET, SO_SNDBUF, "getsockopt(SO_SNDBUF)");
+    }
+
+    /**
+     * Sets the socket-wide TOS byte ({@code IP_TOS}). Packets sent with this TOS go without a control message,
+     * which saves the kernel parsing one; any other TOS is attached per packet.
+     *
+     * @param tos TOS byte (DSCP in the upper six bits, ECN in the lower two).
+     * @return this for a fluent API.
+     * @throws UncheckedIOException if the kernel refuses.
+     */
+    public UdpSocket defaultTos(final int tos)
+    {
+        setIntOption(SOL_IP, IP_TOS, tos, "setsockopt(IP_TOS)");
+        defaultTos = getIntOption(SOL_IP, IP_TOS, "getsockopt(IP_TOS)");
+        return this;
+    }
+
+    /**
+     * The socket-wide TOS byte, as the kernel reports it.
+     *
+     * @return the default TOS (0 unless {@link #defaultTos(int)} was called).
+     */
+    public int defaultTos()
+    {
+        return defaultTos;
+    }
+
+    /**
+     * Sends one datagram without blocking, with a per-packet TOS byte: a {@code sendmsg} with an {@code IP_TOS}
+     * control message, so one socket can send at every priority. The control message is left off when
+     * {@code tos} equals {@link #defaultTos()}.
+     *
+     * @param bufferAddress native address of the payload.
+     * @param length        payload length in bytes.
+     * @param ipv4          destination as {@code a << 24 | b << 16 | c << 8 | d}.
+     * @param port          destination port.
+     * @param tos           TOS byte for this packet, 0..255.
+     * @return bytes sent; 0 if the kernel would block or has no buffer space (EAGAIN/EWOULDBLOCK/ENOBUFS), so try
+     * again later; or {@code -errno} (e.g. -EMSGSIZE, -EINVAL, -EBADF once closed).
+     */
+    public int send(final long bufferAddress, final int length, final int ipv4, final int port, final int tos)
+    {
+        if (fd < 0)
+        {
+            return -EBADF;
+        }
+
+        final MemorySegment msg = sendMsg;
+        writeSockaddr(sendAddress, ipv4, port);
+        sendIov.set(JAVA_LONG, IOVEC_BASE_OFFSET, bufferAddress);
+        sendIov.set(JAVA_LONG, IOVEC_LEN_OFFSET, length);
+
+        if (tos == defaultTos)
+        {
+            msg.set(JAVA_LONG, MSGHDR_CONTROL_OFFSET, 0L);
+            msg.set(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET, 0L);
+        }
+        else
+        {
+            sendControl.set(JAVA_INT, CMSG_DATA_OFFSET, tos);
+            msg.set(JAVA_LONG, MSGHDR_CONTROL_OFFSET, sendControl.address());
+            msg.set(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET, SEND_CONTROL_LENGTH);
+        }
+
+        while (true)
+        {
+            final long result = LibC.sendmsg(sendErrno, fd, msg, MSG_DONTWAIT);
+            if (result >= 0)
+            {
+                return (int)result;
+            }
+
+            final int errno = LibC.errno(sendErrno);
+            if (EINTR != errno)
+            {
+                return EAGAIN == errno || EWOULDBLOCK == errno || ENOBUFS == errno ? 0 : -errno;
+            }
+        }
+    }
+
+    /**
+     * Receives one datagram without blocking. On success the source, TOS and truncation of the datagram are
+     * available from {@link #lastSourceIpv4()}, {@link #lastSourcePort()}, {@link #lastTos()} and
+     * {@link #lastTruncated()}.
+     *
+     * @param bufferAddress native address to receive into.
+     * @param capacity      bytes available at that address.
+     * @return bytes copied into the buffer (&gt;= 0; a zero-length datagram gives 0 and still sets the source; a
+     * truncated one gives {@code capacity} with {@link #lastTruncated()} set); {@link #RECEIVE_WOULD_BLOCK} (-1) if
+     * nothing is waiting; or another {@code -errno} ({@code -EPERM} would collide with -1, but it is not an error
+     * recvmsg reports for UDP).
+     */
+    public int receive(final long bufferAddress, final int capacity)
+    {
+        if (fd < 0)
+        {
+            return -EBADF;
+        }
+
+        final MemorySegment msg = receiveMsg;
+        receiveIov.set(JAVA_LONG, IOVEC_BASE_OFFSET, bufferAddress);
+        receiveIov.set(JAVA_LONG, IOVEC_LEN_OFFSET, capacity);
+        msg.set(JAVA_INT, MSGHDR_NAMELEN_OFFSET, SOCKADDR_IN_LENGTH);
+        msg.set(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET, RECEIVE_CONTROL_LENGTH);
+        msg.set(JAVA_INT, MSGHDR_FLAGS_OFFSET, 0);
+
+        long result;
+        while (true)
+        {
+            result = LibC.recvmsg(receiveErrno, fd, msg, MSG_DONTWAIT);
+            if (result >= 0)
+            {
+                break;
+            }
+
+            final int errno = LibC.errno(receiveErrno);
+            if (EINTR != errno)
+            {
+                return EAGAIN == errno || EWOULDBLOCK == errno ? RECEIVE_WOULD_BLOCK : -errno;
+            }
+        }
+
+        lastTruncated = 0 != (msg.get(JAVA_INT, MSGHDR_FLAGS_OFFSET) & MSG_TRUNC);
+        lastSourceIpv4 = receiveAddress.get(NETWORK_INT, SOCKADDR_IN_ADDR_OFFSET);
+        lastSourcePort = receiveAddress.get(NETWORK_SHORT, SOCKADDR_IN_PORT_OFFSET) & 0xFFFF;
+        lastTos = findTos(receiveControl, 0, msg.get(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET));
+
+        return (int)result;
+    }
+
+    /**
+     * Source address of the last datagram returned by {@link #receive(long, int)}.
+     *
+     * @return {@code a << 24 | b << 16 | c << 8 | d}.
+     */
+    public int lastSourceIpv4()
+    {
+        return lastSourceIpv4;
+    }
+
+    /**
+     * Source port of the last datagram returned by {@link #receive(long, int)}.
+     *
+     * @return the port.
+     */
+    public int lastSourcePort()
+    {
+        return lastSourcePort;
+    }
+
+    /**
+     * TOS byte of the IP header of the last datagram returned by {@link #receive(long, int)}.
+     *
+     * @return the TOS byte, 0..255.
+     */
+    public int lastTos()
+    {
+        return lastTos;
+    }
+
+    /**
+     * Whether the last datagram returned by {@link #receive(long, int)} was larger than the buffer (MSG_TRUNC);
+     * the rest of it was discarded by the kernel.
+     *
+     * @return true if truncated.
+     */
+    public boolean lastTruncated()
+    {
+        return lastTruncated;
+    }
+
+    /**
+     * Receives up to {@code vlen} datagrams in one {@code recvmmsg} system call without blocking. Slot {@code i}
+     * is {@code [baseAddress + i * slotCapacity, + slotCapacity)}; its length, source, TOS and truncation are read
+     * with the {@code batch*} accessors for {@code i < } the returned count. Uses the receive direction's
+     * structures, so it must be called from the receiving thread.
+     *
+     * @param baseAddress  native address of slot 0.
+     * @param slotCapacity bytes per slot.
+     * @param vlen         number of slots, 1..{@link #MAX_BATCH_SIZE}.
+     * @return the number of datagrams received, 0 if none were waiting, or {@code -errno}.
+     * @throws IllegalArgumentException if {@code vlen} or {@code slotCapacity} is out of range.
+     */
+    public int receiveBatch(final long baseAddress, final int slotCapacity, final int vlen)
+    {
+        if (vlen < 1 || vlen > MAX_BATCH_SIZE || slotCapacity < 0)
+        {
+            throw new IllegalArgumentException("vlen=" + vlen + " slotCapacity=" + slotCapacity);
+        }
+
+        if (fd < 0)
+        {
+            return -EBADF;
+        }
+
+        final MemorySegment msgs = batchMsgs;
+        final MemorySegment iovs = batchIovs;
+        for (int i = 0; i < vlen; i++)
+        {
+            final long msgOffset = (long)i * MMSGHDR_LENGTH;
+            final long iovOffset = (long)i * IOVEC_LENGTH;
+            iovs.set(JAVA_LONG, iovOffset + IOVEC_BASE_OFFSET, baseAddress + (long)i * slotCapacity);
+            iovs.set(JAVA_LONG, iovOffset + IOVEC_LEN_OFFSET, slotCapacity);
+            msgs.set(JAVA_INT, msgOffset + MSGHDR_NAMELEN_OFFSET, SOCKADDR_IN_LENGTH);
+            msgs.set(JAVA_LONG, msgOffset + MSGHDR_CONTROLLEN_OFFSET, BATCH_CONTROL_LENGTH);
+            msgs.set(JAVA_INT, msgOffset + MSGHDR_FLAGS_OFFSET, 0);
+            msgs.set(JAVA_INT, msgOffset + MMSGHDR_LEN_OFFSET, 0);
+        }
+
+        while (true)
+        {
+            final int result = LibC.recvmmsg(receiveErrno, fd, msgs, vlen, MSG_DONTWAIT);
+            if (result >= 0)
+            {
+                return result;
+            }
+
+            final int errno = LibC.errno(receiveErrno);
+            if (EINTR != errno)
+            {
+                return EAGAIN == errno || EWOULDBLOCK == errno ? 0 : -errno;
+            }
+        }
+    }
+
+    /**
+     * Bytes received into slot {@code i} by the last {@link #receiveBatch(long, int, int)}.
+     *
+     * @param i slot index, less than the count returned.
+     * @return the length (at most the slot capacity; see {@link #batchTruncated(int)}).
+     */
+    public int batchLength(final int i)
+    {
+        return batchMsgs.get(JAVA_INT, (long)i * MMSGHDR_LENGTH + MMSGHDR_LEN_OFFSET);
+    }
+
+    /**
+     * Whether the datagram in slot {@code i} was larger than the slot.
+     *
+     * @param i slot index, less than the count returned.
+     * @return true if truncated.
+     */
+    public boolean batchTruncated(final int i)
+    {
+        return 0 != (batchMsgs.get(JAVA_INT, (long)i * MMSGHDR_LENGTH + MSGHDR_FLAGS_OFFSET) & MSG_TRUNC);
+    }
+
+    /**
+     * Source address of the datagram in slot {@code i}.
+     *
+     * @param i slot index, less than the count returned.
+     * @return {@code a << 24 | b << 16 | c << 8 | d}.
+     */
+    public int batchSourceIpv4(final int i)
+    {
+        return batchAddresses.get(NETWORK_INT, (long)i * SOCKADDR_IN_LENGTH + SOCKADDR_IN_ADDR_OFFSET);
+    }
+
+    /**
+     * Source port of the datagram in slot {@code i}.
+     *
+     * @param i slot index, less than the count returned.
+     * @return the port.
+     */
+    public int batchSourcePort(final int i)
+    {
+        return batchAddresses.get(NETWORK_SHORT, (long)i * SOCKADDR_IN_LENGTH + SOCKADDR_IN_PORT_OFFSET) & 0xFFFF;
+    }
+
+    /**
+     * TOS byte of the datagram in slot {@code i}.
+     *
+     * @param i slot index, less than the count returned.
+     * @return the TOS byte, 0..255.
+     */
+    public int batchTos(final int i)
+    {
+        final long controlLength = batchMsgs.get(JAVA_LONG, (long)i * MMSGHDR_LENGTH + MSGHDR_CONTROLLEN_OFFSET);
+        return findTos(batchControls, (long)i * BATCH_CONTROL_LENGTH, controlLength);
+    }
+
+    /**
+     * Closes the file descriptor and frees the native structures. Idempotent. Must not race with I/O on other
+     * threads; once closed, the I/O methods return {@code -EBADF}.
+     */
+    @Override
+    public void close()
+    {
+        if (fd >= 0)
+        {
+            final int closingFd = fd;
+            fd = -1;
+            LibC.close(setupErrno, closingFd);
+            arena.close();
+        }
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    @Override
+    public String toString()
+    {
+        return "UdpSocket{fd=" + fd + ", local=" + ipv4ToString(localAddressInt) + ":" + localPort + "}";
+    }
+
+    private void initStaticFields()
+    {
+        sendAddress.set(JAVA_SHORT, 0, (short)AF_INET);
+        sendControl.set(JAVA_LONG, 0, SEND_TOS_CMSG_LEN);
+        sendControl.set(JAVA_INT, CMSG_LEVEL_OFFSET, SOL_IP);
+        sendControl.set(JAVA_INT, CMSG_TYPE_OFFSET, IP_TOS);
+        initMsghdr(sendMsg, 0, sendAddress.address(), sendIov.address(), 0L, 0);
+
+        initMsghdr(receiveMsg, 0, receiveAddress.address(), receiveIov.address(), receiveControl.address(),
+            RECEIVE_CONTROL_LENGTH);
+
+        for (int i = 0; i < MAX_BATCH_SIZE; i++)
+        {
+            initMsghdr(
+                batchMsgs,
+                (long)i * MMSGHDR_LENGTH,
+                batchAddresses.address() + (long)i * SOCKADDR_IN_LENGTH,
+                batchIovs.address() + (long)i * IOVEC_LENGTH,
+                batchControls.address() + (long)i * BATCH_CONTROL_LENGTH,
+                BATCH_CONTROL_LENGTH);
+        }
+    }
+
+    private static void initMsghdr(
+        final MemorySegment msgs,
+        final long offset,
+        final long nameAddress,
+        final long iovAddress,
+        final long controlAddress,
+        final int controlLength)
+    {
+        msgs.set(JAVA_LONG, offset + MSGHDR_NAME_OFFSET, nameAddress);
+        msgs.set(JAVA_INT, offset + MSGHDR_NAMELEN_OFFSET, SOCKADDR_IN_LENGTH);
+        msgs.set(JAVA_LONG, offset + MSGHDR_IOV_OFFSET, iovAddress);
+        msgs.set(JAVA_LONG, offset + MSGHDR_IOVLEN_OFFSET, 1L);
+        msgs.set(JAVA_LONG, offset + MSGHDR_CONTROL_OFFSET, controlAddress);
+        msgs.set(JAVA_LONG, offset + MSGHDR_CONTROLLEN_OFFSET, controlLength);
+        msgs.set(JAVA_INT, offset + MSGHDR_FLAGS_OFFSET, 0);
+    }
+
+    private static void writeSockaddr(final MemorySegment sockaddr, final int ipv4, final int port)
+    {
+        sockaddr.set(JAVA_SHORT, 0, (short)AF_INET);
+        sockaddr.set(NETWORK_SHORT, SOCKADDR_IN_PORT_OFFSET, (short)port);
+        sockaddr.set(NETWORK_INT, SOCKADDR_IN_ADDR_OFFSET, ipv4);
+    }
+
+    private static int findTos(final MemorySegment control, final long base, final long controlLength)
+    {
+        long offset = 0;
+        while (offset + CMSG_HEADER_LENGTH <= controlLength)
+        {
+            final long cmsgLength = control.get(JAVA_LONG, base + offset);
+            if (cmsgLength < CMSG_HEADER_LENGTH)
+            {
+                break;
+            }
+
+            if (SOL_IP == control.get(JAVA_INT, base + offset + CMSG_LEVEL_OFFSET) &&
+                IP_TOS == control.get(JAVA_INT, base + offset + CMSG_TYPE_OFFSET))
+            {
+                return control.get(JAVA_BYTE, base + offset + CMSG_DATA_OFFSET) & 0xFF;
+            }
+
+            offset += (cmsgLength + 7) & ~7L;
+        }
+
+        return 0;
+    }
+
+    private int bufferSize(final int forceOption, final int plainOption, final int bytes)
+    {
+        ensureOpen();
+        setupInt.set(JAVA_INT, 0, bytes);
+        if (LibC.setsockopt(setupErrno, fd, SOL_SOCKET, forceOption, setupInt, 4) < 0)
+        {
+            setIntOption(SOL_SOCKET, plainOption, bytes, "setsockopt(SO_RCVBUF/SO_SNDBUF)");
+        }
+
+        return getIntOption(SOL_SOCKET, plainOption, "getsockopt(SO_RCVBUF/SO_SNDBUF)");
+    }
+
+    private void ensureOpen()
+    {
+        if (fd < 0)
+        {
+            throw new IllegalStateException("socket is closed");
+        }
+    }
+
+    private void setIntOption(final int level, final int name, final int value, final String what)
+    {
+        ensureOpen();
+        setupInt.set(JAVA_INT, 0, value);
+        if (LibC.setsockopt(setupErrno, fd, level, name, setupInt, 4) < 0)
+        {
+            throw ioException(what, LibC.errno(setupErrno));
+        }
+    }
+
+    private int getIntOption(final int level, final int name, final String what)
+    {
+        ensureOpen();
+        setupInt.set(JAVA_INT, 0, 0);
+        setupLength.set(JAVA_INT, 0, 4);
+        if (LibC.getsockopt(setupErrno, fd, level, name, setupInt, setupLength) < 0)
+        {
+            throw ioException(what, LibC.errno(setupErrno));
+        }
+
+        return setupInt.get(JAVA_INT, 0);
+    }
+
+    private static UncheckedIOException ioException(final String what, final int errno)
+    {
+        return new UncheckedIOException(new IOException(what + " failed: " + LibC.describe(errno)));
+    }
+}

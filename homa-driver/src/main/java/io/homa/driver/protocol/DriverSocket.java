@@ -1,0 +1,195 @@
+package io.homa.driver.protocol;
+
+import io.homa.client.BuddyAllocator;
+import io.homa.client.SocketFileDescriptor;
+import io.homa.client.control.MessageEventEncoder;
+import io.homa.client.control.RpcErrorEventEncoder;
+import org.agrona.IoUtil;
+import org.agrona.collections.IntArrayList;
+import org.agrona.concurrent.MessageHandler;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+
+import java.io.File;
+import java.nio.MappedByteBuffer;
+
+/**
+ * The driver's side of a Homa socket: its port, its mapped file (event ring, return ring, release ring, receive
+ * pool, send region) and the receive-pool allocator, which only the driver uses.
+ */
+final class DriverSocket
+{
+    final long socketId;
+    final long clientId;
+    int port;
+    private final File file;
+    private final MappedByteBuffer mapped;
+    final UnsafeBuffer poolBuffer;
+    final UnsafeBuffer sendRegion;
+    private final UnsafeBuffer metaData;
+    private final OneToOneRingBuffer eventRing;
+    private final ManyToOneRingBuffer returnRing;
+    private final OneToOneRingBuffer releaseRing;
+    final BuddyAllocator poolAllocator;
+    private final IntArrayList pendingReleases = new IntArrayList();
+    private final MessageEventEncoder messageEncoder = new MessageEventEncoder();
+    private final RpcErrorEventEncoder errorEncoder = new RpcErrorEventEncoder();
+    private final MessageHandler returnHandler;
+
+    DriverSocket(
+        final File directory,
+        final long socketId,
+        final long clientId,
+        final int port,
+        final int eventRingCapacity,
+        final int poolLength,
+        final int sendRegionLength,
+        final int minBlockLength)
+    {
+        this.socketId = socketId;
+        this.clientId = clientId;
+        this.port = port;
+
+        final int eventLength = eventRingCapacity + RingBufferDescriptor.TRAILER_LENGTH;
+        final int returnLength = ringCapacityFor(poolLength / minBlockLength) + RingBufferDescriptor.TRAILER_LENGTH;
+        final int releaseLength = ringCapacityFor(sendRegionLength / minBlockLength) +
+            RingBufferDescriptor.TRAILER_LENGTH;
+        final long fileLength = SocketFileDescriptor.computeFileLength(
+            eventLength, returnLength, releaseLength, poolLength, sendRegionLength);
+        file = SocketFileDescriptor.socketFile(directory, socketId);
+        IoUtil.ensureDirectoryExists(file.getParentFile(), "sockets");
+        mapped = IoUtil.mapNewFile(file, fileLength, false);
+
+        metaData = SocketFileDescriptor.metaDataBuffer(mapped);
+        metaData.putInt(SocketFileDescriptor.EVENT_RING_LENGTH_OFFSET, eventLength);
+        metaData.putInt(SocketFileDescriptor.RETURN_RING_LENGTH_OFFSET, returnLength);
+        metaData.putInt(SocketFileDescriptor.RELEASE_RING_LENGTH_OFFSET, releaseLength);
+        metaData.putInt(SocketFileDescriptor.POOL_LENGTH_OFFSET, poolLength);
+        metaData.putInt(SocketFileDescriptor.SEND_REGION_LENGTH_OFFSET, sendRegionLength);
+        metaData.putLong(SocketFileDescriptor.SOCKET_ID_OFFSET, socketId);
+        metaData.putInt(SocketFileDescriptor.MIN_BLOCK_LENGTH_OFFSET, minBlockLength);
+        metaData.putInt(SocketFileDescriptor.PORT_OFFSET, port);
+
+        eventRing = new OneToOneRingBuffer(SocketFileDescriptor.eventRingBuffer(mapped, metaData));
+        returnRing = new ManyToOneRingBuffer(SocketFileDescriptor.returnRingBuffer(mapped, metaData));
+        releaseRing = new OneToOneRingBuffer(SocketFileDescriptor.releaseRingBuffer(mapped, metaData));
+        poolBuffer = SocketFileDescriptor.poolBuffer(mapped, metaData);
+        sendRegion = SocketFileDescriptor.sendRegionBuffer(mapped, metaData);
+        poolAllocator = new BuddyAllocator(poolLength, minBlockLength);
+        returnHandler = (msgTypeId, buffer, index, length) -> poolAllocator.free(buffer.getInt(index));
+
+        metaData.putIntVolatile(SocketFileDescriptor.VERSION_OFFSET, SocketFileDescriptor.SOCKET_FILE_VERSION);
+    }
+
+    /**
+     * A ring that can hold one int record for every block of a region (8-byte header + 4 bytes, aligned to 8).
+     */
+    private static int ringCapacityFor(final int blocks)
+    {
+        final long needed = (long)blocks * 16;
+        return org.agrona.BitUtil.findNextPositivePowerOfTwo((int)Math.min(needed, 1 << 26));
+    }
+
+    boolean isServer()
+    {
+        return port < io.homa.codecs.HomaWire.HOMA_MIN_DEFAULT_PORT;
+    }
+
+    void port(final int port)
+    {
+        this.port = port;
+        metaData.putIntVolatile(SocketFileDescriptor.PORT_OFFSET, port);
+    }
+
+    /**
+     * Takes back receive-pool blocks the application is done with.
+     *
+     * @return blocks taken back.
+     */
+    int drainReturns()
+    {
+        return returnRing.read(returnHandler, Integer.MAX_VALUE);
+    }
+
+    boolean offerMessage(final Rpc rpc)
+    {
+        final int index = eventRing.tryClaim(MessageEventEncoder.TEMPLATE_ID, MessageEventEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        messageEncoder.wrap(eventRing.buffer(), index)
+            .rpcId(rpc.handle)
+            .completionCookie(rpc.cookie)
+            .poolOffset(rpc.rx.poolOffset())
+            .length(rpc.rx.length())
+            .flags(rpc.flags)
+            .peerAddress(rpc.peer.ipv4)
+            .peerUdpPort(rpc.peer.port)
+            .peerPort(rpc.peerPort);
+        eventRing.commit(index);
+        return true;
+    }
+
+    boolean offerError(final Rpc rpc)
+    {
+        final int index = eventRing.tryClaim(RpcErrorEventEncoder.TEMPLATE_ID, RpcErrorEventEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        errorEncoder.wrap(eventRing.buffer(), index)
+            .rpcId(rpc.handle)
+            .completionCookie(rpc.cookie)
+            .errorCode(rpc.errorCode)
+            .flags(rpc.flags);
+        eventRing.commit(index);
+        return true;
+    }
+
+    /**
+     * Hands a send-region block back to the client; keeps it for later if the release ring is full.
+     */
+    void releaseSendBlock(final int sendOffset)
+    {
+        if (sendOffset < 0)
+        {
+            return;
+        }
+        if (!pendingReleases.isEmpty() || !tryRelease(sendOffset))
+        {
+            pendingReleases.addInt(sendOffset);
+        }
+    }
+
+    int flushReleases()
+    {
+        int flushed = 0;
+        while (!pendingReleases.isEmpty() && tryRelease(pendingReleases.getInt(0)))
+        {
+            pendingReleases.removeAt(0);
+            flushed++;
+        }
+        return flushed;
+    }
+
+    private boolean tryRelease(final int sendOffset)
+    {
+        final int index = releaseRing.tryClaim(SocketFileDescriptor.RELEASE_SEND_BLOCK_MSG_TYPE_ID, Integer.BYTES);
+        if (index <= 0)
+        {
+            return false;
+        }
+        releaseRing.buffer().putInt(index, sendOffset);
+        releaseRing.commit(index);
+        return true;
+    }
+
+    void close()
+    {
+        IoUtil.unmap(mapped);
+        IoUtil.delete(file, true);
+    }
+}

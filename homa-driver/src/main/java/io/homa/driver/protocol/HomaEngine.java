@@ -1,0 +1,1039 @@
+package io.homa.driver.protocol;
+
+import io.homa.client.HomaError;
+import io.homa.codecs.HomaWire;
+import io.homa.codecs.PacketClassifier;
+import io.homa.codecs.PacketWriter;
+import io.homa.codecs.RejectReason;
+import io.homa.driver.ClientProxy;
+import io.homa.driver.status.SystemCounterDescriptor;
+import io.homa.driver.status.SystemCounters;
+import org.agrona.DirectBuffer;
+import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.io.File;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+
+/**
+ * The protocol core: the single owner of every socket, peer and RPC. A plain single-threaded state machine with
+ * three doors and no clock or I/O of its own, so tests can drive it:
+ * <ul>
+ *   <li>{@link #onPacket} — a packet from the transport (classified here; malformed ones are counted, dropped);</li>
+ *   <li>{@code onXxx} commands — what clients asked for;</li>
+ *   <li>{@link #doWork(long)} — transmit what may go, deliver what is ready, run the timer tick.</li>
+ * </ul>
+ * Its one exit for packets is the {@link OutboundPackets} ring to the sender; its exit for applications is each
+ * socket's event ring.
+ */
+public final class HomaEngine implements AutoCloseable
+{
+    /** Priority of control packets: the highest. */
+    static final int CONTROL_PRIORITY = HomaWire.HOMA_MAX_PRIORITIES - 1;
+    /** Priority of unscheduled DATA before a peer's cutoffs are known (Linux: num_priorities - 2). */
+    static final int DEFAULT_UNSCHED_PRIORITY = HomaWire.HOMA_MAX_PRIORITIES - 2;
+    private static final int MAX_PACKETS_PER_CYCLE = 32;
+
+    private final File directory;
+    private final Settings settings;
+    private final OutboundPackets outbound;
+    private final AtomicBuffer outBuffer;
+    private final ClientProxy clientProxy;
+    private final SystemCounters counters;
+    private final PacketWriter writer = new PacketWriter();
+    private final int maxDataPerPacket;
+
+    private final Long2ObjectHashMap<DriverSocket> socketsById = new Long2ObjectHashMap<>();
+    private final Int2ObjectHashMap<DriverSocket> socketsByPort = new Int2ObjectHashMap<>();
+    private final ArrayList<DriverSocket> sockets = new ArrayList<>();
+    private final PeerTable peers = new PeerTable();
+    private final Long2ObjectHashMap<Rpc> clientRpcs = new Long2ObjectHashMap<>();
+    private final Long2ObjectHashMap<Rpc> serverRpcsByHandle = new Long2ObjectHashMap<>();
+    private final ArrayList<Rpc> sending = new ArrayList<>();
+    private final ArrayList<Rpc> awaitingAck = new ArrayList<>();
+    private final ArrayList<Rpc> pendingDeliveries = new ArrayList<>();
+    private final ArrayDeque<Rpc> rpcPool = new ArrayDeque<>();
+    private final ArrayList<Rpc> scratch = new ArrayList<>();
+    private final long[] ackIds = new long[HomaWire.HOMA_MAX_ACKS];
+    private final int[] ackPorts = new int[HomaWire.HOMA_MAX_ACKS];
+
+    private final AtomicCounter shortPackets;
+    private final AtomicCounter unknownTypes;
+    private final AtomicCounter packetDiscards;
+    private final AtomicCounter unknownRpcs;
+    private final AtomicCounter duplicateData;
+    private final AtomicCounter droppedNoBufs;
+    private final AtomicCounter replyUnknown;
+    private final AtomicCounter controlXmitErrors;
+    private final AtomicCounter bytesRcvd;
+    private final AtomicCounter sentMsgBytes;
+    private final AtomicCounter clientRequestsStarted;
+    private final AtomicCounter clientResponsesDone;
+    private final AtomicCounter serverRequestsDone;
+    private final AtomicCounter serverResponsesStarted;
+    private final AtomicCounter serverResponsesDone;
+    private final AtomicCounter clientRpcsFailed;
+    private final AtomicCounter socketsOpen;
+    private final AtomicCounter rpcsActive;
+    private final AtomicCounter acksPiggybacked;
+
+    private long nextSocketId = 1;
+    private int nextClientPort = HomaWire.HOMA_MIN_DEFAULT_PORT;
+    private long nextServerHandle = 1;
+    private long nextTickNs;
+
+    /**
+     * Protocol and memory settings the engine needs.
+     *
+     * @param unschedBytes        bytes sent without grants; DATA packets never straddle this offset.
+     * @param requestAckTicks     ticks after a response is fully sent before NEED_ACK.
+     * @param tickNs              the Homa timer tick.
+     * @param eventRingCapacity   per-socket event ring capacity.
+     * @param poolLength          per-socket receive pool length.
+     * @param sendRegionLength    per-socket send region length.
+     * @param minBlockLength      smallest allocator block.
+     * @param maxPacketLength     largest packet the transport carries.
+     */
+    public record Settings(
+        int unschedBytes,
+        int requestAckTicks,
+        long tickNs,
+        int eventRingCapacity,
+        int poolLength,
+        int sendRegionLength,
+        int minBlockLength,
+        int maxPacketLength)
+    {
+    }
+
+    /**
+     * @param directory   the driver directory (socket files go under it).
+     * @param settings    protocol and memory settings.
+     * @param outbound    the ring to the sender.
+     * @param clientProxy answers to client commands.
+     * @param counters    system counters.
+     */
+    public HomaEngine(
+        final File directory,
+        final Settings settings,
+        final OutboundPackets outbound,
+        final ClientProxy clientProxy,
+        final SystemCounters counters)
+    {
+        this.directory = directory;
+        this.settings = settings;
+        this.outbound = outbound;
+        this.outBuffer = outbound.buffer();
+        this.clientProxy = clientProxy;
+        this.counters = counters;
+        this.maxDataPerPacket =
+            Math.min(settings.maxPacketLength(), outbound.maxPacketLength()) - HomaWire.DATA_HEADER_LENGTH;
+
+        shortPackets = counters.get(SystemCounterDescriptor.SHORT_PACKETS);
+        unknownTypes = counters.get(SystemCounterDescriptor.UNKNOWN_PACKET_TYPES);
+        packetDiscards = counters.get(SystemCounterDescriptor.PACKET_DISCARDS);
+        unknownRpcs = counters.get(SystemCounterDescriptor.UNKNOWN_RPCS);
+        duplicateData = counters.get(SystemCounterDescriptor.DUPLICATE_DATA);
+        droppedNoBufs = counters.get(SystemCounterDescriptor.DROPPED_DATA_NO_BUFS);
+        replyUnknown = counters.get(SystemCounterDescriptor.REPLY_UNKNOWN_RPCS);
+        controlXmitErrors = counters.get(SystemCounterDescriptor.CONTROL_XMIT_ERRORS);
+        bytesRcvd = counters.get(SystemCounterDescriptor.BYTES_RCVD);
+        sentMsgBytes = counters.get(SystemCounterDescriptor.SENT_MSG_BYTES);
+        clientRequestsStarted = counters.get(SystemCounterDescriptor.CLIENT_REQUESTS_STARTED);
+        clientResponsesDone = counters.get(SystemCounterDescriptor.CLIENT_RESPONSES_DONE);
+        serverRequestsDone = counters.get(SystemCounterDescriptor.SERVER_REQUESTS_DONE);
+        serverResponsesStarted = counters.get(SystemCounterDescriptor.SERVER_RESPONSES_STARTED);
+        serverResponsesDone = counters.get(SystemCounterDescriptor.SERVER_RESPONSES_DONE);
+        clientRpcsFailed = counters.get(SystemCounterDescriptor.CLIENT_RPCS_FAILED);
+        socketsOpen = counters.get(SystemCounterDescriptor.SOCKETS_OPEN);
+        rpcsActive = counters.get(SystemCounterDescriptor.RPCS_ACTIVE);
+        acksPiggybacked = counters.get(SystemCounterDescriptor.ACKS_PIGGYBACKED);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Door 1: packets from the transport.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Handles one packet. Never throws for any packet content: malformed packets are counted and dropped.
+     *
+     * @param buffer  holds the packet.
+     * @param offset  where it starts.
+     * @param length  its length.
+     * @param srcIpv4 sender's address.
+     * @param srcPort sender's transport port.
+     * @param nowNs   current time.
+     */
+    public void onPacket(
+        final DirectBuffer buffer, final int offset, final int length, final int srcIpv4, final int srcPort,
+        final long nowNs)
+    {
+        final int type = PacketClassifier.classify(buffer, offset, length, true);
+        if (type < 0)
+        {
+            countReject(type);
+            return;
+        }
+
+        counters.received(type).incrementRelease();
+        bytesRcvd.getAndAddRelease(length);
+
+        switch (type)
+        {
+            case HomaWire.DATA -> onData(buffer, offset, length, srcIpv4, srcPort);
+            case HomaWire.ACK -> onAck(buffer, offset, srcIpv4, srcPort);
+            case HomaWire.NEED_ACK -> onNeedAck(buffer, offset, srcIpv4, srcPort);
+            case HomaWire.PORT_UNREACHABLE -> onPortUnreachable(buffer, offset, srcIpv4, srcPort);
+            default ->
+            {
+                // GRANT, RESEND, RPC_UNKNOWN, BUSY, CUTOFFS, FREEZE: counted above; acted on by the scheduling
+                // and loss-recovery layers, which all messages here do without (they go fully unscheduled).
+            }
+        }
+    }
+
+    private void countReject(final int reason)
+    {
+        if (RejectReason.TOO_SHORT == reason)
+        {
+            shortPackets.incrementRelease();
+        }
+        else if (RejectReason.UNKNOWN_TYPE == reason)
+        {
+            unknownTypes.incrementRelease();
+        }
+        else
+        {
+            packetDiscards.incrementRelease();
+        }
+    }
+
+    private void onData(
+        final DirectBuffer buffer, final int offset, final int length, final int srcIpv4, final int srcPort)
+    {
+        final Peer peer = peers.lookupOrCreate(srcIpv4, srcPort);
+        final long senderId = HomaWire.senderId(buffer, offset);
+        final int sport = HomaWire.sport(buffer, offset);
+        final int dport = HomaWire.dport(buffer, offset);
+
+        final long ackClientId = HomaWire.ackClientId(buffer, offset);
+        if (0 != ackClientId)
+        {
+            onAcked(peer, ackClientId);
+        }
+
+        final int messageLength = (int)HomaWire.messageLength(buffer, offset);
+        final int dataOffset = (int)HomaWire.dataOffset(buffer, offset);
+        final int payloadLength = length - HomaWire.DATA_HEADER_LENGTH;
+
+        final Rpc rpc;
+        if (0 == (senderId & 1))
+        {
+            rpc = serverRpcFor(peer, senderId, sport, dport, messageLength, srcIpv4, srcPort);
+            if (null == rpc)
+            {
+                return;
+            }
+            if (Rpc.SERVER_INCOMING != rpc.state)
+            {
+                duplicateData.incrementRelease();
+                return;
+            }
+        }
+        else
+        {
+            rpc = clientRpcs.get(senderId ^ 1);
+            if (null == rpc || rpc.peer != peer || rpc.isDeliveryPending)
+            {
+                unknownRpcs.incrementRelease();
+                return;
+            }
+            if (Rpc.CLIENT_OUTGOING == rpc.state)
+            {
+                rpc.state = Rpc.CLIENT_INCOMING;
+                stopSending(rpc);
+            }
+        }
+
+        if (!rpc.rx.isInitialised())
+        {
+            final int poolOffset = rpc.socket.poolAllocator.allocate(messageLength);
+            if (poolOffset < 0)
+            {
+                droppedNoBufs.incrementRelease();
+                return;
+            }
+            rpc.rx.init(messageLength, poolOffset);
+        }
+        else if (rpc.rx.length() != messageLength)
+        {
+            packetDiscards.incrementRelease();
+            return;
+        }
+
+        if (0 == rpc.rx.add(dataOffset, dataOffset + payloadLength))
+        {
+            duplicateData.incrementRelease();
+            return;
+        }
+        rpc.socket.poolBuffer.putBytes(
+            rpc.rx.poolOffset() + dataOffset, buffer, offset + HomaWire.DATA_HEADER_LENGTH, payloadLength);
+
+        if (rpc.rx.isComplete())
+        {
+            onMessageComplete(rpc);
+        }
+    }
+
+    private Rpc serverRpcFor(
+        final Peer peer,
+        final long senderId,
+        final int sport,
+        final int dport,
+        final int messageLength,
+        final int srcIpv4,
+        final int srcPort)
+    {
+        final long id = senderId | 1;
+        Rpc rpc = peer.serverRpcs.get(id);
+        if (null == rpc)
+        {
+            final DriverSocket socket = socketsByPort.get(dport);
+            if (null == socket || !socket.isServer())
+            {
+                // Linux answers with ICMP port-unreachable; over UDP we send our own packet type.
+                sendControl(HomaWire.PORT_UNREACHABLE, srcIpv4, srcPort, dport, sport, senderId);
+                return null;
+            }
+            rpc = newRpc();
+            rpc.state = Rpc.SERVER_INCOMING;
+            rpc.id = id;
+            rpc.handle = nextServerHandle;
+            nextServerHandle += 2;
+            rpc.socket = socket;
+            rpc.peer = peer;
+            rpc.peerPort = sport;
+            peer.serverRpcs.put(id, rpc);
+            serverRpcsByHandle.put(rpc.handle, rpc);
+        }
+        return rpc;
+    }
+
+    private void onMessageComplete(final Rpc rpc)
+    {
+        if (Rpc.SERVER_INCOMING == rpc.state)
+        {
+            rpc.state = Rpc.SERVER_IN_SERVICE;
+            serverRequestsDone.incrementRelease();
+        }
+        else
+        {
+            clientResponsesDone.incrementRelease();
+        }
+        deliver(rpc);
+    }
+
+    private void deliver(final Rpc rpc)
+    {
+        final boolean delivered = 0 == rpc.errorCode ? rpc.socket.offerMessage(rpc) : rpc.socket.offerError(rpc);
+        if (!delivered)
+        {
+            if (!rpc.isDeliveryPending)
+            {
+                rpc.isDeliveryPending = true;
+                pendingDeliveries.add(rpc);
+            }
+            return;
+        }
+
+        if (rpc.isDeliveryPending)
+        {
+            rpc.isDeliveryPending = false;
+            pendingDeliveries.remove(rpc);
+        }
+        if (Rpc.CLIENT_INCOMING == rpc.state || Rpc.CLIENT_OUTGOING == rpc.state)
+        {
+            if (0 == rpc.errorCode)
+            {
+                addPendingAck(rpc);
+            }
+            // The pool block now belongs to the application: forget it before ending the RPC.
+            rpc.rx.reset();
+            endClientRpc(rpc);
+        }
+        else
+        {
+            rpc.rx.reset();
+        }
+    }
+
+    private void addPendingAck(final Rpc rpc)
+    {
+        final Peer peer = rpc.peer;
+        if (Peer.MAX_PENDING_ACKS == peer.pendingAcks)
+        {
+            // Linux: a sixth ack flushes the five pending ones in an ACK packet that names this RPC in its header.
+            for (int i = 0; i < Peer.MAX_PENDING_ACKS; i++)
+            {
+                ackIds[i] = peer.ackClientIds[i];
+                ackPorts[i] = peer.ackServerPorts[i];
+            }
+            peer.pendingAcks = 0;
+            sendAck(peer, rpc.socket.port, rpc.peerPort, rpc.id, Peer.MAX_PENDING_ACKS);
+            return;
+        }
+        peer.ackClientIds[peer.pendingAcks] = rpc.id;
+        peer.ackServerPorts[peer.pendingAcks] = rpc.peerPort;
+        peer.pendingAcks++;
+    }
+
+    private void onAck(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
+    {
+        final Peer peer = peers.lookup(srcIpv4, srcPort);
+        if (null == peer)
+        {
+            unknownRpcs.incrementRelease();
+            return;
+        }
+        onAcked(peer, HomaWire.senderId(buffer, offset));
+        final int numAcks = HomaWire.numAcks(buffer, offset);
+        for (int i = 0; i < numAcks; i++)
+        {
+            onAcked(peer, HomaWire.ackClientId(buffer, offset, i));
+        }
+    }
+
+    private void onAcked(final Peer peer, final long clientId)
+    {
+        // As Linux does, an ack ends the server RPC whatever its state: the client is done with it.
+        final Rpc rpc = peer.serverRpcs.get(clientId | 1);
+        if (null != rpc)
+        {
+            if (Rpc.SERVER_OUTGOING == rpc.state && !rpc.isSending)
+            {
+                serverResponsesDone.incrementRelease();
+            }
+            endServerRpc(rpc);
+        }
+    }
+
+    private void onNeedAck(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
+    {
+        final long clientId = HomaWire.senderId(buffer, offset) ^ 1;
+        final Rpc rpc = clientRpcs.get(clientId);
+        if (null != rpc)
+        {
+            // The response is not complete here yet: loss recovery (RESEND) will handle it.
+            return;
+        }
+        final Peer peer = peers.lookupOrCreate(srcIpv4, srcPort);
+        final int count = Math.min(peer.pendingAcks, HomaWire.HOMA_MAX_ACKS);
+        for (int i = 0; i < count; i++)
+        {
+            ackIds[i] = peer.ackClientIds[i];
+            ackPorts[i] = peer.ackServerPorts[i];
+        }
+        peer.pendingAcks = 0;
+        sendAck(peer, HomaWire.dport(buffer, offset), HomaWire.sport(buffer, offset), clientId, count);
+    }
+
+    private void onPortUnreachable(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
+    {
+        final Peer peer = peers.lookup(srcIpv4, srcPort);
+        if (null == peer)
+        {
+            return;
+        }
+        final int deadPort = HomaWire.sport(buffer, offset);
+        failClientRpcs(peer, deadPort, HomaError.ENOTCONN);
+    }
+
+    private void failClientRpcs(final Peer peer, final int serverPort, final int errorCode)
+    {
+        scratch.clear();
+        for (final Rpc rpc : clientRpcs.values())
+        {
+            if (rpc.peer == peer && rpc.peerPort == serverPort && !rpc.isDeliveryPending)
+            {
+                scratch.add(rpc);
+            }
+        }
+        for (int i = 0, size = scratch.size(); i < size; i++)
+        {
+            failClientRpc(scratch.get(i), errorCode);
+        }
+        scratch.clear();
+    }
+
+    private void failClientRpc(final Rpc rpc, final int errorCode)
+    {
+        stopSending(rpc);
+        if (rpc.rx.isInitialised())
+        {
+            rpc.socket.poolAllocator.free(rpc.rx.poolOffset());
+            rpc.rx.reset();
+        }
+        rpc.errorCode = errorCode;
+        clientRpcsFailed.incrementRelease();
+        deliver(rpc);
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Door 2: client commands.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Opens a socket with an automatic client port.
+     *
+     * @param correlationId to answer with.
+     * @param clientId      owner.
+     */
+    public void onAddSocket(final long correlationId, final long clientId)
+    {
+        final int port = allocateClientPort();
+        if (port < 0)
+        {
+            clientProxy.onError(correlationId, HomaError.EADDRINUSE, "no free client port");
+            return;
+        }
+
+        final long socketId = nextSocketId++;
+        final DriverSocket socket;
+        try
+        {
+            socket = new DriverSocket(directory, socketId, clientId, port, settings.eventRingCapacity(),
+                settings.poolLength(), settings.sendRegionLength(), settings.minBlockLength());
+        }
+        catch (final RuntimeException ex)
+        {
+            clientProxy.onError(correlationId, HomaError.ENOMEM, "cannot create socket file: " + ex.getMessage());
+            return;
+        }
+        socketsById.put(socketId, socket);
+        socketsByPort.put(port, socket);
+        sockets.add(socket);
+        socketsOpen.incrementRelease();
+        clientProxy.onSocketReady(correlationId, socketId, port);
+    }
+
+    /**
+     * Binds a socket to a server port.
+     *
+     * @param correlationId to answer with.
+     * @param clientId      owner.
+     * @param socketId      the socket.
+     * @param port          the server port.
+     */
+    public void onBindSocket(final long correlationId, final long clientId, final long socketId, final int port)
+    {
+        final DriverSocket socket = socketsById.get(socketId);
+        if (null == socket || socket.clientId != clientId)
+        {
+            clientProxy.onError(correlationId, HomaError.EINVAL, "no such socket: " + socketId);
+            return;
+        }
+        if (port < 1 || port >= HomaWire.HOMA_MIN_DEFAULT_PORT)
+        {
+            clientProxy.onError(correlationId, HomaError.EINVAL, "server port must be in 1..32767: " + port);
+            return;
+        }
+        if (socket.port == port)
+        {
+            clientProxy.onOperationSuccess(correlationId);
+            return;
+        }
+        if (socket.isServer())
+        {
+            clientProxy.onError(correlationId, HomaError.EINVAL, "socket already bound to " + socket.port);
+            return;
+        }
+        if (socketsByPort.containsKey(port))
+        {
+            clientProxy.onError(correlationId, HomaError.EADDRINUSE, "port in use: " + port);
+            return;
+        }
+        socketsByPort.remove(socket.port);
+        socket.port(port);
+        socketsByPort.put(port, socket);
+        clientProxy.onOperationSuccess(correlationId);
+    }
+
+    /**
+     * Closes a socket: ends its RPCs and deletes its file.
+     *
+     * @param correlationId to answer with.
+     * @param clientId      owner.
+     * @param socketId      the socket.
+     */
+    public void onRemoveSocket(final long correlationId, final long clientId, final long socketId)
+    {
+        final DriverSocket socket = socketsById.get(socketId);
+        if (null == socket || socket.clientId != clientId)
+        {
+            clientProxy.onError(correlationId, HomaError.EINVAL, "no such socket: " + socketId);
+            return;
+        }
+        closeSocket(socket);
+        clientProxy.onOperationSuccess(correlationId);
+    }
+
+    /**
+     * A client went away: close all its sockets.
+     *
+     * @param clientId the client.
+     */
+    public void onClientClose(final long clientId)
+    {
+        for (int i = sockets.size() - 1; i >= 0; i--)
+        {
+            final DriverSocket socket = sockets.get(i);
+            if (socket.clientId == clientId)
+            {
+                closeSocket(socket);
+            }
+        }
+    }
+
+    /**
+     * Starts a client RPC; its request already sits in the socket's send region.
+     *
+     * @param socketId    the socket.
+     * @param rpcId       the client id (even).
+     * @param cookie      completion cookie.
+     * @param sendOffset  where the request is in the send region.
+     * @param length      request length.
+     * @param flags       send flags.
+     * @param destIpv4    peer address.
+     * @param destUdpPort peer transport port.
+     * @param destPort    server Homa port.
+     */
+    public void onSendRequest(
+        final long socketId,
+        final long rpcId,
+        final long cookie,
+        final int sendOffset,
+        final int length,
+        final int flags,
+        final int destIpv4,
+        final int destUdpPort,
+        final int destPort)
+    {
+        final DriverSocket socket = socketsById.get(socketId);
+        if (null == socket)
+        {
+            return;
+        }
+        if (0 == rpcId || 0 != (rpcId & 1) || clientRpcs.containsKey(rpcId) || length <= 0 ||
+            length > HomaWire.HOMA_MAX_MESSAGE_LENGTH)
+        {
+            socket.releaseSendBlock(sendOffset);
+            return;
+        }
+
+        final Rpc rpc = newRpc();
+        rpc.state = Rpc.CLIENT_OUTGOING;
+        rpc.id = rpcId;
+        rpc.handle = rpcId;
+        rpc.cookie = cookie;
+        rpc.flags = flags;
+        rpc.socket = socket;
+        rpc.peer = peers.lookupOrCreate(destIpv4, destUdpPort);
+        rpc.peerPort = destPort;
+        clientRpcs.put(rpcId, rpc);
+        clientRequestsStarted.incrementRelease();
+        startSending(rpc, sendOffset, length);
+    }
+
+    /**
+     * Starts the response of a server RPC.
+     *
+     * @param socketId   the socket.
+     * @param handle     the id the application got with the request.
+     * @param sendOffset where the response is in the send region.
+     * @param length     response length.
+     */
+    public void onSendReply(final long socketId, final long handle, final int sendOffset, final int length)
+    {
+        final DriverSocket socket = socketsById.get(socketId);
+        if (null == socket)
+        {
+            return;
+        }
+        final Rpc rpc = serverRpcsByHandle.get(handle);
+        if (null == rpc || rpc.socket != socket || Rpc.SERVER_IN_SERVICE != rpc.state)
+        {
+            replyUnknown.incrementRelease();
+            socket.releaseSendBlock(sendOffset);
+            return;
+        }
+        rpc.state = Rpc.SERVER_OUTGOING;
+        serverResponsesStarted.incrementRelease();
+        startSending(rpc, sendOffset, length);
+    }
+
+    /**
+     * Aborts one client RPC of a socket, or all of them (rpcId 0); each completes with the error.
+     *
+     * @param socketId  the socket.
+     * @param rpcId     the RPC, or 0 for all.
+     * @param errorCode what they complete with.
+     */
+    public void onAbort(final long socketId, final long rpcId, final int errorCode)
+    {
+        final DriverSocket socket = socketsById.get(socketId);
+        if (null == socket)
+        {
+            return;
+        }
+        if (0 != rpcId)
+        {
+            final Rpc rpc = clientRpcs.get(rpcId);
+            if (null != rpc && rpc.socket == socket && !rpc.isDeliveryPending)
+            {
+                failClientRpc(rpc, errorCode);
+            }
+            return;
+        }
+
+        scratch.clear();
+        for (final Rpc rpc : clientRpcs.values())
+        {
+            if (rpc.socket == socket && !rpc.isDeliveryPending)
+            {
+                scratch.add(rpc);
+            }
+        }
+        for (int i = 0, size = scratch.size(); i < size; i++)
+        {
+            failClientRpc(scratch.get(i), errorCode);
+        }
+        scratch.clear();
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Door 3: duty cycle.
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Transmits what may go, retries deliveries, takes back returned pool blocks, runs the timer tick.
+     *
+     * @param nowNs current time.
+     * @return work done.
+     */
+    public int doWork(final long nowNs)
+    {
+        int work = 0;
+        for (int i = 0, size = sockets.size(); i < size; i++)
+        {
+            final DriverSocket socket = sockets.get(i);
+            work += socket.drainReturns();
+            work += socket.flushReleases();
+        }
+
+        for (int i = pendingDeliveries.size() - 1; i >= 0; i--)
+        {
+            deliver(pendingDeliveries.get(i));
+            work++;
+        }
+
+        work += transmit(nowNs);
+
+        if (nowNs - nextTickNs >= 0)
+        {
+            nextTickNs = nowNs + settings.tickNs();
+            work += onTick(nowNs);
+        }
+        return work;
+    }
+
+    private int transmit(final long nowNs)
+    {
+        int packets = 0;
+        while (packets < MAX_PACKETS_PER_CYCLE && !sending.isEmpty())
+        {
+            // SRPT: the message with the fewest bytes left goes first (the pacer seam for later issues).
+            Rpc best = sending.get(0);
+            for (int i = 1, size = sending.size(); i < size; i++)
+            {
+                final Rpc candidate = sending.get(i);
+                if (candidate.txRemaining() < best.txRemaining())
+                {
+                    best = candidate;
+                }
+            }
+            if (!sendDataPacket(best, nowNs))
+            {
+                break;
+            }
+            packets++;
+        }
+        return packets;
+    }
+
+    private boolean sendDataPacket(final Rpc rpc, final long nowNs)
+    {
+        final int start = rpc.txNext;
+        int end = Math.min(start + maxDataPerPacket, rpc.txGranted);
+        final int unsched = settings.unschedBytes();
+        if (start < unsched && end > unsched)
+        {
+            end = unsched;
+        }
+        final int payload = end - start;
+        final int packetLength = HomaWire.DATA_HEADER_LENGTH + payload;
+        final Peer peer = rpc.peer;
+        final int index = outbound.claim(
+            packetLength, peer.ipv4, peer.port, HomaWire.tos(DEFAULT_UNSCHED_PRIORITY), HomaWire.DATA);
+        if (index <= 0)
+        {
+            return false;
+        }
+
+        long ackId = 0;
+        int ackPort = 0;
+        if (peer.pendingAcks > 0)
+        {
+            peer.pendingAcks--;
+            ackId = peer.ackClientIds[peer.pendingAcks];
+            ackPort = peer.ackServerPorts[peer.pendingAcks];
+            acksPiggybacked.incrementRelease();
+        }
+
+        final int packetOffset = index + OutboundPackets.PREFIX_LENGTH;
+        writer.data(outBuffer, packetOffset, rpc.socket.port, rpc.peerPort, rpc.id, rpc.txLength, rpc.txLength,
+            ackId, ackPort, 0, false, start);
+        outBuffer.putBytes(packetOffset + HomaWire.DATA_HEADER_LENGTH, rpc.socket.sendRegion,
+            rpc.txSendOffset + start, payload);
+        outbound.commit(index);
+        sentMsgBytes.getAndAddRelease(payload);
+
+        rpc.txNext = end;
+        if (rpc.txNext >= rpc.txLength)
+        {
+            stopSending(rpc);
+            if (Rpc.SERVER_OUTGOING == rpc.state)
+            {
+                rpc.txDoneNs = nowNs;
+                awaitingAck.add(rpc);
+            }
+        }
+        return true;
+    }
+
+    private int onTick(final long nowNs)
+    {
+        int work = 0;
+        final long needAckDelayNs = settings.requestAckTicks() * settings.tickNs();
+        for (int i = 0, size = awaitingAck.size(); i < size; i++)
+        {
+            final Rpc rpc = awaitingAck.get(i);
+            if (nowNs - rpc.txDoneNs >= needAckDelayNs)
+            {
+                rpc.lastNeedAckNs = nowNs;
+                sendControl(HomaWire.NEED_ACK, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
+                work++;
+            }
+        }
+        return work;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Helpers.
+    // ---------------------------------------------------------------------------------------------------------
+
+    private void startSending(final Rpc rpc, final int sendOffset, final int length)
+    {
+        rpc.txSendOffset = sendOffset;
+        rpc.txLength = length;
+        rpc.txNext = 0;
+        // Everything goes unscheduled until the grant scheduler exists (as in upstream-stripped Linux Homa).
+        rpc.txGranted = length;
+        rpc.isSending = true;
+        sending.add(rpc);
+    }
+
+    private void stopSending(final Rpc rpc)
+    {
+        if (rpc.isSending)
+        {
+            rpc.isSending = false;
+            sending.remove(rpc);
+        }
+    }
+
+    private void sendControl(
+        final int type, final int ipv4, final int port, final int sport, final int dport, final long senderId)
+    {
+        final int index = outbound.claim(
+            HomaWire.COMMON_HEADER_LENGTH, ipv4, port, HomaWire.tos(CONTROL_PRIORITY), type);
+        if (index <= 0)
+        {
+            controlXmitErrors.incrementRelease();
+            return;
+        }
+        final int packetOffset = index + OutboundPackets.PREFIX_LENGTH;
+        switch (type)
+        {
+            case HomaWire.NEED_ACK -> writer.needAck(outBuffer, packetOffset, sport, dport, senderId);
+            case HomaWire.PORT_UNREACHABLE -> writer.portUnreachable(outBuffer, packetOffset, sport, dport, senderId);
+            case HomaWire.BUSY -> writer.busy(outBuffer, packetOffset, sport, dport, senderId);
+            case HomaWire.RPC_UNKNOWN -> writer.rpcUnknown(outBuffer, packetOffset, sport, dport, senderId);
+            default -> throw new IllegalArgumentException("not a 28-byte control type: " + type);
+        }
+        outbound.commit(index);
+    }
+
+    private void sendAck(final Peer peer, final int sport, final int dport, final long senderId, final int count)
+    {
+        final int index = outbound.claim(
+            HomaWire.ACK_LENGTH, peer.ipv4, peer.port, HomaWire.tos(CONTROL_PRIORITY), HomaWire.ACK);
+        if (index <= 0)
+        {
+            controlXmitErrors.incrementRelease();
+            return;
+        }
+        writer.ack(outBuffer, index + OutboundPackets.PREFIX_LENGTH, sport, dport, senderId, count, ackIds, ackPorts);
+        outbound.commit(index);
+    }
+
+    private Rpc newRpc()
+    {
+        final Rpc rpc = rpcPool.pollFirst();
+        rpcsActive.incrementRelease();
+        return null != rpc ? rpc : new Rpc();
+    }
+
+    private void recycle(final Rpc rpc)
+    {
+        rpc.reset();
+        rpcPool.addFirst(rpc);
+        rpcsActive.decrementRelease();
+    }
+
+    private void endClientRpc(final Rpc rpc)
+    {
+        stopSending(rpc);
+        clientRpcs.remove(rpc.id);
+        if (rpc.rx.isInitialised())
+        {
+            rpc.socket.poolAllocator.free(rpc.rx.poolOffset());
+        }
+        rpc.socket.releaseSendBlock(rpc.txSendOffset);
+        recycle(rpc);
+    }
+
+    private void endServerRpc(final Rpc rpc)
+    {
+        stopSending(rpc);
+        if (rpc.txDoneNs != 0 || Rpc.SERVER_OUTGOING == rpc.state)
+        {
+            awaitingAck.remove(rpc);
+        }
+        if (rpc.isDeliveryPending)
+        {
+            rpc.isDeliveryPending = false;
+            pendingDeliveries.remove(rpc);
+        }
+        rpc.peer.serverRpcs.remove(rpc.id);
+        serverRpcsByHandle.remove(rpc.handle);
+        if (rpc.rx.isInitialised())
+        {
+            rpc.socket.poolAllocator.free(rpc.rx.poolOffset());
+        }
+        rpc.socket.releaseSendBlock(rpc.txSendOffset);
+        recycle(rpc);
+    }
+
+    private void closeSocket(final DriverSocket socket)
+    {
+        scratch.clear();
+        for (final Rpc rpc : clientRpcs.values())
+        {
+            if (rpc.socket == socket)
+            {
+                scratch.add(rpc);
+            }
+        }
+        for (final Rpc rpc : serverRpcsByHandle.values())
+        {
+            if (rpc.socket == socket)
+            {
+                scratch.add(rpc);
+            }
+        }
+        for (int i = 0, size = scratch.size(); i < size; i++)
+        {
+            final Rpc rpc = scratch.get(i);
+            if (rpc.isDeliveryPending)
+            {
+                rpc.isDeliveryPending = false;
+                pendingDeliveries.remove(rpc);
+            }
+            if (0 == (rpc.id & 1))
+            {
+                stopSending(rpc);
+                clientRpcs.remove(rpc.id);
+                recycle(rpc);
+            }
+            else
+            {
+                stopSending(rpc);
+                awaitingAck.remove(rpc);
+                rpc.peer.serverRpcs.remove(rpc.id);
+                serverRpcsByHandle.remove(rpc.handle);
+                recycle(rpc);
+            }
+        }
+        scratch.clear();
+
+        socketsById.remove(socket.socketId);
+        socketsByPort.remove(socket.port);
+        sockets.remove(socket);
+        socketsOpen.decrementRelease();
+        socket.close();
+    }
+
+    private int allocateClientPort()
+    {
+        for (int i = 0; i < 0x8000; i++)
+        {
+            final int port = nextClientPort;
+            nextClientPort = port >= 0xFFFF ? HomaWire.HOMA_MIN_DEFAULT_PORT : port + 1;
+            if (!socketsByPort.containsKey(port))
+            {
+                return port;
+            }
+        }
+        return -1;
+    }
+
+    /**
+     * @return RPCs alive on both sides.
+     */
+    public int activeRpcCount()
+    {
+        return clientRpcs.size() + serverRpcsByHandle.size();
+    }
+
+    /**
+     * @return sockets open.
+     */
+    public int socketCount()
+    {
+        return sockets.size();
+    }
+
+    /**
+     * Closes every socket.
+     */
+    public void close()
+    {
+        for (int i = sockets.size() - 1; i >= 0; i--)
+        {
+            closeSocket(sockets.get(i));
+        }
+    }
+}

@@ -1,0 +1,96 @@
+package io.homa.driver.protocol;
+
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+
+/**
+ * The ring from the protocol engine to the sender agent. Each record is a finished packet and where it goes:
+ * <pre>
+ *   destination IPv4 (int) | destination port (int) | TOS (int) | type (int) | packet bytes ...
+ * </pre>
+ * The engine builds packets in place (claim, write, commit), so the payload's only user-space copy on the send
+ * side is the one from the socket's send region into this ring.
+ */
+public final class OutboundPackets
+{
+    /** Record type id of a packet. */
+    public static final int PACKET_MSG_TYPE_ID = 1;
+    /** Offset of the destination address within a record. */
+    public static final int DEST_IPV4_OFFSET = 0;
+    /** Offset of the destination port within a record. */
+    public static final int DEST_PORT_OFFSET = 4;
+    /** Offset of the TOS byte (as an int) within a record. */
+    public static final int TOS_OFFSET = 8;
+    /** Offset of the packet type within a record. */
+    public static final int TYPE_OFFSET = 12;
+    /** Length of the routing prefix before the packet bytes. */
+    public static final int PREFIX_LENGTH = 16;
+
+    private final OneToOneRingBuffer ring;
+    private final AtomicBuffer buffer;
+
+    /**
+     * @param ring the ring (capacity at least 8 times the largest packet).
+     */
+    public OutboundPackets(final OneToOneRingBuffer ring)
+    {
+        this.ring = ring;
+        this.buffer = ring.buffer();
+    }
+
+    /**
+     * Claims room for one packet.
+     *
+     * @param packetLength packet bytes.
+     * @param ipv4         destination address.
+     * @param port         destination port.
+     * @param tos          IP TOS byte.
+     * @param type         Homa packet type (for counters).
+     * @return index of the record (pass to {@link #commit(int)}); packet bytes start at index + PREFIX_LENGTH;
+     * or a negative value when the ring is full.
+     */
+    public int claim(final int packetLength, final int ipv4, final int port, final int tos, final int type)
+    {
+        final int index = ring.tryClaim(PACKET_MSG_TYPE_ID, PREFIX_LENGTH + packetLength);
+        if (index > 0)
+        {
+            buffer.putInt(index + DEST_IPV4_OFFSET, ipv4);
+            buffer.putInt(index + DEST_PORT_OFFSET, port);
+            buffer.putInt(index + TOS_OFFSET, tos);
+            buffer.putInt(index + TYPE_OFFSET, type);
+        }
+        return index;
+    }
+
+    /**
+     * @param index a claimed record.
+     */
+    public void commit(final int index)
+    {
+        ring.commit(index);
+    }
+
+    /**
+     * @return the ring's buffer, where packets are written.
+     */
+    public AtomicBuffer buffer()
+    {
+        return buffer;
+    }
+
+    /**
+     * @return the ring, for the sender to drain.
+     */
+    public OneToOneRingBuffer ring()
+    {
+        return ring;
+    }
+
+    /**
+     * @return the largest record the ring takes.
+     */
+    public int maxPacketLength()
+    {
+        return ring.maxMsgLength() - PREFIX_LENGTH;
+    }
+}

@@ -1,0 +1,36 @@
+package io.homa.driver.protocol;
+
+import org.agrona.collections.Long2ObjectHashMap;
+
+/**
+ * Another Homa host as the transport sees it (UDP: IPv4 address and UDP port). Holds the server RPCs it started
+ * here, keyed by id (server RPCs are keyed by client address and id, as in Linux) and the acks this host owes it.
+ */
+final class Peer
+{
+    static final int MAX_PENDING_ACKS = 5;
+
+    final int ipv4;
+    final int port;
+    final Long2ObjectHashMap<Rpc> serverRpcs = new Long2ObjectHashMap<>();
+    final long[] ackClientIds = new long[MAX_PENDING_ACKS];
+    final int[] ackServerPorts = new int[MAX_PENDING_ACKS];
+    int pendingAcks;
+
+    Peer(final int ipv4, final int port)
+    {
+        this.ipv4 = ipv4;
+        this.port = port;
+    }
+
+    static long key(final int ipv4, final int port)
+    {
+        return ((ipv4 & 0xFFFF_FFFFL) << 16) | (port & 0xFFFF);
+    }
+
+    public String toString()
+    {
+        return ((ipv4 >>> 24) & 0xFF) + "." + ((ipv4 >>> 16) & 0xFF) + "." + ((ipv4 >>> 8) & 0xFF) + "." +
+            (ipv4 & 0xFF) + ":" + port;
+    }
+}

@@ -1,0 +1,95 @@
+package io.homa.driver.protocol;
+
+/**
+ * One RPC on one side, with its outgoing and incoming message. Pooled by the engine: {@link #reset()} readies it
+ * for reuse, so RPCs cost no allocation in steady state.
+ */
+final class Rpc
+{
+    static final int FREE = 0;
+    static final int CLIENT_OUTGOING = 1;
+    static final int CLIENT_INCOMING = 2;
+    static final int SERVER_INCOMING = 3;
+    static final int SERVER_IN_SERVICE = 4;
+    static final int SERVER_OUTGOING = 5;
+    static final int DEAD = 6;
+
+    int state;
+    /** The id this host uses on the wire (client: even; server: the client's id | 1). */
+    long id;
+    /** The id the application sees: the client's id, or the server RPC's driver-local odd handle. */
+    long handle;
+    long cookie;
+    int flags;
+    DriverSocket socket;
+    Peer peer;
+    /** The Homa port of the other side. */
+    int peerPort;
+
+    // Outgoing message: its bytes sit in the socket's send region.
+    int txSendOffset = -1;
+    int txLength;
+    int txNext;
+    int txGranted;
+    boolean isSending;
+    long txDoneNs;
+    long lastNeedAckNs;
+
+    // Incoming message: reassembled into a receive-pool block.
+    final IncomingMessage rx = new IncomingMessage();
+    int errorCode;
+    boolean isDeliveryPending;
+
+    boolean isClient()
+    {
+        return CLIENT_OUTGOING == state || CLIENT_INCOMING == state;
+    }
+
+    int txRemaining()
+    {
+        return txLength - txNext;
+    }
+
+    void reset()
+    {
+        state = FREE;
+        id = 0;
+        handle = 0;
+        cookie = 0;
+        flags = 0;
+        socket = null;
+        peer = null;
+        peerPort = 0;
+        txSendOffset = -1;
+        txLength = 0;
+        txNext = 0;
+        txGranted = 0;
+        isSending = false;
+        txDoneNs = 0;
+        lastNeedAckNs = 0;
+        rx.reset();
+        errorCode = 0;
+        isDeliveryPending = false;
+    }
+
+    static String stateName(final int state)
+    {
+        return switch (state)
+        {
+            case FREE -> "FREE";
+            case CLIENT_OUTGOING -> "CLIENT_OUTGOING";
+            case CLIENT_INCOMING -> "CLIENT_INCOMING";
+            case SERVER_INCOMING -> "SERVER_INCOMING";
+            case SERVER_IN_SERVICE -> "SERVER_IN_SERVICE";
+            case SERVER_OUTGOING -> "SERVER_OUTGOING";
+            case DEAD -> "DEAD";
+            default -> "UNKNOWN(" + state + ")";
+        };
+    }
+
+    public String toString()
+    {
+        return "Rpc{id=" + id + ", handle=" + handle + ", state=" + stateName(state) + ", tx=" + txNext + "/" +
+            txLength + ", rx=" + rx.received() + "/" + rx.length() + "}";
+    }
+}

@@ -1,0 +1,100 @@
+package io.homa.driver.status;
+
+/**
+ * The driver's system counters. Names follow Linux's {@code /proc/net/homa_metrics} where one exists, so a Homa
+ * user reads them the same way; the rest are ours and say so in their description.
+ */
+public enum SystemCounterDescriptor
+{
+    // Packets by type, both directions (homa_metrics: packets_sent_<TYPE>, packets_rcvd_<TYPE>).
+    PACKETS_SENT_DATA(1, "packets_sent_DATA", "DATA packets sent"),
+    PACKETS_SENT_GRANT(2, "packets_sent_GRANT", "GRANT packets sent"),
+    PACKETS_SENT_RESEND(3, "packets_sent_RESEND", "RESEND packets sent"),
+    PACKETS_SENT_RPC_UNKNOWN(4, "packets_sent_RPC_UNKNOWN", "RPC_UNKNOWN packets sent"),
+    PACKETS_SENT_BUSY(5, "packets_sent_BUSY", "BUSY packets sent"),
+    PACKETS_SENT_CUTOFFS(6, "packets_sent_CUTOFFS", "CUTOFFS packets sent"),
+    PACKETS_SENT_FREEZE(7, "packets_sent_FREEZE", "FREEZE packets sent"),
+    PACKETS_SENT_NEED_ACK(8, "packets_sent_NEED_ACK", "NEED_ACK packets sent"),
+    PACKETS_SENT_ACK(9, "packets_sent_ACK", "ACK packets sent"),
+    PACKETS_SENT_PORT_UNREACHABLE(10, "packets_sent_PORT_UNREACHABLE", "ours: PORT_UNREACHABLE sent (UDP's ICMP)"),
+    PACKETS_RCVD_DATA(11, "packets_rcvd_DATA", "DATA packets received"),
+    PACKETS_RCVD_GRANT(12, "packets_rcvd_GRANT", "GRANT packets received"),
+    PACKETS_RCVD_RESEND(13, "packets_rcvd_RESEND", "RESEND packets received"),
+    PACKETS_RCVD_RPC_UNKNOWN(14, "packets_rcvd_RPC_UNKNOWN", "RPC_UNKNOWN packets received"),
+    PACKETS_RCVD_BUSY(15, "packets_rcvd_BUSY", "BUSY packets received"),
+    PACKETS_RCVD_CUTOFFS(16, "packets_rcvd_CUTOFFS", "CUTOFFS packets received"),
+    PACKETS_RCVD_FREEZE(17, "packets_rcvd_FREEZE", "FREEZE packets received"),
+    PACKETS_RCVD_NEED_ACK(18, "packets_rcvd_NEED_ACK", "NEED_ACK packets received"),
+    PACKETS_RCVD_ACK(19, "packets_rcvd_ACK", "ACK packets received"),
+    PACKETS_RCVD_PORT_UNREACHABLE(20, "packets_rcvd_PORT_UNREACHABLE", "ours: PORT_UNREACHABLE received"),
+
+    BYTES_SENT(21, "bytes_sent", "ours: bytes of Homa packets handed to the transport (headers included)"),
+    BYTES_RCVD(22, "bytes_rcvd", "ours: bytes of Homa packets received (headers included)"),
+    SENT_MSG_BYTES(23, "sent_msg_bytes", "message bytes sent in DATA (first transmissions)"),
+
+    CLIENT_REQUESTS_STARTED(24, "client_requests_started", "client RPCs started"),
+    CLIENT_RESPONSES_DONE(25, "client_responses_done", "client RPCs whose whole response arrived"),
+    SERVER_REQUESTS_DONE(26, "server_requests_done", "requests fully received by servers"),
+    SERVER_RESPONSES_STARTED(27, "server_responses_started", "responses started by servers"),
+    SERVER_RESPONSES_DONE(28, "server_responses_done", "server RPCs ended by an ack"),
+    CLIENT_RPCS_FAILED(29, "client_rpcs_failed", "ours: client RPCs completed with an error"),
+
+    SHORT_PACKETS(30, "short_packets", "packets shorter than their type's header, dropped"),
+    UNKNOWN_PACKET_TYPES(31, "unknown_packet_types", "packets of an unknown type, dropped"),
+    PACKET_DISCARDS(32, "packet_discards", "packets dropped as malformed (other than short or unknown type)"),
+    UNKNOWN_RPCS(33, "unknown_rpcs", "packets for an RPC that does not exist, dropped"),
+    DUPLICATE_DATA(34, "duplicate_data", "ours: DATA packets that brought no new bytes"),
+    DROPPED_DATA_NO_BUFS(35, "dropped_data_no_bufs", "DATA dropped because the receive pool was full"),
+    REPLY_UNKNOWN_RPCS(36, "reply_unknown_rpcs", "ours: replies to an id that no longer exists, ignored"),
+    CONTROL_XMIT_ERRORS(37, "control_xmit_errors", "control packets the transport refused"),
+    DATA_XMIT_ERRORS(38, "data_xmit_errors", "DATA packets the transport refused"),
+    TRUNCATED_PACKETS(39, "truncated_packets", "ours: datagrams larger than the receive buffer, dropped"),
+    UDP_RECEIVE_DROPS(40, "udp_receive_drops", "ours: datagrams the kernel dropped on our UDP socket"),
+
+    ERRORS(41, "errors", "ours: errors recorded in the distinct error log"),
+    CLIENT_COMMANDS(42, "client_commands", "ours: commands received from clients"),
+    CONDUCTOR_MAX_CYCLE_TIME(43, "conductor_max_cycle_time_ns", "ours: longest conductor duty cycle"),
+    SENDER_MAX_CYCLE_TIME(44, "sender_max_cycle_time_ns", "ours: longest sender duty cycle"),
+    RECEIVER_MAX_CYCLE_TIME(45, "receiver_max_cycle_time_ns", "ours: longest receiver duty cycle"),
+    SOCKETS_OPEN(46, "sockets_open", "ours: sockets open now"),
+    RPCS_ACTIVE(47, "rpcs_active", "ours: RPCs alive now (both sides)"),
+    ACKS_PIGGYBACKED(48, "acks_piggybacked", "ours: acks carried in DATA packets");
+
+    /** Counter type id for system counters. */
+    public static final int SYSTEM_COUNTER_TYPE_ID = 0;
+
+    private final int id;
+    private final String label;
+    private final String description;
+
+    SystemCounterDescriptor(final int id, final String label, final String description)
+    {
+        this.id = id;
+        this.label = label;
+        this.description = description;
+    }
+
+    /**
+     * @return the stable id, stored as the counter's key.
+     */
+    public int id()
+    {
+        return id;
+    }
+
+    /**
+     * @return the counter's label (its homa_metrics name where one exists).
+     */
+    public String label()
+    {
+        return label;
+    }
+
+    /**
+     * @return what it counts.
+     */
+    public String description()
+    {
+        return description;
+    }
+}

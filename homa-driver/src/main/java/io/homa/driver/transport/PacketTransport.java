@@ -1,0 +1,75 @@
+package io.homa.driver.transport;
+
+/**
+ * Moves whole Homa packets between this driver and its peers. A peer is what the transport sees: for UDP an
+ * IPv4 address plus a UDP port. Implementations are non-blocking and allocate nothing per packet; later
+ * transports (raw IP, packet rings, batching, fault injection) plug in here.
+ */
+public interface PacketTransport extends AutoCloseable
+{
+    /**
+     * Sends one packet.
+     *
+     * @param address  native address of the packet's first byte.
+     * @param length   packet length.
+     * @param ipv4     destination address.
+     * @param port     destination port (transport-specific; UDP port for UDP).
+     * @param tos      IP TOS byte for this packet (Homa priority &lt;&lt; 5).
+     * @return bytes sent; 0 when the transport would block (try again later); negative -errno on failure.
+     */
+    int send(long address, int length, int ipv4, int port, int tos);
+
+    /**
+     * Receives one packet if one is waiting.
+     *
+     * @param address  native address to write it to.
+     * @param capacity bytes available there.
+     * @return packet length; -1 when none is waiting; another negative -errno on failure.
+     */
+    int receive(long address, int capacity);
+
+    /**
+     * @return source address of the last packet received.
+     */
+    int lastSourceIpv4();
+
+    /**
+     * @return source port of the last packet received.
+     */
+    int lastSourcePort();
+
+    /**
+     * @return IP TOS byte of the last packet received.
+     */
+    int lastTos();
+
+    /**
+     * @return true if the last packet received did not fit and was cut.
+     */
+    boolean lastTruncated();
+
+    /**
+     * @return the local IPv4 address.
+     */
+    int localIpv4();
+
+    /**
+     * @return the local port.
+     */
+    int localPort();
+
+    /**
+     * @return the largest Homa packet (header + payload) this transport carries in one piece.
+     */
+    int maxPacketLength();
+
+    /**
+     * @return packets the kernel dropped on receive since the transport opened, or -1 if unknown.
+     */
+    long receiveDrops();
+
+    /**
+     * Closes the transport.
+     */
+    void close();
+}
