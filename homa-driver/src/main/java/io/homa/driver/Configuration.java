@@ -26,12 +26,6 @@ public final class Configuration
 
     /** Idle strategy of the shared agent thread (SHARED mode). */
     public static final String SHARED_IDLE_STRATEGY_PROP_NAME = "homa.shared.idle.strategy";
-    /** Idle strategy of the conductor when it runs alone (later threading modes). */
-    public static final String CONDUCTOR_IDLE_STRATEGY_PROP_NAME = "homa.conductor.idle.strategy";
-    /** Idle strategy of the sender when it runs alone (later threading modes). */
-    public static final String SENDER_IDLE_STRATEGY_PROP_NAME = "homa.sender.idle.strategy";
-    /** Idle strategy of the receiver when it runs alone (later threading modes). */
-    public static final String RECEIVER_IDLE_STRATEGY_PROP_NAME = "homa.receiver.idle.strategy";
     /**
      * Default idle strategy: back off from spinning to yielding to parking 1 µs .. 1 ms. Keeps latency low while
      * busy and gives the core back when idle, which matters on a 2-core host.
