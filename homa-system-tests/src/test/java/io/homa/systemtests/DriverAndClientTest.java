@@ -163,7 +163,17 @@ class DriverAndClientTest
         assertEquals(total, completed.get());
         assertTrue(expectedLength.isEmpty());
         assertEquals(total, driver.counter(SystemCounterDescriptor.CLIENT_RESPONSES_DONE));
-        assertEquals(0, driver.counter(SystemCounterDescriptor.UDP_RECEIVE_DROPS));
+        assertEquals(0, driver.counter(SystemCounterDescriptor.UDP_RECEIVE_DROPS), this::counters);
+    }
+
+    private String counters()
+    {
+        final StringBuilder sb = new StringBuilder();
+        for (final SystemCounterDescriptor d : SystemCounterDescriptor.values())
+        {
+            sb.append(d.label()).append('=').append(driver.counter(d)).append(' ');
+        }
+        return sb.toString();
     }
 
     @Test

@@ -381,8 +381,11 @@ public final class HomaEngine implements AutoCloseable
                 ackIds[i] = peer.ackClientIds[i];
                 ackPorts[i] = peer.ackServerPorts[i];
             }
-            peer.pendingAcks = 0;
-            sendAck(peer, rpc.socket.port, rpc.peerPort, rpc.id, Peer.MAX_PENDING_ACKS);
+            if (sendAck(peer, rpc.socket.port, rpc.peerPort, rpc.id, Peer.MAX_PENDING_ACKS))
+            {
+                peer.pendingAcks = 0;
+            }
+            // Else the five stay pending and this RPC's ack is left to the server's NEED_ACK.
             return;
         }
         peer.ackClientIds[peer.pendingAcks] = rpc.id;
@@ -436,8 +439,10 @@ public final class HomaEngine implements AutoCloseable
             ackIds[i] = peer.ackClientIds[i];
             ackPorts[i] = peer.ackServerPorts[i];
         }
-        peer.pendingAcks = 0;
-        sendAck(peer, HomaWire.dport(buffer, offset), HomaWire.sport(buffer, offset), clientId, count);
+        if (sendAck(peer, HomaWire.dport(buffer, offset), HomaWire.sport(buffer, offset), clientId, count))
+        {
+            peer.pendingAcks = 0;
+        }
     }
 
     private void onPortUnreachable(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
@@ -825,15 +830,26 @@ public final class HomaEngine implements AutoCloseable
 
     private int onTick(final long nowNs)
     {
+        // A NEED_ACK cannot be answered before the response has left: while our own transmit ring is backed up,
+        // asking only adds to the queue (and, under load, feeds a storm of NEED_ACKs and ACKs).
+        if (outbound.backlogBytes() > outbound.capacity() / 4)
+        {
+            return 0;
+        }
+
         int work = 0;
         final long needAckDelayNs = settings.requestAckTicks() * settings.tickNs();
         for (int i = 0, size = awaitingAck.size(); i < size; i++)
         {
             final Rpc rpc = awaitingAck.get(i);
-            if (nowNs - rpc.txDoneNs >= needAckDelayNs)
+            if (nowNs - rpc.txDoneNs >= needAckDelayNs && nowNs - rpc.lastNeedAckNs >= needAckDelayNs)
             {
+                if (!sendControl(HomaWire.NEED_ACK, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort,
+                    rpc.id))
+                {
+                    break;
+                }
                 rpc.lastNeedAckNs = nowNs;
-                sendControl(HomaWire.NEED_ACK, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
                 work++;
             }
         }
@@ -864,7 +880,7 @@ public final class HomaEngine implements AutoCloseable
         }
     }
 
-    private void sendControl(
+    private boolean sendControl(
         final int type, final int ipv4, final int port, final int sport, final int dport, final long senderId)
     {
         final int index = outbound.claim(
@@ -872,7 +888,7 @@ public final class HomaEngine implements AutoCloseable
         if (index <= 0)
         {
             controlXmitErrors.incrementRelease();
-            return;
+            return false;
         }
         final int packetOffset = index + OutboundPackets.PREFIX_LENGTH;
         switch (type)
@@ -884,19 +900,21 @@ public final class HomaEngine implements AutoCloseable
             default -> throw new IllegalArgumentException("not a 28-byte control type: " + type);
         }
         outbound.commit(index);
+        return true;
     }
 
-    private void sendAck(final Peer peer, final int sport, final int dport, final long senderId, final int count)
+    private boolean sendAck(final Peer peer, final int sport, final int dport, final long senderId, final int count)
     {
         final int index = outbound.claim(
             HomaWire.ACK_LENGTH, peer.ipv4, peer.port, HomaWire.tos(CONTROL_PRIORITY), HomaWire.ACK);
         if (index <= 0)
         {
             controlXmitErrors.incrementRelease();
-            return;
+            return false;
         }
         writer.ack(outBuffer, index + OutboundPackets.PREFIX_LENGTH, sport, dport, senderId, count, ackIds, ackPorts);
         outbound.commit(index);
+        return true;
     }
 
     private Rpc newRpc()

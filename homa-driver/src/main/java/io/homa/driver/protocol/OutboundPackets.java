@@ -87,6 +87,22 @@ public final class OutboundPackets
     }
 
     /**
+     * @return bytes waiting for the sender.
+     */
+    public int backlogBytes()
+    {
+        return ring.size();
+    }
+
+    /**
+     * @return the ring's capacity in bytes.
+     */
+    public int capacity()
+    {
+        return ring.capacity();
+    }
+
+    /**
      * @return the largest record the ring takes.
      */
     public int maxPacketLength()

@@ -2,13 +2,9 @@ package io.homa.driver.transport;
 
 import io.homa.driver.net.UdpSocket;
 
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.NetworkInterface;
 import java.net.SocketException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
 
 /**
  * Homa over UDP: one UDP socket per driver, the Homa header unchanged right behind the UDP header. A peer is an
@@ -25,7 +21,6 @@ public final class UdpTransport implements PacketTransport
     private final UdpSocket socket;
     private final int maxPacketLength;
     private final int mtu;
-    private final String procNetUdpLocal;
 
     /**
      * @param address       local IPv4 address to bind.
@@ -44,8 +39,6 @@ public final class UdpTransport implements PacketTransport
             socket.sendBufferSize(sndBufBytes);
             mtu = mtuLength > 0 ? mtuLength : discoverMtu(address);
             maxPacketLength = Math.min(mtu - IPV4_UDP_OVERHEAD, MAX_UDP_PAYLOAD);
-            final int ip = socket.localAddressInt();
-            procNetUdpLocal = String.format("%08X:%04X", Integer.reverseBytes(ip), socket.localPort());
         }
         catch (final RuntimeException ex)
         {
@@ -164,29 +157,11 @@ public final class UdpTransport implements PacketTransport
     }
 
     /**
-     * Reads the socket's drop count from /proc/net/udp (slow: call it from a timer, not per packet).
-     *
      * {@inheritDoc}
      */
     public long receiveDrops()
     {
-        try
-        {
-            final List<String> lines = Files.readAllLines(Path.of("/proc/net/udp"));
-            for (int i = 1; i < lines.size(); i++)
-            {
-                final String[] fields = lines.get(i).trim().split("\\s+");
-                if (fields.length > 12 && procNetUdpLocal.equals(fields[1]))
-                {
-                    return Long.parseLong(fields[fields.length - 1]);
-                }
-            }
-        }
-        catch (final IOException | RuntimeException ignore)
-        {
-            // Not Linux, or the format changed: report unknown.
-        }
-        return -1;
+        return socket.receiveDrops();
     }
 
     /**

@@ -1,0 +1,356 @@
+package io.homa.samples;
+
+import io.homa.client.Homa;
+import io.homa.client.HomaAddress;
+import io.homa.client.HomaError;
+import io.homa.client.HomaSocket;
+import io.homa.client.MessageHandler;
+import io.homa.driver.Configuration;
+import io.homa.driver.MediaDriver;
+import io.homa.driver.ThreadingMode;
+import io.homa.driver.status.SystemCounterDescriptor;
+import org.HdrHistogram.Histogram;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentInvoker;
+import org.agrona.concurrent.IdleStrategy;
+import org.agrona.concurrent.UnsafeBuffer;
+
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+/**
+ * Ping/pong through an embedded Homa driver over UDP on loopback: a pong server socket answers every request, a
+ * ping client sends one request at a time and records the round-trip time. Prints an HdrHistogram percentile
+ * table in µs after a warm-up. Run with {@code --help} for options.
+ */
+public final class EmbeddedPingPong
+{
+    private static final int PONG_PORT = 4001;
+
+    private EmbeddedPingPong()
+    {
+    }
+
+    /**
+     * @param args options, see {@link Options#usage()}.
+     */
+    public static void main(final String[] args)
+    {
+        final Options options = Options.parse(args);
+        if (null == options)
+        {
+            System.out.println(Options.usage());
+            return;
+        }
+        run(options);
+    }
+
+    /**
+     * Runs one measurement and prints the table.
+     *
+     * @param options what to run.
+     * @return the histogram of round-trip times in ns.
+     */
+    public static Histogram run(final Options options)
+    {
+        System.out.printf(Locale.ROOT,
+            "Homa EmbeddedPingPong: request %,d B, response %,d B, %,d RPCs after %,d warm-up, threading %s, " +
+            "driver idle %s, application idle %s, pong on %s%n",
+            options.size, options.responseSize, options.count, options.warmup, options.mode, options.driverIdle,
+            options.appIdle, options.pongThread ? "its own thread" : "the ping thread");
+
+        final MediaDriver.Context driverCtx = new MediaDriver.Context()
+            .threadingMode(options.mode)
+            .sharedIdleStrategy(Configuration.idleStrategy(options.driverIdle));
+        final AtomicBoolean running = new AtomicBoolean(true);
+        Thread pongThread = null;
+        try (MediaDriver driver = MediaDriver.launchEmbedded(driverCtx);
+            Homa homa = Homa.connect(new Homa.Context()
+                .homaDirectoryName(driver.homaDirectoryName())
+                .driverAgentInvoker(driver.sharedAgentInvoker())))
+        {
+            final AgentInvoker invoker = driver.sharedAgentInvoker();
+            final HomaSocket pongSocket = homa.addSocket(PONG_PORT);
+            final HomaSocket pingSocket = homa.addSocket();
+            final HomaAddress pongAddress = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), PONG_PORT);
+            final UnsafeBuffer response = new UnsafeBuffer(new byte[options.responseSize]);
+            final MessageHandler pong = new Pong(pongSocket, response, options.responseSize);
+
+            if (options.pongThread && null == invoker)
+            {
+                final IdleStrategy pongIdle = Configuration.idleStrategy(options.appIdle);
+                pongThread = new Thread(() ->
+                {
+                    while (running.get())
+                    {
+                        pongIdle.idle(pongSocket.poll(pong, 16));
+                    }
+                }, "pong");
+                pongThread.setDaemon(true);
+                pongThread.start();
+            }
+            final MessageHandler pongInline = options.pongThread && null == invoker ? null : pong;
+
+            final Ping ping = new Ping(pingSocket, pongAddress, options.size, invoker, pongSocket, pongInline,
+                Configuration.idleStrategy(options.appIdle));
+            final Histogram warmupHistogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+            ping.run(options.warmup, warmupHistogram);
+            final Histogram histogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
+            final long startNs = System.nanoTime();
+            ping.run(options.count, histogram);
+            final long elapsedNs = System.nanoTime() - startNs;
+
+            running.set(false);
+            if (null != pongThread)
+            {
+                pongThread.join(5_000);
+            }
+
+            System.out.println();
+            System.out.println("Round-trip time (µs), " + options.size + " B request / " + options.responseSize +
+                " B response:");
+            histogram.outputPercentileDistribution(System.out, 1000.0);
+            final double rpcPerSec = options.count * 1e9 / elapsedNs;
+            System.out.printf(Locale.ROOT,
+                "%nSummary: p50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.1f µs; %,.0f RPC/s; request payload " +
+                "%.2f Gbit/s (one RPC outstanding)%n",
+                histogram.getValueAtPercentile(50) / 1000.0,
+                histogram.getValueAtPercentile(99) / 1000.0,
+                histogram.getValueAtPercentile(99.9) / 1000.0,
+                histogram.getMaxValue() / 1000.0,
+                rpcPerSec,
+                rpcPerSec * options.size * 8 / 1e9);
+            System.out.printf(Locale.ROOT,
+                "Driver: DATA sent %,d, received %,d, UDP drops %,d, errors %,d%n",
+                driver.counter(SystemCounterDescriptor.PACKETS_SENT_DATA),
+                driver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA),
+                driver.counter(SystemCounterDescriptor.UDP_RECEIVE_DROPS),
+                driver.counter(SystemCounterDescriptor.ERRORS));
+            return histogram;
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(ex);
+        }
+        finally
+        {
+            running.set(false);
+        }
+    }
+
+    static final class Pong implements MessageHandler
+    {
+        private final HomaSocket socket;
+        private final UnsafeBuffer response;
+        private final int responseSize;
+
+        Pong(final HomaSocket socket, final UnsafeBuffer response, final int responseSize)
+        {
+            this.socket = socket;
+            this.response = response;
+            this.responseSize = responseSize;
+        }
+
+        public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            // Echo the first bytes (the ping's timestamp lives there), pad to the response size.
+            response.putBytes(0, buffer, offset, Math.min(length, responseSize));
+            socket.reply(id, response, 0, responseSize);
+        }
+
+        public void onError(final long id, final long cookie, final int errorCode)
+        {
+        }
+    }
+
+    static final class Ping implements MessageHandler
+    {
+        private final HomaSocket socket;
+        private final HomaAddress dest;
+        private final UnsafeBuffer request;
+        private final int size;
+        private final AgentInvoker invoker;
+        private final HomaSocket pongSocket;
+        private final MessageHandler pongInline;
+        private final IdleStrategy idle;
+        private boolean received;
+        private long receivedCookie;
+
+        Ping(
+            final HomaSocket socket,
+            final HomaAddress dest,
+            final int size,
+            final AgentInvoker invoker,
+            final HomaSocket pongSocket,
+            final MessageHandler pongInline,
+            final IdleStrategy idle)
+        {
+            this.socket = socket;
+            this.dest = dest;
+            this.size = size;
+            this.request = new UnsafeBuffer(new byte[size]);
+            this.invoker = invoker;
+            this.pongSocket = pongSocket;
+            this.pongInline = pongInline;
+            this.idle = idle;
+        }
+
+        void run(final int count, final Histogram histogram)
+        {
+            final long reportEveryNs = TimeUnit.SECONDS.toNanos(5);
+            long nextReportNs = System.nanoTime() + reportEveryNs;
+            for (int i = 0; i < count; i++)
+            {
+                final long startNs = System.nanoTime();
+                received = false;
+                socket.send(dest, request, 0, size, startNs);
+                while (!received)
+                {
+                    int work = 0;
+                    if (null != invoker)
+                    {
+                        work += invoker.invoke();
+                    }
+                    if (null != pongInline)
+                    {
+                        work += pongSocket.poll(pongInline, 16);
+                    }
+                    work += socket.poll(this, 16);
+                    idle.idle(work);
+                }
+                final long nowNs = System.nanoTime();
+                histogram.recordValue(Math.min(nowNs - receivedCookie, histogram.getHighestTrackableValue()));
+                if (nowNs - nextReportNs > 0)
+                {
+                    nextReportNs = nowNs + reportEveryNs;
+                    System.out.printf(Locale.ROOT, "  ... %,d of %,d RPCs%n", i + 1, count);
+                }
+            }
+        }
+
+        public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            receivedCookie = cookie;
+            received = true;
+        }
+
+        public void onError(final long id, final long cookie, final int errorCode)
+        {
+            throw new IllegalStateException("ping RPC failed: " + HomaError.name(errorCode));
+        }
+    }
+
+    /**
+     * Command-line options.
+     */
+    public static final class Options
+    {
+        int size = 100;
+        int responseSize = -1;
+        int count = 100_000;
+        int warmup = 20_000;
+        ThreadingMode mode = ThreadingMode.SHARED;
+        String driverIdle = "yield";
+        String appIdle = "yield";
+        boolean pongThread;
+
+        /**
+         * @param args --size N --response-size N --count N --warmup N --mode SHARED|INVOKER --idle NAME
+         *             --app-idle NAME --pong-thread.
+         * @return the options, or null when help was asked for.
+         */
+        public static Options parse(final String[] args)
+        {
+            final Options o = new Options();
+            for (int i = 0; i < args.length; i++)
+            {
+                final String arg = args[i];
+                switch (arg)
+                {
+                    case "--help", "-h" ->
+                    {
+                        return null;
+                    }
+                    case "--size" -> o.size = Integer.parseInt(args[++i].replace("_", ""));
+                    case "--response-size" -> o.responseSize = Integer.parseInt(args[++i].replace("_", ""));
+                    case "--count" -> o.count = Integer.parseInt(args[++i].replace("_", ""));
+                    case "--warmup" -> o.warmup = Integer.parseInt(args[++i].replace("_", ""));
+                    case "--mode" -> o.mode = ThreadingMode.valueOf(args[++i].toUpperCase(Locale.ROOT));
+                    case "--idle" -> o.driverIdle = args[++i];
+                    case "--app-idle" -> o.appIdle = args[++i];
+                    case "--pong-thread" -> o.pongThread = true;
+                    default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + usage());
+                }
+            }
+            if (o.responseSize < 0)
+            {
+                o.responseSize = o.size;
+            }
+            if (o.size < 8 || o.size > 1_000_000 || o.responseSize < 8 || o.responseSize > 1_000_000)
+            {
+                throw new IllegalArgumentException("sizes must be in 8..1000000 (the timestamp needs 8 bytes)");
+            }
+            return o;
+        }
+
+        static String usage()
+        {
+            return """
+                EmbeddedPingPong [options]
+                  --size N            request bytes (default 100)
+                  --response-size N   response bytes (default: same as --size)
+                  --count N           measured RPCs (default 100000)
+                  --warmup N          warm-up RPCs (default 20000)
+                  --mode M            driver threading mode: SHARED or INVOKER (default SHARED)
+                  --idle NAME         driver idle strategy: noop, spin, yield, backoff, sleep-ns (default yield)
+                  --app-idle NAME     ping/pong idle strategy (default yield)
+                  --pong-thread       run pong on its own thread (default: ping and pong share one thread)
+                """;
+        }
+
+        /**
+         * @param size request size.
+         * @return this.
+         */
+        public Options size(final int size)
+        {
+            this.size = size;
+            return this;
+        }
+
+        /**
+         * @param count measured RPCs.
+         * @return this.
+         */
+        public Options count(final int count)
+        {
+            this.count = count;
+            return this;
+        }
+
+        /**
+         * @param warmup warm-up RPCs.
+         * @return this.
+         */
+        public Options warmup(final int warmup)
+        {
+            this.warmup = warmup;
+            return this;
+        }
+
+        /**
+         * @param mode threading mode.
+         * @return this.
+         */
+        public Options mode(final ThreadingMode mode)
+        {
+            this.mode = mode;
+            return this;
+        }
+    }
+}
