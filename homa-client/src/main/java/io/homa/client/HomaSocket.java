@@ -486,17 +486,30 @@ public final class HomaSocket implements AutoCloseable
 
     private void returnPoolBlock(final int poolOffset)
     {
+        if (!tryReturnPoolBlock(poolOffset))
+        {
+            awaitReturnPoolBlock(poolOffset);
+        }
+    }
+
+    private boolean tryReturnPoolBlock(final int poolOffset)
+    {
+        final int index = returnRing.tryClaim(SocketFileDescriptor.RETURN_POOL_BLOCK_MSG_TYPE_ID, Integer.BYTES);
+        if (index > 0)
+        {
+            returnRing.buffer().putInt(index, poolOffset);
+            returnRing.commit(index);
+            return true;
+        }
+        return false;
+    }
+
+    private void awaitReturnPoolBlock(final int poolOffset)
+    {
         final long deadlineNs = System.nanoTime() + homa.context().driverTimeoutNs();
         final IdleStrategy idle = new BackoffIdleStrategy(1, 10, 1000, 100_000);
-        while (true)
+        while (!tryReturnPoolBlock(poolOffset))
         {
-            final int index = returnRing.tryClaim(SocketFileDescriptor.RETURN_POOL_BLOCK_MSG_TYPE_ID, Integer.BYTES);
-            if (index > 0)
-            {
-                returnRing.buffer().putInt(index, poolOffset);
-                returnRing.commit(index);
-                return;
-            }
             if (System.nanoTime() - deadlineNs > 0)
             {
                 throw new DriverTimeoutException("receive pool return ring stayed full");

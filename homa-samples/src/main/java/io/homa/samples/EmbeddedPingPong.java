@@ -55,6 +55,10 @@ public final class EmbeddedPingPong
      */
     public static Histogram run(final Options options)
     {
+        if (options.responseSize < 0)
+        {
+            options.responseSize = options.size;
+        }
         System.out.printf(Locale.ROOT,
             "Homa EmbeddedPingPong: request %,d B, response %,d B, %,d RPCs after %,d warm-up, threading %s, " +
             "driver idle %s, application idle %s, pong on %s%n",
@@ -320,6 +324,16 @@ public final class EmbeddedPingPong
         public Options size(final int size)
         {
             this.size = size;
+            return this;
+        }
+
+        /**
+         * @param responseSize response size (default: the request size).
+         * @return this.
+         */
+        public Options responseSize(final int responseSize)
+        {
+            this.responseSize = responseSize;
             return this;
         }
 

@@ -1,0 +1,77 @@
+package io.homa.samples;
+
+import io.homa.driver.ThreadingMode;
+import org.HdrHistogram.Histogram;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class SamplesTest
+{
+    @Test
+    void shouldRunEmbeddedPingPongInBothModesAndPrintPercentiles()
+    {
+        for (final ThreadingMode mode : ThreadingMode.values())
+        {
+            final String output = captureStdout(() ->
+            {
+                final Histogram histogram = EmbeddedPingPong.run(
+                    new EmbeddedPingPong.Options().size(100).count(500).warmup(100).mode(mode));
+                assertEquals(500, histogram.getTotalCount());
+                assertTrue(histogram.getValueAtPercentile(50) > 0);
+            });
+            assertTrue(output.contains("Percentile"), output);
+            assertTrue(output.contains("Summary: p50"), output);
+            assertTrue(output.contains("errors 0"), output);
+        }
+    }
+
+    @Test
+    void shouldRunPingPongWithLargeMultiPacketRequests()
+    {
+        final String output = captureStdout(() ->
+        {
+            final Histogram histogram = EmbeddedPingPong.run(
+                new EmbeddedPingPong.Options().size(500_000).responseSize(100).count(20).warmup(5).mode(ThreadingMode.SHARED));
+            assertEquals(20, histogram.getTotalCount());
+        });
+        assertTrue(output.contains("500000 B request"), output);
+    }
+
+    @Test
+    void shouldDecodeEveryPacketTypeInCodecDemo()
+    {
+        final String output = captureStdout(() -> CodecDemo.main(new String[0]));
+        for (final String type : new String[]{ "DATA", "GRANT", "RESEND", "RPC_UNKNOWN", "BUSY", "CUTOFFS",
+            "FREEZE", "NEED_ACK", "ACK", "PORT_UNREACHABLE" })
+        {
+            assertTrue(output.lines().anyMatch(line -> line.startsWith(type + " ")), type + " missing:\n" + output);
+        }
+        assertTrue(output.contains("grantOffset=60000 priority=3"), output);
+        assertTrue(output.contains("resendLength=ALL priority=7"), output);
+    }
+
+    private static String captureStdout(final Runnable body)
+    {
+        final PrintStream original = System.out;
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        try
+        {
+            body.run();
+        }
+        finally
+        {
+            System.setOut(original);
+        }
+        return bytes.toString(StandardCharsets.UTF_8);
+    }
+}
