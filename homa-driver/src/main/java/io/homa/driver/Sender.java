@@ -67,10 +67,15 @@ final class Sender implements Agent
         final int port = buffer.getInt(index + OutboundPackets.DEST_PORT_OFFSET);
         final int tos = buffer.getInt(index + OutboundPackets.TOS_OFFSET);
         final int type = buffer.getInt(index + OutboundPackets.TYPE_OFFSET);
-        final int packetLength = length - OutboundPackets.PREFIX_LENGTH;
+        final int headerLength = length - OutboundPackets.PREFIX_LENGTH;
+        final int payloadLength = buffer.getInt(index + OutboundPackets.PAYLOAD_LENGTH_OFFSET);
+        final int packetLength = headerLength + payloadLength;
 
-        final int result = transport.send(
-            ringAddress + index + OutboundPackets.PREFIX_LENGTH, packetLength, ipv4, port, tos);
+        final long headerAddress = ringAddress + index + OutboundPackets.PREFIX_LENGTH;
+        final int result = 0 == payloadLength ?
+            transport.send(headerAddress, headerLength, ipv4, port, tos) :
+            transport.send(headerAddress, headerLength,
+                buffer.getLong(index + OutboundPackets.PAYLOAD_ADDRESS_OFFSET), payloadLength, ipv4, port, tos);
         if (0 == result)
         {
             return ControlledMessageHandler.Action.ABORT;

@@ -10,7 +10,6 @@ import io.homa.driver.MediaDriver;
 import io.homa.driver.ThreadingMode;
 import io.homa.driver.status.SystemCounterDescriptor;
 import org.HdrHistogram.Histogram;
-import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
@@ -61,43 +60,52 @@ public final class EmbeddedPingPong
         }
         System.out.printf(Locale.ROOT,
             "Homa EmbeddedPingPong: request %,d B, response %,d B, %,d RPCs after %,d warm-up, threading %s, " +
-            "driver idle %s, application idle %s, pong on %s%n",
+            "driver idle %s, application idle %s, %d driver(s)%s%n",
             options.size, options.responseSize, options.count, options.warmup, options.mode, options.driverIdle,
-            options.appIdle, options.pongThread ? "its own thread" : "the ping thread");
+            options.appIdle, options.drivers, 2 == options.drivers ? " (one per side, pong on its own thread)" :
+            options.pongThread ? ", pong on its own thread" : ", pong on the ping thread");
 
-        final MediaDriver.Context driverCtx = new MediaDriver.Context()
-            .threadingMode(options.mode)
-            .sharedIdleStrategy(Configuration.idleStrategy(options.driverIdle));
         final AtomicBoolean running = new AtomicBoolean(true);
+        final MediaDriver pingDriver = launchDriver(options);
+        final MediaDriver pongDriver = 2 == options.drivers ? launchDriver(options) : pingDriver;
         Thread pongThread = null;
-        try (MediaDriver driver = MediaDriver.launchEmbedded(driverCtx);
-            Homa homa = Homa.connect(new Homa.Context()
-                .homaDirectoryName(driver.homaDirectoryName())
-                .driverAgentInvoker(driver.sharedAgentInvoker())))
+        try (Homa pingHoma = connect(pingDriver);
+            Homa pongHoma = pongDriver == pingDriver ? null : connect(pongDriver))
         {
-            final AgentInvoker invoker = driver.sharedAgentInvoker();
-            final HomaSocket pongSocket = homa.addSocket(PONG_PORT);
-            final HomaSocket pingSocket = homa.addSocket();
-            final HomaAddress pongAddress = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), PONG_PORT);
+            final Homa serverHoma = null != pongHoma ? pongHoma : pingHoma;
+            final AgentInvoker pingInvoker = pingDriver.sharedAgentInvoker();
+            final AgentInvoker pongInvoker = pongDriver == pingDriver ? null : pongDriver.sharedAgentInvoker();
+            final HomaSocket pongSocket = serverHoma.addSocket(PONG_PORT);
+            final HomaSocket pingSocket = pingHoma.addSocket();
+            final HomaAddress pongAddress =
+                HomaAddress.of(pongDriver.udpAddressIpv4(), pongDriver.udpPort(), PONG_PORT);
             final UnsafeBuffer response = new UnsafeBuffer(new byte[options.responseSize]);
             final MessageHandler pong = new Pong(pongSocket, response, options.responseSize);
 
-            if (options.pongThread && null == invoker)
+            // With two drivers pong always has its own thread (it is another host); with one driver it may share
+            // the ping thread, which then also runs the driver in INVOKER mode.
+            final boolean pongOnOwnThread = 2 == options.drivers || (options.pongThread && null == pingInvoker);
+            if (pongOnOwnThread)
             {
                 final IdleStrategy pongIdle = Configuration.idleStrategy(options.appIdle);
                 pongThread = new Thread(() ->
                 {
                     while (running.get())
                     {
-                        pongIdle.idle(pongSocket.poll(pong, 16));
+                        int work = pongSocket.poll(pong, 16);
+                        if (null != pongInvoker)
+                        {
+                            work += pongInvoker.invoke();
+                        }
+                        pongIdle.idle(work);
                     }
                 }, "pong");
                 pongThread.setDaemon(true);
                 pongThread.start();
             }
-            final MessageHandler pongInline = options.pongThread && null == invoker ? null : pong;
+            final MessageHandler pongInline = pongOnOwnThread ? null : pong;
 
-            final Ping ping = new Ping(pingSocket, pongAddress, options.size, invoker, pongSocket, pongInline,
+            final Ping ping = new Ping(pingSocket, pongAddress, options.size, pingInvoker, pongSocket, pongInline,
                 Configuration.idleStrategy(options.appIdle));
             final Histogram warmupHistogram = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
             ping.run(options.warmup, warmupHistogram);
@@ -126,12 +134,11 @@ public final class EmbeddedPingPong
                 histogram.getMaxValue() / 1000.0,
                 rpcPerSec,
                 rpcPerSec * options.size * 8 / 1e9);
-            System.out.printf(Locale.ROOT,
-                "Driver: DATA sent %,d, received %,d, UDP drops %,d, errors %,d%n",
-                driver.counter(SystemCounterDescriptor.PACKETS_SENT_DATA),
-                driver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA),
-                driver.counter(SystemCounterDescriptor.UDP_RECEIVE_DROPS),
-                driver.counter(SystemCounterDescriptor.ERRORS));
+            printDriver("Driver", pingDriver);
+            if (pongDriver != pingDriver)
+            {
+                printDriver("Pong driver", pongDriver);
+            }
             return histogram;
         }
         catch (final InterruptedException ex)
@@ -142,7 +149,37 @@ public final class EmbeddedPingPong
         finally
         {
             running.set(false);
+            if (pongDriver != pingDriver)
+            {
+                pongDriver.close();
+            }
+            pingDriver.close();
         }
+    }
+
+    private static MediaDriver launchDriver(final Options options)
+    {
+        return MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .threadingMode(options.mode)
+            .sharedIdleStrategy(Configuration.idleStrategy(options.driverIdle)));
+    }
+
+    private static Homa connect(final MediaDriver driver)
+    {
+        return Homa.connect(new Homa.Context()
+            .homaDirectoryName(driver.homaDirectoryName())
+            .driverAgentInvoker(driver.sharedAgentInvoker()));
+    }
+
+    private static void printDriver(final String name, final MediaDriver driver)
+    {
+        System.out.printf(Locale.ROOT,
+            "%s: DATA sent %,d, received %,d, UDP drops %,d, errors %,d%n",
+            name,
+            driver.counter(SystemCounterDescriptor.PACKETS_SENT_DATA),
+            driver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA),
+            driver.counter(SystemCounterDescriptor.UDP_RECEIVE_DROPS),
+            driver.counter(SystemCounterDescriptor.ERRORS));
     }
 
     static final class Pong implements MessageHandler
@@ -262,6 +299,7 @@ public final class EmbeddedPingPong
         String driverIdle = "yield";
         String appIdle = "yield";
         boolean pongThread;
+        int drivers = 1;
 
         /**
          * @param args --size N --response-size N --count N --warmup N --mode SHARED|INVOKER --idle NAME
@@ -288,12 +326,17 @@ public final class EmbeddedPingPong
                     case "--idle" -> o.driverIdle = args[++i];
                     case "--app-idle" -> o.appIdle = args[++i];
                     case "--pong-thread" -> o.pongThread = true;
+                    case "--drivers" -> o.drivers = Integer.parseInt(args[++i]);
                     default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + usage());
                 }
             }
             if (o.responseSize < 0)
             {
                 o.responseSize = o.size;
+            }
+            if (o.drivers < 1 || o.drivers > 2)
+            {
+                throw new IllegalArgumentException("--drivers must be 1 or 2");
             }
             if (o.size < 8 || o.size > 1_000_000 || o.responseSize < 8 || o.responseSize > 1_000_000)
             {
@@ -314,6 +357,8 @@ public final class EmbeddedPingPong
                   --idle NAME         driver idle strategy: noop, spin, yield, backoff, sleep-ns (default yield)
                   --app-idle NAME     ping/pong idle strategy (default yield)
                   --pong-thread       run pong on its own thread (default: ping and pong share one thread)
+                  --drivers N         1: ping and pong share one driver (default); 2: one driver per side, each
+                                      driven by its own thread in INVOKER mode (two hosts on one machine)
                 """;
         }
 
@@ -354,6 +399,16 @@ public final class EmbeddedPingPong
         public Options warmup(final int warmup)
         {
             this.warmup = warmup;
+            return this;
+        }
+
+        /**
+         * @param drivers 1 (shared driver) or 2 (one per side).
+         * @return this.
+         */
+        public Options drivers(final int drivers)
+        {
+            this.drivers = drivers;
             return this;
         }
 

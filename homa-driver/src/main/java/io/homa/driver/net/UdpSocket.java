@@ -157,7 +157,7 @@ public final class UdpSocket implements AutoCloseable
 
         sendErrno = arena.allocate(LibC.errnoStateLayout());
         sendMsg = arena.allocate(MSGHDR_LENGTH, 8);
-        sendIov = arena.allocate(IOVEC_LENGTH, 8);
+        sendIov = arena.allocate(IOVEC_LENGTH * 2L, 8);
         sendAddress = arena.allocate(SOCKADDR_IN_LENGTH, 8);
         sendControl = arena.allocate(SEND_CONTROL_LENGTH, 8);
 
@@ -409,6 +409,31 @@ public final class UdpSocket implements AutoCloseable
      */
     public int send(final long bufferAddress, final int length, final int ipv4, final int port, final int tos)
     {
+        return send(bufferAddress, length, 0L, 0, ipv4, port, tos);
+    }
+
+    /**
+     * Non-blocking send of one datagram gathered from two pieces, e.g. a packet header built in one place and a
+     * payload that stays where the application wrote it, so the payload is copied only by the kernel.
+     *
+     * @param headerAddress  address of the first piece.
+     * @param headerLength   its length.
+     * @param payloadAddress address of the second piece (ignored when payloadLength is 0).
+     * @param payloadLength  its length, 0 for a one-piece datagram.
+     * @param ipv4           destination address.
+     * @param port           destination port.
+     * @param tos            IP TOS byte for this datagram.
+     * @return bytes sent, 0 if the kernel would block, or -errno.
+     */
+    public int send(
+        final long headerAddress,
+        final int headerLength,
+        final long payloadAddress,
+        final int payloadLength,
+        final int ipv4,
+        final int port,
+        final int tos)
+    {
         if (fd < 0)
         {
             return -EBADF;
@@ -416,8 +441,18 @@ public final class UdpSocket implements AutoCloseable
 
         final MemorySegment msg = sendMsg;
         writeSockaddr(sendAddress, ipv4, port);
-        sendIov.set(JAVA_LONG, IOVEC_BASE_OFFSET, bufferAddress);
-        sendIov.set(JAVA_LONG, IOVEC_LEN_OFFSET, length);
+        sendIov.set(JAVA_LONG, IOVEC_BASE_OFFSET, headerAddress);
+        sendIov.set(JAVA_LONG, IOVEC_LEN_OFFSET, headerLength);
+        if (payloadLength > 0)
+        {
+            sendIov.set(JAVA_LONG, IOVEC_LENGTH + IOVEC_BASE_OFFSET, payloadAddress);
+            sendIov.set(JAVA_LONG, IOVEC_LENGTH + IOVEC_LEN_OFFSET, payloadLength);
+            msg.set(JAVA_LONG, MSGHDR_IOVLEN_OFFSET, 2L);
+        }
+        else
+        {
+            msg.set(JAVA_LONG, MSGHDR_IOVLEN_OFFSET, 1L);
+        }
 
         if (tos == defaultTos)
         {

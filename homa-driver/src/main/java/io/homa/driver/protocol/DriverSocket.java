@@ -37,6 +37,7 @@ final class DriverSocket
     private final MessageEventEncoder messageEncoder = new MessageEventEncoder();
     private final RpcErrorEventEncoder errorEncoder = new RpcErrorEventEncoder();
     private final MessageHandler returnHandler;
+    private boolean isClosed;
 
     DriverSocket(
         final File directory,
@@ -187,9 +188,18 @@ final class DriverSocket
         return true;
     }
 
+    boolean isClosed()
+    {
+        return isClosed;
+    }
+
     void close()
     {
-        IoUtil.unmap(mapped);
-        IoUtil.delete(file, true);
+        if (!isClosed)
+        {
+            isClosed = true;
+            IoUtil.unmap(mapped);
+            IoUtil.delete(file, true);
+        }
     }
 }

@@ -10,6 +10,8 @@ import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import org.agrona.DirectBuffer;
 import org.agrona.collections.Int2ObjectHashMap;
+import org.agrona.collections.IntArrayQueue;
+import org.agrona.collections.LongArrayQueue;
 import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -36,6 +38,7 @@ public final class HomaEngine implements AutoCloseable
     /** Priority of unscheduled DATA before a peer's cutoffs are known (Linux: num_priorities - 2). */
     static final int DEFAULT_UNSCHED_PRIORITY = HomaWire.HOMA_MAX_PRIORITIES - 2;
     private static final int MAX_PACKETS_PER_CYCLE = 32;
+    private static final int CLOSE_SOCKET = -1;
 
     private final File directory;
     private final Settings settings;
@@ -57,6 +60,9 @@ public final class HomaEngine implements AutoCloseable
     private final ArrayList<Rpc> pendingDeliveries = new ArrayList<>();
     private final ArrayDeque<Rpc> rpcPool = new ArrayDeque<>();
     private final ArrayList<Rpc> scratch = new ArrayList<>();
+    private final ArrayDeque<DriverSocket> deferredSockets = new ArrayDeque<>();
+    private final IntArrayQueue deferredOffsets = new IntArrayQueue(64, Integer.MIN_VALUE);
+    private final LongArrayQueue deferredPositions = new LongArrayQueue(64, Long.MIN_VALUE);
     private final long[] ackIds = new long[HomaWire.HOMA_MAX_ACKS];
     private final int[] ackPorts = new int[HomaWire.HOMA_MAX_ACKS];
 
@@ -634,7 +640,7 @@ public final class HomaEngine implements AutoCloseable
         if (0 == rpcId || 0 != (rpcId & 1) || clientRpcs.containsKey(rpcId) || length <= 0 ||
             length > HomaWire.HOMA_MAX_MESSAGE_LENGTH)
         {
-            socket.releaseSendBlock(sendOffset);
+            releaseSendBlock(socket, sendOffset);
             return;
         }
 
@@ -671,7 +677,7 @@ public final class HomaEngine implements AutoCloseable
         if (null == rpc || rpc.socket != socket || Rpc.SERVER_IN_SERVICE != rpc.state)
         {
             replyUnknown.incrementRelease();
-            socket.releaseSendBlock(sendOffset);
+            releaseSendBlock(socket, sendOffset);
             return;
         }
         rpc.state = Rpc.SERVER_OUTGOING;
@@ -730,7 +736,7 @@ public final class HomaEngine implements AutoCloseable
      */
     public int doWork(final long nowNs)
     {
-        int work = 0;
+        int work = drainDeferred();
         for (int i = 0, size = sockets.size(); i < size; i++)
         {
             final DriverSocket socket = sockets.get(i);
@@ -788,10 +794,11 @@ public final class HomaEngine implements AutoCloseable
             end = unsched;
         }
         final int payload = end - start;
-        final int packetLength = HomaWire.DATA_HEADER_LENGTH + payload;
         final Peer peer = rpc.peer;
+        // The header goes into the ring; the payload stays in the send region and the sender gathers both.
         final int index = outbound.claim(
-            packetLength, peer.ipv4, peer.port, HomaWire.tos(DEFAULT_UNSCHED_PRIORITY), HomaWire.DATA);
+            HomaWire.DATA_HEADER_LENGTH, peer.ipv4, peer.port, HomaWire.tos(DEFAULT_UNSCHED_PRIORITY), HomaWire.DATA,
+            rpc.socket.sendRegion.addressOffset() + rpc.txSendOffset + start, payload);
         if (index <= 0)
         {
             return false;
@@ -810,8 +817,6 @@ public final class HomaEngine implements AutoCloseable
         final int packetOffset = index + OutboundPackets.PREFIX_LENGTH;
         writer.data(outBuffer, packetOffset, rpc.socket.port, rpc.peerPort, rpc.id, rpc.txLength, rpc.txLength,
             ackId, ackPort, 0, false, start);
-        outBuffer.putBytes(packetOffset + HomaWire.DATA_HEADER_LENGTH, rpc.socket.sendRegion,
-            rpc.txSendOffset + start, payload);
         outbound.commit(index);
         sentMsgBytes.getAndAddRelease(payload);
 
@@ -939,7 +944,7 @@ public final class HomaEngine implements AutoCloseable
         {
             rpc.socket.poolAllocator.free(rpc.rx.poolOffset());
         }
-        rpc.socket.releaseSendBlock(rpc.txSendOffset);
+        releaseSendBlock(rpc.socket, rpc.txSendOffset);
         recycle(rpc);
     }
 
@@ -961,7 +966,7 @@ public final class HomaEngine implements AutoCloseable
         {
             rpc.socket.poolAllocator.free(rpc.rx.poolOffset());
         }
-        rpc.socket.releaseSendBlock(rpc.txSendOffset);
+        releaseSendBlock(rpc.socket, rpc.txSendOffset);
         recycle(rpc);
     }
 
@@ -1011,7 +1016,56 @@ public final class HomaEngine implements AutoCloseable
         socketsByPort.remove(socket.port);
         sockets.remove(socket);
         socketsOpen.decrementRelease();
-        socket.close();
+        // Packets still queued for the sender may point into this socket's send region: unmap only after them.
+        deferUntilSent(socket, CLOSE_SOCKET);
+    }
+
+    /**
+     * Gives a send block back to its client once no queued packet points into it any more.
+     */
+    private void releaseSendBlock(final DriverSocket socket, final int sendOffset)
+    {
+        if (sendOffset >= 0)
+        {
+            deferUntilSent(socket, sendOffset);
+        }
+    }
+
+    private void deferUntilSent(final DriverSocket socket, final int sendOffsetOrClose)
+    {
+        if (deferredSockets.isEmpty() && outbound.consumerPosition() >= outbound.producerPosition())
+        {
+            completeDeferred(socket, sendOffsetOrClose);
+            return;
+        }
+        deferredSockets.addLast(socket);
+        deferredOffsets.addInt(sendOffsetOrClose);
+        deferredPositions.addLong(outbound.producerPosition());
+    }
+
+    private int drainDeferred()
+    {
+        int work = 0;
+        final long sentPosition = outbound.consumerPosition();
+        while (!deferredSockets.isEmpty() && deferredPositions.peekLong() <= sentPosition)
+        {
+            deferredPositions.pollLong();
+            completeDeferred(deferredSockets.pollFirst(), deferredOffsets.pollInt());
+            work++;
+        }
+        return work;
+    }
+
+    private static void completeDeferred(final DriverSocket socket, final int sendOffsetOrClose)
+    {
+        if (CLOSE_SOCKET == sendOffsetOrClose)
+        {
+            socket.close();
+        }
+        else if (!socket.isClosed())
+        {
+            socket.releaseSendBlock(sendOffsetOrClose);
+        }
     }
 
     private int allocateClientPort()
@@ -1052,6 +1106,12 @@ public final class HomaEngine implements AutoCloseable
         for (int i = sockets.size() - 1; i >= 0; i--)
         {
             closeSocket(sockets.get(i));
+        }
+        // The agents have stopped: nothing will be sent any more.
+        while (!deferredSockets.isEmpty())
+        {
+            deferredPositions.pollLong();
+            completeDeferred(deferredSockets.pollFirst(), deferredOffsets.pollInt());
         }
     }
 }

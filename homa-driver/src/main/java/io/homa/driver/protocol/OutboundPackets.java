@@ -6,10 +6,13 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 /**
  * The ring from the protocol engine to the sender agent. Each record is a finished packet and where it goes:
  * <pre>
- *   destination IPv4 (int) | destination port (int) | TOS (int) | type (int) | packet bytes ...
+ *   destination IPv4 (int) | destination port (int) | TOS (int) | type (int) |
+ *   payload address (long) | payload length (int) | pad (int) | header or whole-packet bytes ...
  * </pre>
- * The engine builds packets in place (claim, write, commit), so the payload's only user-space copy on the send
- * side is the one from the socket's send region into this ring.
+ * Control packets are written whole into the record. DATA records hold only the 56-byte header and a reference
+ * to the payload in the socket's mapped send region; the sender gathers both in one {@code sendmsg}, so the
+ * payload's only copy on the send side is the kernel's. The engine keeps a send block (and a socket's mapping)
+ * alive until {@link #consumerPosition()} has passed every record that points into it.
  */
 public final class OutboundPackets
 {
@@ -23,8 +26,12 @@ public final class OutboundPackets
     public static final int TOS_OFFSET = 8;
     /** Offset of the packet type within a record. */
     public static final int TYPE_OFFSET = 12;
+    /** Offset of the payload's native address within a record. */
+    public static final int PAYLOAD_ADDRESS_OFFSET = 16;
+    /** Offset of the payload length within a record (0: the record holds the whole packet). */
+    public static final int PAYLOAD_LENGTH_OFFSET = 24;
     /** Length of the routing prefix before the packet bytes. */
-    public static final int PREFIX_LENGTH = 16;
+    public static final int PREFIX_LENGTH = 32;
 
     private final OneToOneRingBuffer ring;
     private final AtomicBuffer buffer;
@@ -58,8 +65,60 @@ public final class OutboundPackets
             buffer.putInt(index + DEST_PORT_OFFSET, port);
             buffer.putInt(index + TOS_OFFSET, tos);
             buffer.putInt(index + TYPE_OFFSET, type);
+            buffer.putLong(index + PAYLOAD_ADDRESS_OFFSET, 0L);
+            buffer.putInt(index + PAYLOAD_LENGTH_OFFSET, 0);
         }
         return index;
+    }
+
+    /**
+     * Claims room for a packet header whose payload stays where it is (the socket's send region).
+     *
+     * @param headerLength   header bytes written into the record.
+     * @param ipv4           destination address.
+     * @param port           destination port.
+     * @param tos            IP TOS byte.
+     * @param type           Homa packet type.
+     * @param payloadAddress native address of the payload.
+     * @param payloadLength  payload bytes.
+     * @return index of the record, or a negative value when the ring is full.
+     */
+    public int claim(
+        final int headerLength,
+        final int ipv4,
+        final int port,
+        final int tos,
+        final int type,
+        final long payloadAddress,
+        final int payloadLength)
+    {
+        final int index = ring.tryClaim(PACKET_MSG_TYPE_ID, PREFIX_LENGTH + headerLength);
+        if (index > 0)
+        {
+            buffer.putInt(index + DEST_IPV4_OFFSET, ipv4);
+            buffer.putInt(index + DEST_PORT_OFFSET, port);
+            buffer.putInt(index + TOS_OFFSET, tos);
+            buffer.putInt(index + TYPE_OFFSET, type);
+            buffer.putLong(index + PAYLOAD_ADDRESS_OFFSET, payloadAddress);
+            buffer.putInt(index + PAYLOAD_LENGTH_OFFSET, payloadLength);
+        }
+        return index;
+    }
+
+    /**
+     * @return position after the last record committed.
+     */
+    public long producerPosition()
+    {
+        return ring.producerPosition();
+    }
+
+    /**
+     * @return position after the last record the sender has finished with.
+     */
+    public long consumerPosition()
+    {
+        return ring.consumerPosition();
     }
 
     /**

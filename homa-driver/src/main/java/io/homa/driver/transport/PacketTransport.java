@@ -20,6 +20,21 @@ public interface PacketTransport extends AutoCloseable
     int send(long address, int length, int ipv4, int port, int tos);
 
     /**
+     * Sends one packet gathered from two pieces: a header built by the engine and a payload that stays in the
+     * socket's send region, so the payload's only copy on the send side is the kernel's.
+     *
+     * @param headerAddress  native address of the header.
+     * @param headerLength   header length.
+     * @param payloadAddress native address of the payload.
+     * @param payloadLength  payload length (0 for none).
+     * @param ipv4           destination address.
+     * @param port           destination port.
+     * @param tos            IP TOS byte.
+     * @return bytes sent; 0 when the transport would block; negative -errno on failure.
+     */
+    int send(long headerAddress, int headerLength, long payloadAddress, int payloadLength, int ipv4, int port, int tos);
+
+    /**
      * Receives one packet if one is waiting.
      *
      * @param address  native address to write it to.

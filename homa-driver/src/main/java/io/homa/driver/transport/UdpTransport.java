@@ -79,6 +79,21 @@ public final class UdpTransport implements PacketTransport
     /**
      * {@inheritDoc}
      */
+    public int send(
+        final long headerAddress,
+        final int headerLength,
+        final long payloadAddress,
+        final int payloadLength,
+        final int ipv4,
+        final int port,
+        final int tos)
+    {
+        return socket.send(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int receive(final long address, final int capacity)
     {
         return socket.receive(address, capacity);
