@@ -1082,6 +1082,11 @@ public final class HomaEngine implements AutoCloseable
         return -1;
     }
 
+    DriverSocket socketById(final long socketId)
+    {
+        return socketsById.get(socketId);
+    }
+
     /**
      * @return RPCs alive on both sides.
      */
