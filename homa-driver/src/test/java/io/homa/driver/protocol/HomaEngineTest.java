@@ -168,6 +168,67 @@ class HomaEngineTest
     }
 
     @Test
+    void shouldSurviveHostilePacketsAndKeepServing()
+    {
+        engine.onAddSocket(1, CLIENT_ID);
+        engine.onBindSocket(2, CLIENT_ID, 1, 100);
+        final PacketWriter writer = new PacketWriter();
+        final UnsafeBuffer packet = new UnsafeBuffer(new byte[3_000]);
+        final java.util.Random random = new java.util.Random(1234);
+        final int[] types = { HomaWire.DATA, HomaWire.GRANT, HomaWire.RESEND, HomaWire.RPC_UNKNOWN, HomaWire.BUSY,
+            HomaWire.CUTOFFS, HomaWire.FREEZE, HomaWire.NEED_ACK, HomaWire.ACK, HomaWire.PORT_UNREACHABLE };
+        for (int i = 0; i < 100_000; i++)
+        {
+            final int type = types[random.nextInt(types.length)];
+            final long id = random.nextInt(8);
+            final int sport = random.nextBoolean() ? 33_000 : random.nextInt(0x10000);
+            final int dport = random.nextBoolean() ? 100 : random.nextInt(0x10000);
+            int length = switch (type)
+            {
+                case HomaWire.DATA ->
+                {
+                    final int messageLength = 1 + random.nextInt(4_000);
+                    final int offset = random.nextInt(messageLength);
+                    final int payload = 1 + random.nextInt(Math.min(1_400, messageLength - offset));
+                    writer.data(packet, 0, sport, dport, id, messageLength, messageLength, random.nextInt(6), 100,
+                        0, random.nextBoolean(), offset);
+                    yield HomaWire.DATA_HEADER_LENGTH + payload;
+                }
+                case HomaWire.GRANT -> writer.grant(packet, 0, sport, dport, id, random.nextInt(), random.nextInt(8));
+                case HomaWire.RESEND -> writer.resend(packet, 0, sport, dport, id, random.nextInt(), -1, 7);
+                case HomaWire.CUTOFFS -> writer.cutoffs(packet, 0, sport, dport, id, HomaWire.defaultCutoffs(), 2);
+                case HomaWire.ACK -> writer.ack(packet, 0, sport, dport, id, random.nextInt(6),
+                    new long[]{ 1, 2, 3, 4, 5 }, new int[]{ 100, 100, 7, 100, 9 });
+                default -> writer.busy(packet, 0, sport, dport, id);
+            };
+            packet.putByte(11, (byte)type); // the type byte: turns the 28-byte BUSY into each 28-byte type
+            if (random.nextInt(4) == 0)
+            {
+                packet.putByte(random.nextInt(length), (byte)random.nextInt());
+            }
+            if (random.nextInt(8) == 0)
+            {
+                length = random.nextInt(length + 1);
+            }
+            engine.onPacket(packet, 0, length, PEER_IP + random.nextInt(3), PEER_PORT, i);
+            if (0 == (i & 1023))
+            {
+                engine.doWork(i);
+                outbound.ring().read((msgTypeId, buffer, index, recordLength) -> { }, Integer.MAX_VALUE);
+            }
+        }
+
+        // Still serving: a well-formed request from a new peer is delivered.
+        engine.doWork(200_000);
+        outbound.ring().read((msgTypeId, buffer, index, recordLength) -> { }, Integer.MAX_VALUE);
+        final long before = counters.get(SystemCounterDescriptor.SERVER_REQUESTS_DONE).get();
+        writer.data(packet, 0, 33_000, 100, 1_000_000, 10, 10, 0, 0, 0, false, 0);
+        engine.onPacket(packet, 0, HomaWire.DATA_HEADER_LENGTH + 10, 0x0A000001, 1, 200_001);
+        assertEquals(before + 1, counters.get(SystemCounterDescriptor.SERVER_REQUESTS_DONE).get());
+        assertTrue(counters.get(SystemCounterDescriptor.SHORT_PACKETS).get() > 0);
+    }
+
+    @Test
     void shouldAnswerRequestForUnboundPortWithPortUnreachable()
     {
         engine.onAddSocket(1, CLIENT_ID);
