@@ -37,6 +37,10 @@ final class DriverSocket
     private final MessageEventEncoder messageEncoder = new MessageEventEncoder();
     private final RpcErrorEventEncoder errorEncoder = new RpcErrorEventEncoder();
     private final MessageHandler returnHandler;
+    /** RPCs whose incoming message found no pool space, shortest first (SRPT), oldest first among equals. */
+    final java.util.ArrayList<Rpc> bufferWaiters = new java.util.ArrayList<>();
+    /** Pool free bytes when the waiters last tried: they try again only after space was freed. */
+    long poolFreeBytesSeen = -1;
 
     DriverSocket(
         final File directory,
