@@ -162,6 +162,8 @@ public final class Configuration
     public static final String FAULT_CONTROL_REORDER_RATE_PROP_NAME = "homa.fault.control.reorder.rate";
     /** Fault injection: longest hold-back of a reordered packet. */
     public static final String FAULT_REORDER_DELAY_PROP_NAME = "homa.fault.reorder.delay";
+    /** Fault injection: how long after the original a duplicated packet arrives. */
+    public static final String FAULT_DUPLICATE_DELAY_PROP_NAME = "homa.fault.duplicate.delay";
     /** Fault injection: probability that an arriving DATA packet gets a header bit flipped. */
     public static final String FAULT_DATA_CORRUPT_RATE_PROP_NAME = "homa.fault.data.corrupt.rate";
     /** Fault injection: probability that an arriving control packet gets a header bit flipped. */
@@ -259,6 +261,7 @@ public final class Configuration
             .dataReorderRate(rate(FAULT_DATA_REORDER_RATE_PROP_NAME))
             .controlReorderRate(rate(FAULT_CONTROL_REORDER_RATE_PROP_NAME))
             .reorderDelayNs(durationNs(FAULT_REORDER_DELAY_PROP_NAME, TimeUnit.MILLISECONDS.toNanos(1)))
+            .duplicateDelayNs(durationNs(FAULT_DUPLICATE_DELAY_PROP_NAME, 0))
             .dataCorruptRate(rate(FAULT_DATA_CORRUPT_RATE_PROP_NAME))
             .controlCorruptRate(rate(FAULT_CONTROL_CORRUPT_RATE_PROP_NAME))
             .dropIndices(System.getProperty(FAULT_DROP_INDICES_PROP_NAME));

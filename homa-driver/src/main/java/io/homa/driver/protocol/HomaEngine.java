@@ -364,7 +364,7 @@ public final class HomaEngine implements AutoCloseable
                 sendControl(HomaWire.PORT_UNREACHABLE, srcIpv4, srcPort, dport, sport, senderId);
                 return null;
             }
-            if (peer.isRecentlyAcked(id))
+            if (peer.isRecentlyAcked(id, timer.ticks()))
             {
                 // A copy of a request that already ran and was acked (delayed or duplicated in the network):
                 // creating the RPC again would run it twice.
@@ -979,13 +979,13 @@ public final class HomaEngine implements AutoCloseable
 
         if (!rpc.isClient())
         {
-            // The client is alive and working on this RPC.
-            rpc.silentTicks = 0;
             if (Rpc.SERVER_OUTGOING != rpc.state)
             {
                 sendControl(HomaWire.BUSY, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
                 return;
             }
+            // The client is alive and still wants the response: no reason to give up on its ack.
+            rpc.silentTicks = 0;
         }
 
         final long start = HomaWire.resendOffset(buffer, offset);

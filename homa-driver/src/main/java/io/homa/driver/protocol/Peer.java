@@ -34,9 +34,14 @@ final class Peer
         return ((ipv4 & 0xFFFF_FFFFL) << 16) | (port & 0xFFFF);
     }
 
-    boolean isRecentlyAcked(final long serverId)
+    boolean isRecentlyAcked(final long serverId, final long tick)
     {
-        return null != recentAcks && recentAcks.contains(serverId);
+        if (null == recentAcks)
+        {
+            return false;
+        }
+        recentAcks.expire(tick);
+        return recentAcks.contains(serverId);
     }
 
     public String toString()

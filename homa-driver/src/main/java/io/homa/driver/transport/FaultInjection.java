@@ -10,20 +10,22 @@ import java.util.concurrent.TimeUnit;
  * (reorder/delay) or corrupt, with separate rates for DATA and for control packets, plus a fixed set of packet
  * indices per type to drop (the n-th DATA, the first RESEND...), all from one seeded random generator so a run can
  * be repeated. Set from {@code homa.fault.*} properties or fluently in tests; a driver decorates its transport only
- * when {@link #isActive()}.
+ * when {@link #isActive()} at launch. The rates may be changed while the driver runs (a test can cut a link and
+ * heal it); the indices and seed may not.
  */
 public final class FaultInjection
 {
     private long seed = 1;
-    private double dataDropRate;
-    private double controlDropRate;
-    private double dataDuplicateRate;
-    private double controlDuplicateRate;
-    private double dataReorderRate;
-    private double controlReorderRate;
-    private double dataCorruptRate;
-    private double controlCorruptRate;
+    private volatile double dataDropRate;
+    private volatile double controlDropRate;
+    private volatile double dataDuplicateRate;
+    private volatile double controlDuplicateRate;
+    private volatile double dataReorderRate;
+    private volatile double controlReorderRate;
+    private volatile double dataCorruptRate;
+    private volatile double controlCorruptRate;
     private long reorderDelayNs = TimeUnit.MILLISECONDS.toNanos(1);
+    private long duplicateDelayNs;
     private final LongHashSet dropIndices = new LongHashSet();
 
     /**
@@ -221,6 +223,29 @@ public final class FaultInjection
     }
 
     /**
+     * @param delayNs a duplicate arrives this long after the original (0: right after it). A long delay models a
+     *                copy that lingers in the network, e.g. a request arriving after its RPC completed.
+     * @return this for a fluent API.
+     */
+    public FaultInjection duplicateDelayNs(final long delayNs)
+    {
+        if (delayNs < 0)
+        {
+            throw new IllegalArgumentException("duplicate delay must be >= 0: " + delayNs);
+        }
+        this.duplicateDelayNs = delayNs;
+        return this;
+    }
+
+    /**
+     * @return how long after the original a duplicate arrives.
+     */
+    public long duplicateDelayNs()
+    {
+        return duplicateDelayNs;
+    }
+
+    /**
      * Drops the packets of a type with these indices (0 = the first packet of that type to arrive).
      *
      * @param type    Homa packet type code, e.g. {@link HomaWire#DATA}.
@@ -322,6 +347,7 @@ public final class FaultInjection
             ", drop=" + dataDropRate + "/" + controlDropRate +
             ", duplicate=" + dataDuplicateRate + "/" + controlDuplicateRate +
             ", reorder=" + dataReorderRate + "/" + controlReorderRate + " up to " + reorderDelayNs + "ns" +
+            ", duplicateDelay=" + duplicateDelayNs + "ns" +
             ", corrupt=" + dataCorruptRate + "/" + controlCorruptRate +
             ", dropIndices=" + dropIndices.size() + "}";
     }

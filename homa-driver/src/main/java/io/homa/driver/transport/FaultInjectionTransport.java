@@ -116,7 +116,7 @@ public final class FaultInjectionTransport implements PacketTransport
             lastSourcePort = delegate.lastSourcePort();
             lastTos = delegate.lastTos();
             lastTruncated = delegate.lastTruncated();
-            if (lastTruncated || length <= HomaWire.COMMON_HEADER_LENGTH - 1)
+            if (lastTruncated || length < HomaWire.COMMON_HEADER_LENGTH)
             {
                 return length;
             }
@@ -150,7 +150,7 @@ public final class FaultInjectionTransport implements PacketTransport
                 }
             }
             if (random.nextDouble() < (isData ? faults.dataDuplicateRate() : faults.controlDuplicateRate()) &&
-                hold(length, clock.nanoTime()))
+                hold(length, clock.nanoTime() + faults.duplicateDelayNs()))
             {
                 duplicated.incrementRelease();
             }
