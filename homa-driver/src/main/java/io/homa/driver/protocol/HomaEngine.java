@@ -922,7 +922,7 @@ public final class HomaEngine implements AutoCloseable
     {
         // A NEED_ACK cannot be answered before the response has left: while our own transmit ring is backed up,
         // asking only adds to the queue (and, under load, feeds a storm of NEED_ACKs and ACKs).
-        final boolean needAcksAllowed = outbound.backlogBytes() <= outbound.capacity() / 4;
+        final boolean needAcksAllowed = !isTransmitBacklogged();
         int work = timer.onTick(needAcksAllowed, timerActions);
 
         if (nowNs - nextPeerGcNs >= 0)
@@ -945,6 +945,21 @@ public final class HomaEngine implements AutoCloseable
     // ---------------------------------------------------------------------------------------------------------
     // Loss recovery (section 2.7), at-most-once (2.8) and receive-pool exhaustion (2.9).
     // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Told by the receiver after each batch.
+     *
+     * @param backlogged true if the batch was full (more packets wait in the socket).
+     */
+    public void inboundBacklogged(final boolean backlogged)
+    {
+        timer.inboundBacklogged(backlogged);
+    }
+
+    private boolean isTransmitBacklogged()
+    {
+        return outbound.backlogBytes() > outbound.capacity() / 4;
+    }
 
     /**
      * The RPC a control packet names, seen from here: a client's even id names our server RPC (id | 1), a server's
@@ -1008,6 +1023,13 @@ public final class HomaEngine implements AutoCloseable
             return;
         }
         end = Math.min(end, rpc.txNext);
+        if (end - start > maxDataPerPacket && isTransmitBacklogged())
+        {
+            // Alive but not sending now: retransmitting a large range into a backed-up ring is how loss turns into
+            // collapse. BUSY keeps the peer waiting; it asks again after resend_interval.
+            sendControl(HomaWire.BUSY, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
+            return;
+        }
         final int priority = Math.min(HomaWire.resendPriority(buffer, offset, length), CONTROL_PRIORITY);
         retransmit(rpc, (int)start, (int)end, priority);
     }

@@ -52,6 +52,16 @@ final class RpcTimer
     private final ArrayList<Rpc> rpcs = new ArrayList<>();
     private final ArrayList<Rpc> expired = new ArrayList<>();
     private long ticks;
+    private boolean isInboundBacklogged;
+
+    /**
+     * @param backlogged true when the last receive batch was full: packets wait in our own socket, so silence
+     *                   from peers is ours, not theirs, and is not counted.
+     */
+    void inboundBacklogged(final boolean backlogged)
+    {
+        isInboundBacklogged = backlogged;
+    }
 
     RpcTimer(final int resendTicks, final int resendInterval, final int timeoutTicks, final int requestAckTicks)
     {
@@ -100,13 +110,19 @@ final class RpcTimer
     /**
      * Runs one tick.
      *
-     * @param needAcksAllowed false while the outbound path is backed up: NEED_ACKs wait (and do not count).
+     * @param needAcksAllowed false while the outbound path is backed up: silence is not counted this tick.
      * @param actions         what the engine does for each decision.
      * @return RPCs that needed an action.
      */
     int onTick(final boolean needAcksAllowed, final Actions actions)
     {
         ticks++;
+        if (!needAcksAllowed || isInboundBacklogged)
+        {
+            // Our own transmit path is backed up: we are the bottleneck, so a peer's silence proves nothing, and
+            // RESENDs or NEED_ACKs would only queue behind the backlog (and, answered, feed it).
+            return 0;
+        }
         int work = 0;
         for (int i = 0, size = rpcs.size(); i < size; i++)
         {
@@ -166,8 +182,14 @@ final class RpcTimer
             expired.add(rpc);
             return 0;
         }
-        actions.sendNeedAck(rpc);
-        return 1;
+        // Repeated every request_ack_ticks rather than every tick: with hundreds of RPCs awaiting acks on a busy
+        // host, per-tick NEED_ACKs (and their ACKs) were most of the traffic and caused the drops they recover from.
+        if (0 == (ticks - rpc.txDoneTick) % Math.max(1, requestAckTicks))
+        {
+            actions.sendNeedAck(rpc);
+            return 1;
+        }
+        return 0;
     }
 
     private int checkReceiving(final Rpc rpc, final Actions actions)
