@@ -113,6 +113,64 @@ public final class Configuration
     /** Linux's default. */
     public static final int REQUEST_ACK_TICKS_DEFAULT = 2;
 
+    /** Homa: silent ticks before an RPC asks for retransmission (Linux resend_ticks). */
+    public static final String RESEND_TICKS_PROP_NAME = "homa.resend.ticks";
+    /** Linux's default. */
+    public static final int RESEND_TICKS_DEFAULT = 5;
+    /** Homa: ticks between RESENDs once an RPC has started asking (Linux resend_interval). */
+    public static final String RESEND_INTERVAL_PROP_NAME = "homa.resend.interval";
+    /** Linux's default. */
+    public static final int RESEND_INTERVAL_DEFAULT = 5;
+    /** Homa: silent ticks before an RPC is aborted, ETIMEDOUT for clients (Linux timeout_ticks). */
+    public static final String TIMEOUT_TICKS_PROP_NAME = "homa.timeout.ticks";
+    /** Linux's default. */
+    public static final int TIMEOUT_TICKS_DEFAULT = 100;
+    /** Ticks a server remembers the id of an RPC that ran and ended, so a late copy of its request is dropped. */
+    public static final String RECENT_ACKS_TICKS_PROP_NAME = "homa.recent.acks.ticks";
+    /** Default: twice the RPC timeout, longer than a packet can linger in the network. */
+    public static final int RECENT_ACKS_TICKS_DEFAULT = 200;
+    /** Most such ids remembered per peer (the oldest go first when full). */
+    public static final String RECENT_ACKS_PER_PEER_PROP_NAME = "homa.recent.acks.per.peer";
+    /** Default per-peer capacity. */
+    public static final int RECENT_ACKS_PER_PEER_DEFAULT = 1024;
+    /** Above this many peers, idle peers are evicted after homa.peer.idle.min (Linux peer_gc_threshold). */
+    public static final String PEER_GC_THRESHOLD_PROP_NAME = "homa.peer.gc.threshold";
+    /** Linux's default. */
+    public static final int PEER_GC_THRESHOLD_DEFAULT = 5000;
+    /** Idle time after which an unused peer may be evicted when there are many (Linux peer_idle_secs_min). */
+    public static final String PEER_IDLE_MIN_PROP_NAME = "homa.peer.idle.min";
+    /** Linux's default. */
+    public static final long PEER_IDLE_MIN_DEFAULT_NS = TimeUnit.SECONDS.toNanos(10);
+    /** Idle time after which an unused peer is always evicted (Linux peer_idle_secs_max). */
+    public static final String PEER_IDLE_MAX_PROP_NAME = "homa.peer.idle.max";
+    /** Linux's default. */
+    public static final long PEER_IDLE_MAX_DEFAULT_NS = TimeUnit.SECONDS.toNanos(120);
+
+    /** Fault injection (tests): seed of the random generator. */
+    public static final String FAULT_SEED_PROP_NAME = "homa.fault.seed";
+    /** Fault injection: probability that an arriving DATA packet is dropped. */
+    public static final String FAULT_DATA_DROP_RATE_PROP_NAME = "homa.fault.data.drop.rate";
+    /** Fault injection: probability that an arriving control packet is dropped. */
+    public static final String FAULT_CONTROL_DROP_RATE_PROP_NAME = "homa.fault.control.drop.rate";
+    /** Fault injection: probability that an arriving DATA packet is delivered twice. */
+    public static final String FAULT_DATA_DUPLICATE_RATE_PROP_NAME = "homa.fault.data.duplicate.rate";
+    /** Fault injection: probability that an arriving control packet is delivered twice. */
+    public static final String FAULT_CONTROL_DUPLICATE_RATE_PROP_NAME = "homa.fault.control.duplicate.rate";
+    /** Fault injection: probability that an arriving DATA packet is held back so later ones overtake it. */
+    public static final String FAULT_DATA_REORDER_RATE_PROP_NAME = "homa.fault.data.reorder.rate";
+    /** Fault injection: probability that an arriving control packet is held back. */
+    public static final String FAULT_CONTROL_REORDER_RATE_PROP_NAME = "homa.fault.control.reorder.rate";
+    /** Fault injection: longest hold-back of a reordered packet. */
+    public static final String FAULT_REORDER_DELAY_PROP_NAME = "homa.fault.reorder.delay";
+    /** Fault injection: how long after the original a duplicated packet arrives. */
+    public static final String FAULT_DUPLICATE_DELAY_PROP_NAME = "homa.fault.duplicate.delay";
+    /** Fault injection: probability that an arriving DATA packet gets a header bit flipped. */
+    public static final String FAULT_DATA_CORRUPT_RATE_PROP_NAME = "homa.fault.data.corrupt.rate";
+    /** Fault injection: probability that an arriving control packet gets a header bit flipped. */
+    public static final String FAULT_CONTROL_CORRUPT_RATE_PROP_NAME = "homa.fault.control.corrupt.rate";
+    /** Fault injection: packets to drop by type and index, e.g. {@code DATA:0,3;RESEND:0}. */
+    public static final String FAULT_DROP_INDICES_PROP_NAME = "homa.fault.drop.indices";
+
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";
 
@@ -185,5 +243,33 @@ public final class Configuration
     static long durationNs(final String propName, final long defaultNs)
     {
         return SystemUtil.getDurationInNanos(propName, defaultNs);
+    }
+
+    /**
+     * Fault injection as the {@code homa.fault.*} properties describe it (inactive unless one is set).
+     *
+     * @return the settings.
+     */
+    public static io.homa.driver.transport.FaultInjection faultInjection()
+    {
+        return new io.homa.driver.transport.FaultInjection()
+            .seed(Long.getLong(FAULT_SEED_PROP_NAME, 1))
+            .dataDropRate(rate(FAULT_DATA_DROP_RATE_PROP_NAME))
+            .controlDropRate(rate(FAULT_CONTROL_DROP_RATE_PROP_NAME))
+            .dataDuplicateRate(rate(FAULT_DATA_DUPLICATE_RATE_PROP_NAME))
+            .controlDuplicateRate(rate(FAULT_CONTROL_DUPLICATE_RATE_PROP_NAME))
+            .dataReorderRate(rate(FAULT_DATA_REORDER_RATE_PROP_NAME))
+            .controlReorderRate(rate(FAULT_CONTROL_REORDER_RATE_PROP_NAME))
+            .reorderDelayNs(durationNs(FAULT_REORDER_DELAY_PROP_NAME, TimeUnit.MILLISECONDS.toNanos(1)))
+            .duplicateDelayNs(durationNs(FAULT_DUPLICATE_DELAY_PROP_NAME, 0))
+            .dataCorruptRate(rate(FAULT_DATA_CORRUPT_RATE_PROP_NAME))
+            .controlCorruptRate(rate(FAULT_CONTROL_CORRUPT_RATE_PROP_NAME))
+            .dropIndices(System.getProperty(FAULT_DROP_INDICES_PROP_NAME));
+    }
+
+    private static double rate(final String propName)
+    {
+        final String value = System.getProperty(propName);
+        return null == value ? 0.0 : Double.parseDouble(value.trim());
     }
 }

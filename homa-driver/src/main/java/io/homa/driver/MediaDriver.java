@@ -4,8 +4,11 @@ import io.homa.client.CncFileDescriptor;
 import io.homa.client.CommonContext;
 import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.protocol.OutboundPackets;
+import io.homa.driver.protocol.RecoverySettings;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
+import io.homa.driver.transport.FaultInjection;
+import io.homa.driver.transport.FaultInjectionTransport;
 import io.homa.driver.transport.PacketTransport;
 import io.homa.driver.transport.UdpTransport;
 import org.agrona.BufferUtil;
@@ -275,6 +278,23 @@ public final class MediaDriver implements AutoCloseable
         private int requestAckTicks = Configuration.intValue(
             Configuration.REQUEST_ACK_TICKS_PROP_NAME, Configuration.REQUEST_ACK_TICKS_DEFAULT);
         private boolean printConfiguration = Boolean.getBoolean(Configuration.PRINT_CONFIGURATION_PROP_NAME);
+        private int resendTicks = Configuration.intValue(
+            Configuration.RESEND_TICKS_PROP_NAME, Configuration.RESEND_TICKS_DEFAULT);
+        private int resendInterval = Configuration.intValue(
+            Configuration.RESEND_INTERVAL_PROP_NAME, Configuration.RESEND_INTERVAL_DEFAULT);
+        private int timeoutTicks = Configuration.intValue(
+            Configuration.TIMEOUT_TICKS_PROP_NAME, Configuration.TIMEOUT_TICKS_DEFAULT);
+        private int recentAcksTicks = Configuration.intValue(
+            Configuration.RECENT_ACKS_TICKS_PROP_NAME, Configuration.RECENT_ACKS_TICKS_DEFAULT);
+        private int recentAcksPerPeer = Configuration.intValue(
+            Configuration.RECENT_ACKS_PER_PEER_PROP_NAME, Configuration.RECENT_ACKS_PER_PEER_DEFAULT);
+        private int peerGcThreshold = Configuration.intValue(
+            Configuration.PEER_GC_THRESHOLD_PROP_NAME, Configuration.PEER_GC_THRESHOLD_DEFAULT);
+        private long peerIdleMinNs = Configuration.durationNs(
+            Configuration.PEER_IDLE_MIN_PROP_NAME, Configuration.PEER_IDLE_MIN_DEFAULT_NS);
+        private long peerIdleMaxNs = Configuration.durationNs(
+            Configuration.PEER_IDLE_MAX_PROP_NAME, Configuration.PEER_IDLE_MAX_DEFAULT_NS);
+        private final FaultInjection faultInjection = Configuration.faultInjection();
         private NanoClock nanoClock;
         private EpochClock epochClock;
 
@@ -333,6 +353,14 @@ public final class MediaDriver implements AutoCloseable
                 throw new IllegalArgumentException("bad " + Configuration.UDP_ADDRESS_PROP_NAME + ": " + udpAddress, ex);
             }
             transport = new UdpTransport(bindAddress, udpPort, mtuLength, socketRcvbufLength, socketSndbufLength);
+            if (faultInjection.isActive())
+            {
+                transport = new FaultInjectionTransport(transport, faultInjection, nanoClock,
+                    systemCounters.get(SystemCounterDescriptor.FAULT_DROPPED),
+                    systemCounters.get(SystemCounterDescriptor.FAULT_DUPLICATED),
+                    systemCounters.get(SystemCounterDescriptor.FAULT_DELAYED),
+                    systemCounters.get(SystemCounterDescriptor.FAULT_CORRUPTED));
+            }
             cncMetaData.putInt(CncFileDescriptor.UDP_PORT_OFFSET, transport.localPort());
             cncMetaData.putInt(CncFileDescriptor.UDP_ADDRESS_OFFSET, transport.localIpv4());
 
@@ -343,7 +371,9 @@ public final class MediaDriver implements AutoCloseable
                 socketSendRegionLength, socketMinBlockLength, transport.maxPacketLength());
             final ClientProxy clientProxy = new ClientProxy(
                 new BroadcastTransmitter(CncFileDescriptor.toClientsBuffer(cncByteBuffer, cncMetaData)));
-            engine = new HomaEngine(homaDirectory(), settings, outbound, clientProxy, systemCounters);
+            final RecoverySettings recovery = new RecoverySettings(resendTicks, resendInterval, timeoutTicks,
+                recentAcksTicks, recentAcksPerPeer, peerGcThreshold, peerIdleMinNs, peerIdleMaxNs);
+            engine = new HomaEngine(homaDirectory(), settings, recovery, outbound, clientProxy, systemCounters);
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());
@@ -381,6 +411,12 @@ public final class MediaDriver implements AutoCloseable
             if (timerTickNs <= 0)
             {
                 throw new IllegalArgumentException(Configuration.TIMER_TICK_PROP_NAME + " must be > 0");
+            }
+            if (resendTicks <= 0 || resendInterval <= 0 || timeoutTicks <= 0 || recentAcksPerPeer <= 0)
+            {
+                throw new IllegalArgumentException(Configuration.RESEND_TICKS_PROP_NAME + ", " +
+                    Configuration.RESEND_INTERVAL_PROP_NAME + ", " + Configuration.TIMEOUT_TICKS_PROP_NAME + " and " +
+                    Configuration.RECENT_ACKS_PER_PEER_PROP_NAME + " must be > 0");
             }
             if (unschedBytes <= 0)
             {
@@ -774,6 +810,119 @@ public final class MediaDriver implements AutoCloseable
             return countersManager;
         }
 
+        /**
+         * @return silent ticks before an RPC asks for retransmission.
+         */
+        public int resendTicks()
+        {
+            return resendTicks;
+        }
+
+        /**
+         * @param ticks silent ticks before an RPC asks for retransmission.
+         * @return this for a fluent API.
+         */
+        public Context resendTicks(final int ticks)
+        {
+            this.resendTicks = ticks;
+            return this;
+        }
+
+        /**
+         * @return ticks between RESENDs.
+         */
+        public int resendInterval()
+        {
+            return resendInterval;
+        }
+
+        /**
+         * @param ticks ticks between RESENDs.
+         * @return this for a fluent API.
+         */
+        public Context resendInterval(final int ticks)
+        {
+            this.resendInterval = ticks;
+            return this;
+        }
+
+        /**
+         * @return silent ticks before an RPC is aborted.
+         */
+        public int timeoutTicks()
+        {
+            return timeoutTicks;
+        }
+
+        /**
+         * @param ticks silent ticks before an RPC is aborted.
+         * @return this for a fluent API.
+         */
+        public Context timeoutTicks(final int ticks)
+        {
+            this.timeoutTicks = ticks;
+            return this;
+        }
+
+        /**
+         * @return ticks a server remembers the id of an RPC that ran and ended.
+         */
+        public int recentAcksTicks()
+        {
+            return recentAcksTicks;
+        }
+
+        /**
+         * @param ticks ticks a server remembers the id of an RPC that ran and ended.
+         * @return this for a fluent API.
+         */
+        public Context recentAcksTicks(final int ticks)
+        {
+            this.recentAcksTicks = ticks;
+            return this;
+        }
+
+        /**
+         * @param threshold above this many peers, idle ones go after the minimum idle time.
+         * @return this for a fluent API.
+         */
+        public Context peerGcThreshold(final int threshold)
+        {
+            this.peerGcThreshold = threshold;
+            return this;
+        }
+
+        /**
+         * @param idleNs idle time after which an unused peer may be evicted when there are many.
+         * @return this for a fluent API.
+         */
+        public Context peerIdleMinNs(final long idleNs)
+        {
+            this.peerIdleMinNs = idleNs;
+            return this;
+        }
+
+        /**
+         * @param idleNs idle time after which an unused peer is always evicted.
+         * @return this for a fluent API.
+         */
+        public Context peerIdleMaxNs(final long idleNs)
+        {
+            this.peerIdleMaxNs = idleNs;
+            return this;
+        }
+
+        /**
+         * Faults to inject into arriving packets (from {@code homa.fault.*}); change it before launch. The transport
+         * is decorated only if a fault is set.
+         *
+         * @return the fault-injection settings.
+         */
+        public FaultInjection faultInjection()
+        {
+            return faultInjection;
+        }
+
         public String toString()
         {
             return "MediaDriver.Context{" +
@@ -787,6 +936,10 @@ public final class MediaDriver implements AutoCloseable
                 ", socketSendRegionLength=" + socketSendRegionLength +
                 ", unschedBytes=" + unschedBytes +
                 ", requestAckTicks=" + requestAckTicks +
+                ", resendTicks=" + resendTicks +
+                ", resendInterval=" + resendInterval +
+                ", timeoutTicks=" + timeoutTicks +
+                ", faultInjection=" + faultInjection +
                 "}";
         }
     }

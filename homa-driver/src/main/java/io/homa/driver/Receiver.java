@@ -88,6 +88,8 @@ final class Receiver implements Agent
             }
         }
 
+        // Silence from peers does not count while our own socket has a backlog (the RPC timer reads this).
+        engine.inboundBacklogged(work >= RECEIVE_LIMIT);
         if (work > 0)
         {
             final long cycleNs = System.nanoTime() - startNs;

@@ -159,7 +159,7 @@ class DriverAndClientTest
         await(() -> completed.get() == total || null != failure.get(), () -> client.poll(checker, 100), 30_000,
             "all responses");
         assertTrue(done.await(10, TimeUnit.SECONDS));
-        assertEquals(null, failure.get());
+        assertEquals(null, failure.get(), this::counters);
         assertEquals(total, completed.get());
         assertTrue(expectedLength.isEmpty());
         assertEquals(total, driver.counter(SystemCounterDescriptor.CLIENT_RESPONSES_DONE));

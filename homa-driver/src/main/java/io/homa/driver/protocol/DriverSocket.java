@@ -38,6 +38,10 @@ final class DriverSocket
     private final RpcErrorEventEncoder errorEncoder = new RpcErrorEventEncoder();
     private final MessageHandler returnHandler;
     private boolean isClosed;
+    /** RPCs whose incoming message found no pool space, shortest first (SRPT), oldest first among equals. */
+    final java.util.ArrayList<Rpc> bufferWaiters = new java.util.ArrayList<>();
+    /** Pool free bytes when the waiters last tried: they try again only after space was freed. */
+    long poolFreeBytesSeen = -1;
 
     DriverSocket(
         final File directory,

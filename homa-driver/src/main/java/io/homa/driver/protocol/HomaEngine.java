@@ -56,7 +56,6 @@ public final class HomaEngine implements AutoCloseable
     private final Long2ObjectHashMap<Rpc> clientRpcs = new Long2ObjectHashMap<>();
     private final Long2ObjectHashMap<Rpc> serverRpcsByHandle = new Long2ObjectHashMap<>();
     private final ArrayList<Rpc> sending = new ArrayList<>();
-    private final ArrayList<Rpc> awaitingAck = new ArrayList<>();
     private final ArrayList<Rpc> pendingDeliveries = new ArrayList<>();
     private final ArrayDeque<Rpc> rpcPool = new ArrayDeque<>();
     private final ArrayList<Rpc> scratch = new ArrayList<>();
@@ -85,6 +84,22 @@ public final class HomaEngine implements AutoCloseable
     private final AtomicCounter socketsOpen;
     private final AtomicCounter rpcsActive;
     private final AtomicCounter acksPiggybacked;
+
+    // Loss recovery and at-most-once (LossRecovery below).
+    private final RecoverySettings recovery;
+    private final RpcTimer timer;
+    private final RpcTimer.Actions timerActions = new TimerActions();
+    private final AtomicCounter resentPackets;
+    private final AtomicCounter rpcTimeouts;
+    private final AtomicCounter serverRpcDiscards;
+    private final AtomicCounter bufferAllocFailures;
+    private final AtomicCounter bufferWaitingRpcs;
+    private final AtomicCounter rpcRestarts;
+    private final AtomicCounter ackedRpcDrops;
+    private final AtomicCounter needAckTimeouts;
+    private final AtomicCounter peersActive;
+    private final AtomicCounter peerEvictions;
+    private long nextPeerGcNs;
 
     private long nextSocketId = 1;
     private int nextClientPort = HomaWire.HOMA_MIN_DEFAULT_PORT;
@@ -129,6 +144,25 @@ public final class HomaEngine implements AutoCloseable
         final ClientProxy clientProxy,
         final SystemCounters counters)
     {
+        this(directory, settings, RecoverySettings.defaults(), outbound, clientProxy, counters);
+    }
+
+    /**
+     * @param directory   the driver directory (socket files go under it).
+     * @param settings    protocol and memory settings.
+     * @param recovery    loss-recovery, at-most-once and peer-eviction settings.
+     * @param outbound    the ring to the sender.
+     * @param clientProxy answers to client commands.
+     * @param counters    system counters.
+     */
+    public HomaEngine(
+        final File directory,
+        final Settings settings,
+        final RecoverySettings recovery,
+        final OutboundPackets outbound,
+        final ClientProxy clientProxy,
+        final SystemCounters counters)
+    {
         this.directory = directory;
         this.settings = settings;
         this.outbound = outbound;
@@ -157,6 +191,20 @@ public final class HomaEngine implements AutoCloseable
         socketsOpen = counters.get(SystemCounterDescriptor.SOCKETS_OPEN);
         rpcsActive = counters.get(SystemCounterDescriptor.RPCS_ACTIVE);
         acksPiggybacked = counters.get(SystemCounterDescriptor.ACKS_PIGGYBACKED);
+
+        this.recovery = recovery;
+        timer = new RpcTimer(recovery.resendTicks(), recovery.resendInterval(), recovery.timeoutTicks(),
+            settings.requestAckTicks());
+        resentPackets = counters.get(SystemCounterDescriptor.RESENT_PACKETS);
+        rpcTimeouts = counters.get(SystemCounterDescriptor.RPC_TIMEOUTS);
+        serverRpcDiscards = counters.get(SystemCounterDescriptor.SERVER_RPC_DISCARDS);
+        bufferAllocFailures = counters.get(SystemCounterDescriptor.BUFFER_ALLOC_FAILURES);
+        bufferWaitingRpcs = counters.get(SystemCounterDescriptor.BUFFER_WAITING_RPCS);
+        rpcRestarts = counters.get(SystemCounterDescriptor.RPC_RESTARTS);
+        ackedRpcDrops = counters.get(SystemCounterDescriptor.ACKED_RPC_DROPS);
+        needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
+        peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
+        peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -186,6 +234,7 @@ public final class HomaEngine implements AutoCloseable
 
         counters.received(type).incrementRelease();
         bytesRcvd.getAndAddRelease(length);
+        peers.nowNs(nowNs);
 
         switch (type)
         {
@@ -193,10 +242,13 @@ public final class HomaEngine implements AutoCloseable
             case HomaWire.ACK -> onAck(buffer, offset, srcIpv4, srcPort);
             case HomaWire.NEED_ACK -> onNeedAck(buffer, offset, srcIpv4, srcPort);
             case HomaWire.PORT_UNREACHABLE -> onPortUnreachable(buffer, offset, srcIpv4, srcPort);
+            case HomaWire.RESEND -> onResend(buffer, offset, length, srcIpv4, srcPort);
+            case HomaWire.BUSY -> onBusy(buffer, offset, srcIpv4, srcPort);
+            case HomaWire.RPC_UNKNOWN -> onRpcUnknown(buffer, offset, srcIpv4, srcPort);
             default ->
             {
-                // GRANT, RESEND, RPC_UNKNOWN, BUSY, CUTOFFS, FREEZE: counted above; acted on by the scheduling
-                // and loss-recovery layers, which all messages here do without (they go fully unscheduled).
+                // GRANT, CUTOFFS, FREEZE: counted above; acted on by the scheduling layer, which all messages here
+                // do without (they go fully unscheduled).
             }
         }
     }
@@ -243,6 +295,7 @@ public final class HomaEngine implements AutoCloseable
             {
                 return;
             }
+            rpc.silentTicks = 0;
             if (Rpc.SERVER_INCOMING != rpc.state)
             {
                 duplicateData.incrementRelease();
@@ -257,6 +310,7 @@ public final class HomaEngine implements AutoCloseable
                 unknownRpcs.incrementRelease();
                 return;
             }
+            rpc.silentTicks = 0;
             if (Rpc.CLIENT_OUTGOING == rpc.state)
             {
                 rpc.state = Rpc.CLIENT_INCOMING;
@@ -266,10 +320,12 @@ public final class HomaEngine implements AutoCloseable
 
         if (!rpc.rx.isInitialised())
         {
-            final int poolOffset = rpc.socket.poolAllocator.allocate(messageLength);
+            final int poolOffset = rpc.isWaitingForBuffer ? -1 : rpc.socket.poolAllocator.allocate(messageLength);
             if (poolOffset < 0)
             {
+                // Linux (section 2.9): drop it, queue the RPC for space; a RESEND restarts the sender later.
                 droppedNoBufs.incrementRelease();
+                waitForBuffer(rpc, messageLength);
                 return;
             }
             rpc.rx.init(messageLength, poolOffset);
@@ -314,6 +370,13 @@ public final class HomaEngine implements AutoCloseable
                 sendControl(HomaWire.PORT_UNREACHABLE, srcIpv4, srcPort, dport, sport, senderId);
                 return null;
             }
+            if (peer.isRecentlyAcked(id, timer.ticks()))
+            {
+                // A copy of a request that already ran and was acked (delayed or duplicated in the network):
+                // creating the RPC again would run it twice.
+                ackedRpcDrops.incrementRelease();
+                return null;
+            }
             rpc = newRpc();
             rpc.state = Rpc.SERVER_INCOMING;
             rpc.id = id;
@@ -321,6 +384,7 @@ public final class HomaEngine implements AutoCloseable
             nextServerHandle += 2;
             rpc.socket = socket;
             rpc.peer = peer;
+            peer.rpcCount++;
             rpc.peerPort = sport;
             peer.serverRpcs.put(id, rpc);
             serverRpcsByHandle.put(rpc.handle, rpc);
@@ -435,7 +499,11 @@ public final class HomaEngine implements AutoCloseable
         final Rpc rpc = clientRpcs.get(clientId);
         if (null != rpc)
         {
-            // The response is not complete here yet: loss recovery (RESEND) will handle it.
+            // The response is not complete here yet: ask for what is missing instead of acking.
+            if (rpc.peer == peers.lookup(srcIpv4, srcPort) && !rpc.isDeliveryPending)
+            {
+                requestRetransmission(rpc);
+            }
             return;
         }
         final Peer peer = peers.lookupOrCreate(srcIpv4, srcPort);
@@ -482,6 +550,7 @@ public final class HomaEngine implements AutoCloseable
     private void failClientRpc(final Rpc rpc, final int errorCode)
     {
         stopSending(rpc);
+        stopWaitingForBuffer(rpc);
         if (rpc.rx.isInitialised())
         {
             rpc.socket.poolAllocator.free(rpc.rx.poolOffset());
@@ -652,6 +721,7 @@ public final class HomaEngine implements AutoCloseable
         rpc.flags = flags;
         rpc.socket = socket;
         rpc.peer = peers.lookupOrCreate(destIpv4, destUdpPort);
+        rpc.peer.rpcCount++;
         rpc.peerPort = destPort;
         clientRpcs.put(rpcId, rpc);
         clientRequestsStarted.incrementRelease();
@@ -742,6 +812,10 @@ public final class HomaEngine implements AutoCloseable
             final DriverSocket socket = sockets.get(i);
             work += socket.drainReturns();
             work += socket.flushReleases();
+            if (!socket.bufferWaiters.isEmpty())
+            {
+                work += admitBufferWaiters(socket);
+            }
         }
 
         for (int i = pendingDeliveries.size() - 1; i >= 0; i--)
@@ -775,7 +849,7 @@ public final class HomaEngine implements AutoCloseable
                     best = candidate;
                 }
             }
-            if (!sendDataPacket(best, nowNs))
+            if (!sendNextDataPacket(best, nowNs))
             {
                 break;
             }
@@ -784,7 +858,7 @@ public final class HomaEngine implements AutoCloseable
         return packets;
     }
 
-    private boolean sendDataPacket(final Rpc rpc, final long nowNs)
+    private boolean sendNextDataPacket(final Rpc rpc, final long nowNs)
     {
         final int start = rpc.txNext;
         int end = Math.min(start + maxDataPerPacket, rpc.txGranted);
@@ -793,11 +867,40 @@ public final class HomaEngine implements AutoCloseable
         {
             end = unsched;
         }
+        if (!sendDataPacket(rpc, start, end, rpc.txLength, false, DEFAULT_UNSCHED_PRIORITY))
+        {
+            return false;
+        }
+        sentMsgBytes.getAndAddRelease(end - start);
+
+        rpc.txNext = end;
+        if (rpc.txNext >= rpc.txLength)
+        {
+            stopSending(rpc);
+            if (Rpc.SERVER_OUTGOING == rpc.state)
+            {
+                rpc.txDoneNs = nowNs;
+                rpc.txDoneTick = timer.ticks();
+                rpc.silentTicks = 0;
+            }
+        }
+        return true;
+    }
+
+    /**
+     * Builds one DATA packet for bytes [start, end) of the RPC's outgoing message: the one place DATA is framed,
+     * for first transmissions and retransmissions alike. Piggy-backs a pending ack for the peer if there is one.
+     *
+     * @return false when the outbound ring is full.
+     */
+    private boolean sendDataPacket(
+        final Rpc rpc, final int start, final int end, final int incoming, final boolean retransmit, final int priority)
+    {
         final int payload = end - start;
         final Peer peer = rpc.peer;
         // The header goes into the ring; the payload stays in the send region and the sender gathers both.
         final int index = outbound.claim(
-            HomaWire.DATA_HEADER_LENGTH, peer.ipv4, peer.port, HomaWire.tos(DEFAULT_UNSCHED_PRIORITY), HomaWire.DATA,
+            HomaWire.DATA_HEADER_LENGTH, peer.ipv4, peer.port, HomaWire.tos(priority), HomaWire.DATA,
             rpc.socket.sendRegion.addressOffset() + rpc.txSendOffset + start, payload);
         if (index <= 0)
         {
@@ -815,21 +918,9 @@ public final class HomaEngine implements AutoCloseable
         }
 
         final int packetOffset = index + OutboundPackets.PREFIX_LENGTH;
-        writer.data(outBuffer, packetOffset, rpc.socket.port, rpc.peerPort, rpc.id, rpc.txLength, rpc.txLength,
-            ackId, ackPort, 0, false, start);
+        writer.data(outBuffer, packetOffset, rpc.socket.port, rpc.peerPort, rpc.id, rpc.txLength, incoming,
+            ackId, ackPort, 0, retransmit, start);
         outbound.commit(index);
-        sentMsgBytes.getAndAddRelease(payload);
-
-        rpc.txNext = end;
-        if (rpc.txNext >= rpc.txLength)
-        {
-            stopSending(rpc);
-            if (Rpc.SERVER_OUTGOING == rpc.state)
-            {
-                rpc.txDoneNs = nowNs;
-                awaitingAck.add(rpc);
-            }
-        }
         return true;
     }
 
@@ -837,28 +928,317 @@ public final class HomaEngine implements AutoCloseable
     {
         // A NEED_ACK cannot be answered before the response has left: while our own transmit ring is backed up,
         // asking only adds to the queue (and, under load, feeds a storm of NEED_ACKs and ACKs).
-        if (outbound.backlogBytes() > outbound.capacity() / 4)
+        final boolean needAcksAllowed = !isTransmitBacklogged();
+        int work = timer.onTick(needAcksAllowed, timerActions);
+
+        if (nowNs - nextPeerGcNs >= 0)
+        {
+            nextPeerGcNs = nowNs + Math.max(settings.tickNs(),
+                Math.min(recovery.peerIdleMinNs(), recovery.peerIdleMaxNs()) / 4);
+            peers.nowNs(nowNs);
+            final int evicted = peers.evictIdle(timer.ticks(), recovery.peerGcThreshold(),
+                recovery.peerIdleMinNs(), recovery.peerIdleMaxNs());
+            if (evicted > 0)
+            {
+                peerEvictions.getAndAddRelease(evicted);
+                work += evicted;
+            }
+            peersActive.setRelease(peers.size());
+        }
+        return work;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
+    // Loss recovery (section 2.7), at-most-once (2.8) and receive-pool exhaustion (2.9).
+    // ---------------------------------------------------------------------------------------------------------
+
+    /**
+     * Told by the receiver after each batch.
+     *
+     * @param backlogged true if the batch was full (more packets wait in the socket).
+     */
+    public void inboundBacklogged(final boolean backlogged)
+    {
+        timer.inboundBacklogged(backlogged);
+    }
+
+    private boolean isTransmitBacklogged()
+    {
+        return outbound.backlogBytes() > outbound.capacity() / 4;
+    }
+
+    /**
+     * The RPC a control packet names, seen from here: a client's even id names our server RPC (id | 1), a server's
+     * odd id names our client RPC (id ^ 1), which must be talking to that peer.
+     */
+    private Rpc rpcFor(final Peer peer, final long senderId)
+    {
+        if (null == peer)
+        {
+            return null;
+        }
+        if (0 == (senderId & 1))
+        {
+            return peer.serverRpcs.get(senderId | 1);
+        }
+        final Rpc rpc = clientRpcs.get(senderId ^ 1);
+        return null != rpc && rpc.peer == peer && !rpc.isDeliveryPending ? rpc : null;
+    }
+
+    private void onResend(
+        final DirectBuffer buffer, final int offset, final int length, final int srcIpv4, final int srcPort)
+    {
+        final long senderId = HomaWire.senderId(buffer, offset);
+        final Rpc rpc = rpcFor(peers.lookup(srcIpv4, srcPort), senderId);
+        if (null == rpc)
+        {
+            unknownRpcs.incrementRelease();
+            sendControl(HomaWire.RPC_UNKNOWN, srcIpv4, srcPort, HomaWire.dport(buffer, offset),
+                HomaWire.sport(buffer, offset), senderId ^ 1);
+            return;
+        }
+
+        if (!rpc.isClient())
+        {
+            if (Rpc.SERVER_OUTGOING != rpc.state)
+            {
+                sendControl(HomaWire.BUSY, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
+                return;
+            }
+            // The client is alive and still wants the response: no reason to give up on its ack.
+            rpc.silentTicks = 0;
+        }
+
+        final long start = HomaWire.resendOffset(buffer, offset);
+        final long resendLength = HomaWire.resendLength(buffer, offset);
+        long end = HomaWire.RESEND_ALL == resendLength ? rpc.txNext : Math.min(start + resendLength, rpc.txLength);
+        if (end > rpc.txGranted)
+        {
+            // Asking beyond what we think was granted means a GRANT was lost.
+            rpc.txGranted = (int)end;
+            if (!rpc.isSending && rpc.txNext < rpc.txGranted)
+            {
+                rpc.isSending = true;
+                sending.add(rpc);
+            }
+        }
+        if (start >= rpc.txNext || start >= end)
+        {
+            // Nothing asked for has been sent yet: it is coming.
+            sendControl(HomaWire.BUSY, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
+            return;
+        }
+        end = Math.min(end, rpc.txNext);
+        if (end - start > maxDataPerPacket && isTransmitBacklogged())
+        {
+            // Alive but not sending now: retransmitting a large range into a backed-up ring is how loss turns into
+            // collapse. BUSY keeps the peer waiting; it asks again after resend_interval.
+            sendControl(HomaWire.BUSY, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
+            return;
+        }
+        final int priority = Math.min(HomaWire.resendPriority(buffer, offset, length), CONTROL_PRIORITY);
+        retransmit(rpc, (int)start, (int)end, priority);
+    }
+
+    /**
+     * Sends bytes [start, end) again as DATA with retransmit=1 and incoming=end. What does not fit in the outbound
+     * ring is left for the receiver's next RESEND.
+     */
+    private void retransmit(final Rpc rpc, final int start, final int end, final int priority)
+    {
+        int next = start;
+        while (next < end)
+        {
+            final int packetEnd = Math.min(next + maxDataPerPacket, end);
+            if (!sendDataPacket(rpc, next, packetEnd, end, true, priority))
+            {
+                break;
+            }
+            resentPackets.incrementRelease();
+            next = packetEnd;
+        }
+    }
+
+    private void onBusy(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
+    {
+        final Rpc rpc = rpcFor(peers.lookup(srcIpv4, srcPort), HomaWire.senderId(buffer, offset));
+        if (null != rpc)
+        {
+            rpc.silentTicks = 0;
+        }
+        else
+        {
+            unknownRpcs.incrementRelease();
+        }
+    }
+
+    private void onRpcUnknown(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
+    {
+        final Rpc rpc = rpcFor(peers.lookup(srcIpv4, srcPort), HomaWire.senderId(buffer, offset));
+        if (null == rpc)
+        {
+            unknownRpcs.incrementRelease();
+            return;
+        }
+        if (rpc.isClient())
+        {
+            if (Rpc.CLIENT_OUTGOING == rpc.state)
+            {
+                // The server lost the request (or restarted): send again everything sent so far.
+                rpcRestarts.incrementRelease();
+                retransmit(rpc, 0, rpc.txNext, DEFAULT_UNSCHED_PRIORITY);
+            }
+            return;
+        }
+        // The client no longer knows this RPC: nobody wants the response.
+        serverRpcDiscards.incrementRelease();
+        endServerRpc(rpc);
+    }
+
+    /**
+     * Asks the peer for what the incoming message lacks: RESEND(0, -1) from a client that has heard nothing of its
+     * response, else one RESEND per gap plus one for the tail up to what was granted.
+     */
+    private void requestRetransmission(final Rpc rpc)
+    {
+        if (rpc.isWaitingForBuffer)
+        {
+            return;
+        }
+        final IncomingMessage rx = rpc.rx;
+        if (!rx.isInitialised())
+        {
+            if (rpc.isClient())
+            {
+                sendResend(rpc, 0, -1, CONTROL_PRIORITY);
+            }
+            return;
+        }
+        for (int i = 0, gaps = rx.gapCount(); i < gaps; i++)
+        {
+            sendResend(rpc, rx.gapStart(i), rx.gapEnd(i) - rx.gapStart(i), CONTROL_PRIORITY);
+        }
+        final int granted = RpcTimer.rxGranted(rpc);
+        if (rx.recvEnd() < granted)
+        {
+            sendResend(rpc, rx.recvEnd(), granted - rx.recvEnd(), CONTROL_PRIORITY);
+        }
+    }
+
+    private boolean sendResend(final Rpc rpc, final int resendOffset, final int resendLength, final int priority)
+    {
+        final Peer peer = rpc.peer;
+        final int index = outbound.claim(
+            HomaWire.RESEND_LENGTH, peer.ipv4, peer.port, HomaWire.tos(CONTROL_PRIORITY), HomaWire.RESEND);
+        if (index <= 0)
+        {
+            controlXmitErrors.incrementRelease();
+            return false;
+        }
+        writer.resend(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
+            resendOffset, resendLength, priority);
+        outbound.commit(index);
+        return true;
+    }
+
+    private void onRpcTimeout(final Rpc rpc)
+    {
+        if (rpc.isClient())
+        {
+            rpcTimeouts.incrementRelease();
+            failClientRpc(rpc, HomaError.ETIMEDOUT);
+        }
+        else if (Rpc.SERVER_OUTGOING == rpc.state)
+        {
+            // Response sent, NEED_ACKs unanswered for timeout_ticks: the client is gone. Its id stays remembered, so
+            // a late copy of the request cannot run again.
+            needAckTimeouts.incrementRelease();
+            endServerRpc(rpc);
+        }
+        else
+        {
+            rpcTimeouts.incrementRelease();
+            serverRpcDiscards.incrementRelease();
+            endServerRpc(rpc);
+        }
+    }
+
+    private void waitForBuffer(final Rpc rpc, final int messageLength)
+    {
+        if (rpc.isWaitingForBuffer)
+        {
+            return;
+        }
+        rpc.isWaitingForBuffer = true;
+        rpc.rxWaitLength = messageLength;
+        final ArrayList<Rpc> waiters = rpc.socket.bufferWaiters;
+        int i = waiters.size();
+        while (i > 0 && waiters.get(i - 1).rxWaitLength > messageLength)
+        {
+            i--;
+        }
+        waiters.add(i, rpc);
+        bufferAllocFailures.incrementRelease();
+        bufferWaitingRpcs.incrementRelease();
+    }
+
+    private void stopWaitingForBuffer(final Rpc rpc)
+    {
+        if (rpc.isWaitingForBuffer)
+        {
+            rpc.isWaitingForBuffer = false;
+            rpc.socket.bufferWaiters.remove(rpc);
+            bufferWaitingRpcs.decrementRelease();
+        }
+    }
+
+    /**
+     * Gives freed pool space to waiting RPCs, shortest first, and restarts each one's sender with RESEND(0, -1) at
+     * priority 6 (Linux: num_priorities - 2).
+     */
+    private int admitBufferWaiters(final DriverSocket socket)
+    {
+        final long freeBytes = socket.poolAllocator.freeBytes();
+        if (freeBytes == socket.poolFreeBytesSeen)
         {
             return 0;
         }
-
-        int work = 0;
-        final long needAckDelayNs = settings.requestAckTicks() * settings.tickNs();
-        for (int i = 0, size = awaitingAck.size(); i < size; i++)
+        int admitted = 0;
+        final ArrayList<Rpc> waiters = socket.bufferWaiters;
+        while (!waiters.isEmpty())
         {
-            final Rpc rpc = awaitingAck.get(i);
-            if (nowNs - rpc.txDoneNs >= needAckDelayNs && nowNs - rpc.lastNeedAckNs >= needAckDelayNs)
+            final Rpc rpc = waiters.get(0);
+            final int poolOffset = socket.poolAllocator.allocate(rpc.rxWaitLength);
+            if (poolOffset < 0)
             {
-                if (!sendControl(HomaWire.NEED_ACK, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort,
-                    rpc.id))
-                {
-                    break;
-                }
-                rpc.lastNeedAckNs = nowNs;
-                work++;
+                break;
             }
+            stopWaitingForBuffer(rpc);
+            rpc.rx.init(rpc.rxWaitLength, poolOffset);
+            rpc.silentTicks = 0;
+            sendResend(rpc, 0, -1, DEFAULT_UNSCHED_PRIORITY);
+            admitted++;
         }
-        return work;
+        socket.poolFreeBytesSeen = socket.poolAllocator.freeBytes();
+        return admitted;
+    }
+
+    private final class TimerActions implements RpcTimer.Actions
+    {
+        public void requestRetransmission(final Rpc rpc)
+        {
+            HomaEngine.this.requestRetransmission(rpc);
+        }
+
+        public void sendNeedAck(final Rpc rpc)
+        {
+            sendControl(HomaWire.NEED_ACK, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
+        }
+
+        public void onTimeout(final Rpc rpc)
+        {
+            onRpcTimeout(rpc);
+        }
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -924,13 +1304,21 @@ public final class HomaEngine implements AutoCloseable
 
     private Rpc newRpc()
     {
-        final Rpc rpc = rpcPool.pollFirst();
+        final Rpc pooled = rpcPool.pollFirst();
         rpcsActive.incrementRelease();
-        return null != rpc ? rpc : new Rpc();
+        final Rpc rpc = null != pooled ? pooled : new Rpc();
+        timer.add(rpc);
+        return rpc;
     }
 
     private void recycle(final Rpc rpc)
     {
+        timer.remove(rpc);
+        stopWaitingForBuffer(rpc);
+        if (null != rpc.peer)
+        {
+            rpc.peer.rpcCount--;
+        }
         rpc.reset();
         rpcPool.addFirst(rpc);
         rpcsActive.decrementRelease();
@@ -951,9 +1339,9 @@ public final class HomaEngine implements AutoCloseable
     private void endServerRpc(final Rpc rpc)
     {
         stopSending(rpc);
-        if (rpc.txDoneNs != 0 || Rpc.SERVER_OUTGOING == rpc.state)
+        if (Rpc.SERVER_IN_SERVICE == rpc.state || Rpc.SERVER_OUTGOING == rpc.state)
         {
-            awaitingAck.remove(rpc);
+            rememberEnded(rpc);
         }
         if (rpc.isDeliveryPending)
         {
@@ -968,6 +1356,22 @@ public final class HomaEngine implements AutoCloseable
         }
         releaseSendBlock(rpc.socket, rpc.txSendOffset);
         recycle(rpc);
+    }
+
+    /**
+     * At-most-once: the request of this server RPC reached the application, so remember its id for a while in case
+     * a copy of the request is still in the network.
+     */
+    private void rememberEnded(final Rpc rpc)
+    {
+        final Peer peer = rpc.peer;
+        if (null == peer.recentAcks)
+        {
+            peer.recentAcks = new RecentAcks(recovery.recentAcksPerPeer());
+        }
+        final long tick = timer.ticks();
+        peer.recentAcks.expire(tick);
+        peer.recentAcks.add(rpc.id, tick + recovery.recentAckTicks());
     }
 
     private void closeSocket(final DriverSocket socket)
@@ -1004,7 +1408,6 @@ public final class HomaEngine implements AutoCloseable
             else
             {
                 stopSending(rpc);
-                awaitingAck.remove(rpc);
                 rpc.peer.serverRpcs.remove(rpc.id);
                 serverRpcsByHandle.remove(rpc.handle);
                 recycle(rpc);

@@ -165,4 +165,22 @@ final class IncomingMessage
         System.arraycopy(gapEnd, index + 1, gapEnd, index, gapCount - index - 1);
         gapCount--;
     }
+
+    /**
+     * @return end of the contiguous-or-gapped received range: everything at or beyond it is missing.
+     */
+    int recvEnd()
+    {
+        return recvEnd;
+    }
+
+    int gapStart(final int index)
+    {
+        return gapStart[index];
+    }
+
+    int gapEnd(final int index)
+    {
+        return gapEnd[index];
+    }
 }

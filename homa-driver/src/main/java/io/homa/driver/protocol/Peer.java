@@ -16,6 +16,12 @@ final class Peer
     final long[] ackClientIds = new long[MAX_PENDING_ACKS];
     final int[] ackServerPorts = new int[MAX_PENDING_ACKS];
     int pendingAcks;
+    /** RPCs (either side) that refer to this peer: a peer in use is never evicted. */
+    int rpcCount;
+    /** Last time a packet came from it or an RPC started towards it. */
+    long lastActiveNs;
+    /** Server RPCs of this peer that ran and ended recently; created on first use. */
+    RecentAcks recentAcks;
 
     Peer(final int ipv4, final int port)
     {
@@ -26,6 +32,16 @@ final class Peer
     static long key(final int ipv4, final int port)
     {
         return ((ipv4 & 0xFFFF_FFFFL) << 16) | (port & 0xFFFF);
+    }
+
+    boolean isRecentlyAcked(final long serverId, final long tick)
+    {
+        if (null == recentAcks)
+        {
+            return false;
+        }
+        recentAcks.expire(tick);
+        return recentAcks.contains(serverId);
     }
 
     public String toString()

@@ -40,6 +40,14 @@ final class Rpc
     int errorCode;
     boolean isDeliveryPending;
 
+    // Loss recovery (RpcTimer): ticks without a sign of life from the peer, the tick the response was fully sent.
+    int silentTicks;
+    long txDoneTick;
+    int timerIndex = -1;
+    // Receive-pool exhaustion: the message length this RPC waits to get space for.
+    boolean isWaitingForBuffer;
+    int rxWaitLength;
+
     boolean isClient()
     {
         return CLIENT_OUTGOING == state || CLIENT_INCOMING == state;
@@ -70,6 +78,11 @@ final class Rpc
         rx.reset();
         errorCode = 0;
         isDeliveryPending = false;
+        silentTicks = 0;
+        txDoneTick = 0;
+        timerIndex = -1;
+        isWaitingForBuffer = false;
+        rxWaitLength = 0;
     }
 
     static String stateName(final int state)

@@ -58,7 +58,27 @@ public enum SystemCounterDescriptor
     RECEIVER_MAX_CYCLE_TIME(45, "receiver_max_cycle_time_ns", "ours: longest receiver duty cycle"),
     SOCKETS_OPEN(46, "sockets_open", "ours: sockets open now"),
     RPCS_ACTIVE(47, "rpcs_active", "ours: RPCs alive now (both sides)"),
-    ACKS_PIGGYBACKED(48, "acks_piggybacked", "ours: acks carried in DATA packets");
+    ACKS_PIGGYBACKED(48, "acks_piggybacked", "ours: acks carried in DATA packets"),
+
+    // Loss recovery and at-most-once (ids from 100 so other additions do not collide).
+    RESENT_PACKETS(100, "resent_packets", "DATA packets retransmitted in answer to a RESEND or RPC_UNKNOWN"),
+    RPC_TIMEOUTS(101, "rpc_timeouts", "RPCs aborted after timeout_ticks of silence (client: ETIMEDOUT)"),
+    SERVER_RPC_DISCARDS(102, "server_rpc_discards",
+        "server RPCs discarded: timed out receiving the request, or the client answered RPC_UNKNOWN"),
+    BUFFER_ALLOC_FAILURES(103, "buffer_alloc_failures",
+        "incoming messages that found no receive-pool space and had to wait for it"),
+    BUFFER_WAITING_RPCS(104, "buffer_waiting_rpcs", "ours: RPCs waiting for receive-pool space now"),
+    RPC_RESTARTS(105, "rpc_restarts", "ours: client RPCs that sent their request again after RPC_UNKNOWN"),
+    ACKED_RPC_DROPS(106, "acked_rpc_drops",
+        "ours: DATA re-creating a server RPC that already ran and ended, dropped (at-most-once)"),
+    NEED_ACK_TIMEOUTS(107, "need_ack_timeouts",
+        "ours: server RPCs given up after timeout_ticks of unanswered NEED_ACKs"),
+    PEERS_ACTIVE(108, "peers_active", "ours: peers known now (updated on each peer scan)"),
+    PEER_EVICTIONS(109, "peer_evictions", "ours: idle peers evicted"),
+    FAULT_DROPPED(110, "fault_dropped", "ours: packets dropped by fault injection"),
+    FAULT_DUPLICATED(111, "fault_duplicated", "ours: packets delivered twice by fault injection"),
+    FAULT_DELAYED(112, "fault_delayed", "ours: packets held back (reordered) by fault injection"),
+    FAULT_CORRUPTED(113, "fault_corrupted", "ours: packets with a header bit flipped by fault injection");
 
     /** Counter type id for system counters. */
     public static final int SYSTEM_COUNTER_TYPE_ID = 0;

@@ -1,0 +1,232 @@
+package io.homa.driver.protocol;
+
+import java.util.ArrayList;
+
+/**
+ * Homa's timer (Linux homa_timer / homa_check_rpc), run once per tick by the engine on the conductor's clock: it
+ * scans every live RPC, counts the ticks in which nothing was heard for it, asks for retransmission after
+ * {@code resendTicks} silent ticks and every {@code resendInterval} ticks after that, gives up after
+ * {@code timeoutTicks}, and has servers ask for acks {@code requestAckTicks} after a response has left.
+ * <p>
+ * Silence does not count, as in Linux, while the application has the request (IN_SERVICE), once a server has its
+ * whole request, while a message has received every granted byte or waits for receive-pool space, and while granted
+ * bytes remain to be transmitted. A server whose response has left counts the ticks its NEED_ACKs go unanswered and
+ * gives up after {@code timeoutTicks} (ours: Linux asks forever, which leaves state behind when a client vanishes).
+ * <p>
+ * A per-tick scan (as Linux does) rather than a timer wheel: every live RPC needs its silence counted each tick
+ * anyway, the list is an array, and adding or removing an RPC is O(1) through its index, so nothing allocates.
+ */
+final class RpcTimer
+{
+    /**
+     * What the timer asks the engine to do.
+     */
+    interface Actions
+    {
+        /**
+         * Send RESENDs for what the RPC's incoming message lacks.
+         *
+         * @param rpc the RPC.
+         */
+        void requestRetransmission(Rpc rpc);
+
+        /**
+         * Ask the client to ack a completed server RPC.
+         *
+         * @param rpc the server RPC.
+         */
+        void sendNeedAck(Rpc rpc);
+
+        /**
+         * The RPC stayed silent for {@code timeoutTicks}.
+         *
+         * @param rpc the RPC.
+         */
+        void onTimeout(Rpc rpc);
+    }
+
+    private final int resendTicks;
+    private final int resendInterval;
+    private final int timeoutTicks;
+    private final int requestAckTicks;
+    private final ArrayList<Rpc> rpcs = new ArrayList<>();
+    private final ArrayList<Rpc> expired = new ArrayList<>();
+    private long ticks;
+    private boolean isInboundBacklogged;
+
+    /**
+     * @param backlogged true when the last receive batch was full: packets wait in our own socket, so silence
+     *                   from peers is ours, not theirs, and is not counted.
+     */
+    void inboundBacklogged(final boolean backlogged)
+    {
+        isInboundBacklogged = backlogged;
+    }
+
+    RpcTimer(final int resendTicks, final int resendInterval, final int timeoutTicks, final int requestAckTicks)
+    {
+        this.resendTicks = resendTicks;
+        this.resendInterval = Math.max(1, resendInterval);
+        this.timeoutTicks = timeoutTicks;
+        this.requestAckTicks = requestAckTicks;
+    }
+
+    /**
+     * @return ticks run so far.
+     */
+    long ticks()
+    {
+        return ticks;
+    }
+
+    int size()
+    {
+        return rpcs.size();
+    }
+
+    void add(final Rpc rpc)
+    {
+        if (rpc.timerIndex < 0)
+        {
+            rpc.timerIndex = rpcs.size();
+            rpcs.add(rpc);
+        }
+    }
+
+    void remove(final Rpc rpc)
+    {
+        final int index = rpc.timerIndex;
+        if (index >= 0)
+        {
+            final int lastIndex = rpcs.size() - 1;
+            final Rpc last = rpcs.get(lastIndex);
+            rpcs.set(index, last);
+            last.timerIndex = index;
+            rpcs.remove(lastIndex);
+            rpc.timerIndex = -1;
+        }
+    }
+
+    /**
+     * Runs one tick.
+     *
+     * @param needAcksAllowed false while the outbound path is backed up: silence is not counted this tick.
+     * @param actions         what the engine does for each decision.
+     * @return RPCs that needed an action.
+     */
+    int onTick(final boolean needAcksAllowed, final Actions actions)
+    {
+        ticks++;
+        if (!needAcksAllowed || isInboundBacklogged)
+        {
+            // Our own transmit path is backed up: we are the bottleneck, so a peer's silence proves nothing, and
+            // RESENDs or NEED_ACKs would only queue behind the backlog (and, answered, feed it).
+            return 0;
+        }
+        int work = 0;
+        for (int i = 0, size = rpcs.size(); i < size; i++)
+        {
+            work += check(rpcs.get(i), needAcksAllowed, actions);
+        }
+        for (int i = 0, size = expired.size(); i < size; i++)
+        {
+            actions.onTimeout(expired.get(i));
+            work++;
+        }
+        expired.clear();
+        return work;
+    }
+
+    private int check(final Rpc rpc, final boolean needAcksAllowed, final Actions actions)
+    {
+        if (rpc.isDeliveryPending)
+        {
+            return 0;
+        }
+        switch (rpc.state)
+        {
+            case Rpc.SERVER_IN_SERVICE ->
+            {
+                rpc.silentTicks = 0;
+                return 0;
+            }
+            case Rpc.SERVER_OUTGOING ->
+            {
+                return checkAwaitingAck(rpc, needAcksAllowed, actions);
+            }
+            case Rpc.SERVER_INCOMING, Rpc.CLIENT_OUTGOING, Rpc.CLIENT_INCOMING ->
+            {
+                return checkReceiving(rpc, actions);
+            }
+            default ->
+            {
+                return 0;
+            }
+        }
+    }
+
+    private int checkAwaitingAck(final Rpc rpc, final boolean needAcksAllowed, final Actions actions)
+    {
+        if (rpc.txNext < rpc.txLength)
+        {
+            // Still transmitting (or waiting for grants): the server has its whole request, so no concern.
+            rpc.silentTicks = 0;
+            return 0;
+        }
+        if (!needAcksAllowed || ticks - rpc.txDoneTick < requestAckTicks)
+        {
+            return 0;
+        }
+        if (++rpc.silentTicks >= timeoutTicks)
+        {
+            expired.add(rpc);
+            return 0;
+        }
+        // Repeated every request_ack_ticks rather than every tick: with hundreds of RPCs awaiting acks on a busy
+        // host, per-tick NEED_ACKs (and their ACKs) were most of the traffic and caused the drops they recover from.
+        if (0 == (ticks - rpc.txDoneTick) % Math.max(1, requestAckTicks))
+        {
+            actions.sendNeedAck(rpc);
+            return 1;
+        }
+        return 0;
+    }
+
+    private int checkReceiving(final Rpc rpc, final Actions actions)
+    {
+        if (rpc.isWaitingForBuffer ||
+            (Rpc.CLIENT_OUTGOING == rpc.state && rpc.txNext < rpc.txGranted) ||
+            (rpc.rx.isInitialised() && rpc.rx.received() >= rxGranted(rpc)))
+        {
+            // Waiting for pool space, still sending what was granted, or everything granted is here: the ball is
+            // in our court, so the peer's silence means nothing.
+            rpc.silentTicks = 0;
+            return 0;
+        }
+        final int silent = ++rpc.silentTicks;
+        if (silent >= timeoutTicks)
+        {
+            expired.add(rpc);
+            return 0;
+        }
+        if (silent < resendTicks)
+        {
+            return 0;
+        }
+        if (0 != (silent - resendTicks) % resendInterval)
+        {
+            return 0;
+        }
+        actions.requestRetransmission(rpc);
+        return 1;
+    }
+
+    /**
+     * Bytes of the incoming message the sender may send: all of it while every message goes unscheduled (the grant
+     * scheduler changes this to what it granted).
+     */
+    static int rxGranted(final Rpc rpc)
+    {
+        return rpc.rx.length();
+    }
+}
