@@ -50,24 +50,41 @@ public final class MediaDriver implements AutoCloseable
     private final Context ctx;
     private final AgentRunner sharedRunner;
     private final AgentInvoker sharedInvoker;
+    private final AgentRunner conductorRunner;
+    private final AgentRunner senderRunner;
+    private final AgentRunner receiverRunner;
+    private final AgentRunner sharedNetworkRunner;
     private volatile boolean isClosed;
 
     private MediaDriver(final Context ctx)
     {
         this.ctx = ctx;
+        AgentRunner shared = null;
+        AgentInvoker invoker = null;
+        AgentRunner conductor = null;
+        AgentRunner sender = null;
+        AgentRunner receiver = null;
+        AgentRunner network = null;
         try
         {
             ctx.conclude();
-            final CompositeAgent agents = new CompositeAgent(ctx.receiver, ctx.conductor, ctx.sender);
-            if (ThreadingMode.INVOKER == ctx.threadingMode())
+            switch (ctx.threadingMode())
             {
-                sharedRunner = null;
-                sharedInvoker = new AgentInvoker(ctx.errorHandler, ctx.errorCounter, agents);
-            }
-            else
-            {
-                sharedInvoker = null;
-                sharedRunner = new AgentRunner(ctx.sharedIdleStrategy(), ctx.errorHandler, ctx.errorCounter, agents);
+                case INVOKER -> invoker = new AgentInvoker(ctx.errorHandler, ctx.errorCounter,
+                    new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
+                case SHARED -> shared = runner(ctx.sharedIdleStrategy(),
+                    new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
+                case SHARED_NETWORK ->
+                {
+                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
+                    network = runner(ctx.sharedNetworkIdleStrategy(), new CompositeAgent(ctx.receiver, ctx.sender));
+                }
+                case DEDICATED ->
+                {
+                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
+                    sender = runner(ctx.senderIdleStrategy(), ctx.sender);
+                    receiver = runner(ctx.receiverIdleStrategy(), ctx.receiver);
+                }
             }
         }
         catch (final RuntimeException ex)
@@ -75,6 +92,17 @@ public final class MediaDriver implements AutoCloseable
             ctx.close();
             throw ex;
         }
+        sharedRunner = shared;
+        sharedInvoker = invoker;
+        conductorRunner = conductor;
+        senderRunner = sender;
+        receiverRunner = receiver;
+        sharedNetworkRunner = network;
+    }
+
+    private AgentRunner runner(final IdleStrategy idleStrategy, final org.agrona.concurrent.Agent agent)
+    {
+        return new AgentRunner(idleStrategy, ctx.errorHandler, ctx.errorCounter, agent);
     }
 
     /**
@@ -150,18 +178,27 @@ public final class MediaDriver implements AutoCloseable
 
     private void start()
     {
-        if (null != sharedRunner)
+        if (null != sharedInvoker)
         {
-            AgentRunner.startOnThread(sharedRunner, r ->
+            sharedInvoker.start();
+        }
+        startOnThread(sharedRunner, "homa-md-shared");
+        startOnThread(conductorRunner, "homa-md-conductor");
+        startOnThread(sharedNetworkRunner, "homa-md-network");
+        startOnThread(receiverRunner, "homa-md-receiver");
+        startOnThread(senderRunner, "homa-md-sender");
+    }
+
+    private static void startOnThread(final AgentRunner runner, final String threadName)
+    {
+        if (null != runner)
+        {
+            AgentRunner.startOnThread(runner, r ->
             {
-                final Thread thread = new Thread(r, "homa-md-shared");
+                final Thread thread = new Thread(r, threadName);
                 thread.setDaemon(true);
                 return thread;
             });
-        }
-        else
-        {
-            sharedInvoker.start();
         }
     }
 
@@ -224,7 +261,9 @@ public final class MediaDriver implements AutoCloseable
             return;
         }
         isClosed = true;
-        CloseHelper.closeAll(sharedRunner, sharedInvoker);
+        // Receiving stops first, the conductor (which closes every socket) before the sender.
+        CloseHelper.closeAll(
+            sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, conductorRunner, senderRunner);
         ctx.close();
     }
 
@@ -275,6 +314,24 @@ public final class MediaDriver implements AutoCloseable
         private int requestAckTicks = Configuration.intValue(
             Configuration.REQUEST_ACK_TICKS_PROP_NAME, Configuration.REQUEST_ACK_TICKS_DEFAULT);
         private boolean printConfiguration = Boolean.getBoolean(Configuration.PRINT_CONFIGURATION_PROP_NAME);
+        private String conductorIdleStrategyName =
+            Configuration.idleStrategyName(Configuration.CONDUCTOR_IDLE_STRATEGY_PROP_NAME);
+        private String senderIdleStrategyName =
+            Configuration.idleStrategyName(Configuration.SENDER_IDLE_STRATEGY_PROP_NAME);
+        private String receiverIdleStrategyName =
+            Configuration.idleStrategyName(Configuration.RECEIVER_IDLE_STRATEGY_PROP_NAME);
+        private String sharedNetworkIdleStrategyName =
+            Configuration.idleStrategyName(Configuration.SHARED_NETWORK_IDLE_STRATEGY_PROP_NAME);
+        private IdleStrategy conductorIdleStrategy;
+        private IdleStrategy senderIdleStrategy;
+        private IdleStrategy receiverIdleStrategy;
+        private IdleStrategy sharedNetworkIdleStrategy;
+        private int inboundBufferLength = Configuration.sizeAsInt(
+            Configuration.INBOUND_BUFFER_LENGTH_PROP_NAME, Configuration.INBOUND_BUFFER_LENGTH_DEFAULT);
+        private long clientLivenessTimeoutNs = Configuration.durationNs(
+            Configuration.CLIENT_LIVENESS_TIMEOUT_PROP_NAME, Configuration.CLIENT_LIVENESS_TIMEOUT_DEFAULT_NS);
+        private boolean dirGroupAccess = Boolean.getBoolean(Configuration.DIR_GROUP_ACCESS_PROP_NAME);
+        private InboundAdapter inboundAdapter;
         private NanoClock nanoClock;
         private EpochClock epochClock;
 
@@ -319,6 +376,7 @@ public final class MediaDriver implements AutoCloseable
             {
                 sharedIdleStrategy = Configuration.idleStrategy(sharedIdleStrategyName);
             }
+            concludeIdleStrategies();
 
             prepareDirectory();
             createCnc();
@@ -349,7 +407,18 @@ public final class MediaDriver implements AutoCloseable
             cachedNanoClock.update(nanoClock.nanoTime());
             conductor = new DriverConductor(toDriver, engine, transport, nanoClock, cachedNanoClock, epochClock,
                 errorHandler, systemCounters);
-            receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters);
+            if (ThreadingMode.DEDICATED == threadingMode || ThreadingMode.SHARED_NETWORK == threadingMode)
+            {
+                // The receiver has a thread of its own: packets reach the engine through a ring.
+                final InboundPackets inbound = new InboundPackets(inboundBufferLength, transport.maxPacketLength() + 1);
+                receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters, inbound);
+                inboundAdapter = new InboundAdapter(
+                    inbound, engine, nanoClock, cachedNanoClock, errorHandler, systemCounters);
+            }
+            else
+            {
+                receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters);
+            }
             sender = new Sender(outbound, transport, systemCounters);
 
             // Clients treat version 0 as "not ready": write it last.
@@ -360,6 +429,35 @@ public final class MediaDriver implements AutoCloseable
             {
                 System.out.println(this);
             }
+        }
+
+        private void concludeIdleStrategies()
+        {
+            if (null == conductorIdleStrategy)
+            {
+                conductorIdleStrategy = Configuration.idleStrategy(conductorIdleStrategyName);
+            }
+            if (null == senderIdleStrategy)
+            {
+                senderIdleStrategy = Configuration.idleStrategy(senderIdleStrategyName);
+            }
+            if (null == receiverIdleStrategy)
+            {
+                receiverIdleStrategy = Configuration.idleStrategy(receiverIdleStrategyName);
+            }
+            if (null == sharedNetworkIdleStrategy)
+            {
+                sharedNetworkIdleStrategy = Configuration.idleStrategy(sharedNetworkIdleStrategyName);
+            }
+        }
+
+        /**
+         * @return what the conductor's thread runs: the conductor, behind the inbound ring's adapter if the
+         * receiver has its own thread.
+         */
+        org.agrona.concurrent.Agent conductorAgent()
+        {
+            return null == inboundAdapter ? conductor : new CompositeAgent(inboundAdapter, conductor);
         }
 
         private void validate()
@@ -389,6 +487,11 @@ public final class MediaDriver implements AutoCloseable
             if (udpPort < 0 || udpPort > 0xFFFF)
             {
                 throw new IllegalArgumentException(Configuration.UDP_PORT_PROP_NAME + " out of range: " + udpPort);
+            }
+            requirePowerOfTwo(Configuration.INBOUND_BUFFER_LENGTH_PROP_NAME, inboundBufferLength);
+            if (clientLivenessTimeoutNs <= 0)
+            {
+                throw new IllegalArgumentException(Configuration.CLIENT_LIVENESS_TIMEOUT_PROP_NAME + " must be > 0");
             }
             if (0 != mtuLength && (mtuLength < 576 || mtuLength > 65_536))
             {
@@ -755,6 +858,142 @@ public final class MediaDriver implements AutoCloseable
         public Context epochClock(final EpochClock clock)
         {
             this.epochClock = clock;
+            return this;
+        }
+
+        /**
+         * @return idle strategy of the conductor thread (DEDICATED, SHARED_NETWORK).
+         */
+        public IdleStrategy conductorIdleStrategy()
+        {
+            return conductorIdleStrategy;
+        }
+
+        /**
+         * @param idleStrategy idle strategy of the conductor thread (DEDICATED, SHARED_NETWORK).
+         * @return this for a fluent API.
+         */
+        public Context conductorIdleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.conductorIdleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @return idle strategy of the sender thread (DEDICATED).
+         */
+        public IdleStrategy senderIdleStrategy()
+        {
+            return senderIdleStrategy;
+        }
+
+        /**
+         * @param idleStrategy idle strategy of the sender thread (DEDICATED).
+         * @return this for a fluent API.
+         */
+        public Context senderIdleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.senderIdleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @return idle strategy of the receiver thread (DEDICATED).
+         */
+        public IdleStrategy receiverIdleStrategy()
+        {
+            return receiverIdleStrategy;
+        }
+
+        /**
+         * @param idleStrategy idle strategy of the receiver thread (DEDICATED).
+         * @return this for a fluent API.
+         */
+        public Context receiverIdleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.receiverIdleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @return idle strategy of the sender-and-receiver thread (SHARED_NETWORK).
+         */
+        public IdleStrategy sharedNetworkIdleStrategy()
+        {
+            return sharedNetworkIdleStrategy;
+        }
+
+        /**
+         * @param idleStrategy idle strategy of the sender-and-receiver thread (SHARED_NETWORK).
+         * @return this for a fluent API.
+         */
+        public Context sharedNetworkIdleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.sharedNetworkIdleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @return receiver to conductor ring length (DEDICATED, SHARED_NETWORK).
+         */
+        public int inboundBufferLength()
+        {
+            return inboundBufferLength;
+        }
+
+        /**
+         * @param length receiver to conductor ring length, a power of two.
+         * @return this for a fluent API.
+         */
+        public Context inboundBufferLength(final int length)
+        {
+            this.inboundBufferLength = length;
+            return this;
+        }
+
+        /**
+         * @return how long a client may go without a keepalive before the driver frees its resources.
+         */
+        public long clientLivenessTimeoutNs()
+        {
+            return clientLivenessTimeoutNs;
+        }
+
+        /**
+         * @param timeoutNs how long a client may go without a keepalive before the driver frees its resources.
+         * @return this for a fluent API.
+         */
+        public Context clientLivenessTimeoutNs(final long timeoutNs)
+        {
+            this.clientLivenessTimeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * @return true if the owner's group may read and write the driver's directory and files.
+         */
+        public boolean dirGroupAccess()
+        {
+            return dirGroupAccess;
+        }
+
+        /**
+         * @param groupAccess let the owner's group read and write the driver's directory and files.
+         * @return this for a fluent API.
+         */
+        public Context dirGroupAccess(final boolean groupAccess)
+        {
+            this.dirGroupAccess = groupAccess;
+            return this;
+        }
+
+        /**
+         * @param print print the configuration when the driver starts.
+         * @return this for a fluent API.
+         */
+        public Context printConfiguration(final boolean print)
+        {
+            this.printConfiguration = print;
             return this;
         }
 
