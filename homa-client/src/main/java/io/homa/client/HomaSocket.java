@@ -242,6 +242,7 @@ public final class HomaSocket implements AutoCloseable
      */
     public int poll(final MessageHandler handler, final int limit)
     {
+        homa.onApplicationCall();
         ensureOpen();
         if (pollLock.isHeldByCurrentThread())
         {

@@ -405,8 +405,10 @@ public final class MediaDriver implements AutoCloseable
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());
+            final ClientLiveness clientLiveness =
+                new ClientLiveness(clientLivenessTimeoutNs, engine, clientProxy, toDriver, systemCounters);
             conductor = new DriverConductor(toDriver, engine, transport, nanoClock, cachedNanoClock, epochClock,
-                errorHandler, systemCounters);
+                errorHandler, systemCounters, clientLiveness);
             if (ThreadingMode.DEDICATED == threadingMode || ThreadingMode.SHARED_NETWORK == threadingMode)
             {
                 // The receiver has a thread of its own: packets reach the engine through a ring.
@@ -574,7 +576,7 @@ public final class MediaDriver implements AutoCloseable
             cncMetaData.putInt(CncFileDescriptor.COUNTERS_METADATA_LENGTH_OFFSET, countersMetadataLength);
             cncMetaData.putInt(CncFileDescriptor.COUNTERS_VALUES_LENGTH_OFFSET, countersValuesBufferLength);
             cncMetaData.putInt(CncFileDescriptor.ERROR_LOG_LENGTH_OFFSET, errorBufferLength);
-            cncMetaData.putLong(CncFileDescriptor.CLIENT_LIVENESS_TIMEOUT_OFFSET, driverTimeoutNs());
+            cncMetaData.putLong(CncFileDescriptor.CLIENT_LIVENESS_TIMEOUT_OFFSET, clientLivenessTimeoutNs);
             cncMetaData.putLong(CncFileDescriptor.START_TIMESTAMP_OFFSET, epochClock.time());
             cncMetaData.putLong(CncFileDescriptor.PID_OFFSET, ProcessHandle.current().pid());
             // Start client ids at a random even value so a restarted driver never reuses recent ids.

@@ -58,7 +58,13 @@ public enum SystemCounterDescriptor
     RECEIVER_MAX_CYCLE_TIME(45, "receiver_max_cycle_time_ns", "ours: longest receiver duty cycle"),
     SOCKETS_OPEN(46, "sockets_open", "ours: sockets open now"),
     RPCS_ACTIVE(47, "rpcs_active", "ours: RPCs alive now (both sides)"),
-    ACKS_PIGGYBACKED(48, "acks_piggybacked", "ours: acks carried in DATA packets");
+    ACKS_PIGGYBACKED(48, "acks_piggybacked", "ours: acks carried in DATA packets"),
+
+    // Driver hardening (ids from 71 leave room for the protocol's own counters).
+    CLIENTS_ACTIVE(71, "clients_active", "ours: clients connected now (seen within the liveness timeout)"),
+    CLIENT_TIMEOUTS(72, "client_timeouts", "ours: clients timed out for missing keepalives, resources freed"),
+    COMMAND_RING_UNBLOCKS(73, "command_ring_unblocks",
+        "ours: to-driver ring records a dead client claimed and never committed, skipped");
 
     /** Counter type id for system counters. */
     public static final int SYSTEM_COUNTER_TYPE_ID = 0;
