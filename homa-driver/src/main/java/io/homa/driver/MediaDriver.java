@@ -158,8 +158,10 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
-     * Standalone driver: loads the property files named on the command line, starts, and runs until SIGINT or
-     * SIGTERM.
+     * Standalone driver: loads the property files named on the command line (paths, URLs, or resources on the
+     * class path such as the bundled {@code low-latency.properties} and {@code default.properties}), starts, and
+     * runs until SIGINT or SIGTERM, then closes cleanly. {@code -Dhoma.print.configuration=true} prints the
+     * settings it runs with.
      *
      * @param args property files.
      */
@@ -1021,11 +1023,30 @@ public final class MediaDriver implements AutoCloseable
                 "dir=" + homaDirectoryName() +
                 ", threadingMode=" + threadingMode +
                 ", sharedIdleStrategy=" + sharedIdleStrategyName +
+                ", conductorIdleStrategy=" + conductorIdleStrategyName +
+                ", senderIdleStrategy=" + senderIdleStrategyName +
+                ", receiverIdleStrategy=" + receiverIdleStrategyName +
+                ", sharedNetworkIdleStrategy=" + sharedNetworkIdleStrategyName +
                 ", udp=" + udpAddress + ":" + udpPort +
                 ", mtuLength=" + mtuLength +
+                ", socketRcvbufLength=" + socketRcvbufLength +
+                ", socketSndbufLength=" + socketSndbufLength +
                 ", timerTickNs=" + timerTickNs +
+                ", driverTimeoutNs=" + driverTimeoutNs() +
+                ", clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
+                ", dirDeleteOnStart=" + dirDeleteOnStart +
+                ", dirDeleteOnShutdown=" + dirDeleteOnShutdown +
+                ", dirGroupAccess=" + dirGroupAccess +
+                ", toDriverBufferLength=" + toDriverBufferLength +
+                ", toClientsBufferLength=" + toClientsBufferLength +
+                ", countersValuesBufferLength=" + countersValuesBufferLength +
+                ", errorBufferLength=" + errorBufferLength +
+                ", socketEventBufferLength=" + socketEventBufferLength +
                 ", socketPoolLength=" + socketPoolLength +
                 ", socketSendRegionLength=" + socketSendRegionLength +
+                ", socketMinBlockLength=" + socketMinBlockLength +
+                ", outboundBufferLength=" + outboundBufferLength +
+                ", inboundBufferLength=" + inboundBufferLength +
                 ", unschedBytes=" + unschedBytes +
                 ", requestAckTicks=" + requestAckTicks +
                 "}";
