@@ -112,10 +112,11 @@ final class ClientLiveness
         {
             final long clientId = expired.getLong(i);
             lastSeenNs.remove(clientId);
-            clientsActive.decrementRelease();
-            clientTimeouts.incrementRelease();
             engine.onClientClose(clientId);
             clientProxy.onClientTimeout(clientId);
+            // Counted once everything is freed, so a reader that sees the count sees the freed state.
+            clientsActive.decrementRelease();
+            clientTimeouts.incrementRelease();
             work++;
         }
         expired.clear();
