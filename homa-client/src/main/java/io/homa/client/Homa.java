@@ -376,6 +376,22 @@ public final class Homa implements AutoCloseable
         }
     }
 
+    /**
+     * A socket whose driver side is already gone (shut down) is closing: only forget it.
+     */
+    void forgetSocket(final HomaSocket socket)
+    {
+        commandLock.lock();
+        try
+        {
+            sockets.remove(socket);
+        }
+        finally
+        {
+            commandLock.unlock();
+        }
+    }
+
     DriverProxy driverProxy()
     {
         return driverProxy;
