@@ -529,8 +529,8 @@ public final class MediaDriver implements AutoCloseable
                 // A dead driver's directory: start clean (dirDeleteOnStart only matters for a live-looking one).
                 IoUtil.delete(dir, false);
             }
-            IoUtil.ensureDirectoryExists(dir, "homa directory");
-            IoUtil.ensureDirectoryExists(new File(dir, CncFileDescriptor.SOCKETS_DIR), "sockets directory");
+            DriverFiles.createDirectory(dir, dirGroupAccess);
+            DriverFiles.createDirectory(new File(dir, CncFileDescriptor.SOCKETS_DIR), dirGroupAccess);
         }
 
         private long existingDriverHeartbeatAgeMs(final File cncFile)
@@ -570,8 +570,7 @@ public final class MediaDriver implements AutoCloseable
             final long fileLength = CncFileDescriptor.computeFileLength(
                 toDriverBufferLength, toClientsBufferLength, countersMetadataLength, countersValuesBufferLength,
                 errorBufferLength);
-            cncByteBuffer = IoUtil.mapNewFile(
-                new File(homaDirectory(), CncFileDescriptor.CNC_FILE), fileLength, true);
+            cncByteBuffer = DriverFiles.mapNewFile(new File(homaDirectory(), CncFileDescriptor.CNC_FILE), fileLength);
             cncMetaData = CncFileDescriptor.metaDataBuffer(cncByteBuffer);
             cncMetaData.putInt(CncFileDescriptor.TO_DRIVER_LENGTH_OFFSET, toDriverBufferLength);
             cncMetaData.putInt(CncFileDescriptor.TO_CLIENTS_LENGTH_OFFSET, toClientsBufferLength);
