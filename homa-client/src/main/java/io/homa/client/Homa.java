@@ -402,7 +402,7 @@ public final class Homa implements AutoCloseable
      */
     long nextRpcId()
     {
-        return cncMetaData.getAndAddLong(CncFileDescriptor.NEXT_RPC_ID_OFFSET, 2);
+        return CncFileDescriptor.nextRpcId(cncMetaData);
     }
 
     void ensureOpen()

@@ -708,6 +708,19 @@ public final class HomaSocket implements AutoCloseable
             // The driver frees the whole pool with the socket.
             return true;
         }
+        return tryReturnPoolBlock(returnRing, poolOffset);
+    }
+
+    /**
+     * Hands a receive-pool block back to the driver, whose allocator takes it from the return ring. Any number of
+     * application threads may return blocks at once (the ring has many producers).
+     *
+     * @param returnRing the socket's return ring.
+     * @param poolOffset the block.
+     * @return false if the ring is full for now.
+     */
+    static boolean tryReturnPoolBlock(final RingBuffer returnRing, final int poolOffset)
+    {
         final int index = returnRing.tryClaim(SocketFileDescriptor.RETURN_POOL_BLOCK_MSG_TYPE_ID, Integer.BYTES);
         if (index > 0)
         {
