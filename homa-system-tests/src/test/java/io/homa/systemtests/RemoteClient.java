@@ -1,5 +1,6 @@
 package io.homa.systemtests;
 
+import io.homa.client.DriverTimeoutException;
 import io.homa.client.Homa;
 import io.homa.client.HomaAddress;
 import io.homa.client.HomaSocket;
@@ -13,7 +14,8 @@ import java.util.concurrent.TimeUnit;
  * A Homa application in a JVM of its own, for the multi-process tests. Prints progress on stdout; exits when its
  * standard input closes (the test JVM went away).
  * <pre>
- *   echo   DIR PORT              serve PORT: reply to every request with its own bytes
+ *   echo   DIR PORT              serve PORT: reply to every request with its own bytes; exit 2 when the
+ *                                driver is gone (DriverTimeoutException)
  *   hammer DIR PORT SIZE N       keep N requests of SIZE bytes in flight to PORT on the same driver
  *   once   DIR PORT SIZE         one request, check the echoed bytes, exit 0 (or 1)
  * </pre>
@@ -76,9 +78,18 @@ public final class RemoteClient
         };
         System.out.println("ready client=" + homa.clientId());
         System.out.flush();
-        while (true)
+        try
         {
-            socket.receive(echo, TimeUnit.MILLISECONDS.toNanos(100));
+            while (true)
+            {
+                socket.receive(echo, TimeUnit.MILLISECONDS.toNanos(100));
+            }
+        }
+        catch (final DriverTimeoutException ex)
+        {
+            System.out.println("driver timeout: " + ex.getMessage());
+            System.out.flush();
+            Runtime.getRuntime().halt(2);
         }
     }
 

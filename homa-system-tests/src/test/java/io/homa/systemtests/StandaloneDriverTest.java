@@ -63,7 +63,8 @@ class StandaloneDriverTest
 
     private JvmProcess startClient(final String name, final String... args)
     {
-        final JvmProcess client = JvmProcess.start(name, RemoteClient.class, List.of(), args);
+        // A short driver timeout so a client notices a dead driver soon (the driver beats every 100 ms).
+        final JvmProcess client = JvmProcess.start(name, RemoteClient.class, List.of("-Dhoma.driver.timeout=3s"), args);
         closeables.add(client);
         return client;
     }
@@ -105,6 +106,10 @@ class StandaloneDriverTest
         driver.awaitExit(20_000);
         assertTrue(driver.output().contains("homa driver: shutdown"), driver::output);
         assertFalse(new File(dir, CncFileDescriptor.CNC_FILE).exists(), "directory removed on shutdown");
+
+        // The server in its own JVM sees its driver's heartbeat stop and fails its call.
+        server.awaitLineStartingWith("driver timeout", 30_000);
+        assertEquals(2, server.awaitExit(10_000), server::output);
     }
 
     @Test
@@ -121,7 +126,6 @@ class StandaloneDriverTest
         driver.awaitExit(20_000);
         assertTrue(driver.output().contains("homa driver: shutdown"), driver::output);
         assertFalse(new File(dir, CncFileDescriptor.CNC_FILE).exists(), "directory removed on shutdown");
-        // The client in the other JVM notices its driver is gone (driver timeout 10 s) only if asked; close it.
     }
 
     private static void sleepMs(final long ms)
