@@ -546,10 +546,17 @@ class DriverAndClientTest
             thread.start();
         }
 
-        public void close() throws InterruptedException
+        public void close()
         {
             running.set(false);
-            thread.join(5_000);
+            try
+            {
+                thread.join(5_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }
