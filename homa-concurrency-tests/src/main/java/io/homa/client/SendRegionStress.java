@@ -121,4 +121,37 @@ public final class SendRegionStress
             r.r2 = free;
         }
     }
+
+    /**
+     * A socket closing (about to unmap the region) while an application thread allocates: the allocation either
+     * happened before the close, or fails with CLOSED; nothing succeeds after it.
+     * Results: the application's allocation, an allocation after both.
+     */
+    @JCStressTest
+    @Description("Send region: close racing an allocation")
+    @Outcome(id = { "0, -2", "-2, -2" }, expect = ACCEPTABLE, desc = "allocated before the close, or refused")
+    @Outcome(expect = FORBIDDEN, desc = "an allocation after the close")
+    @State
+    public static class CloseAndAllocate
+    {
+        private final SendRegion region = region(releaseRing());
+
+        @Actor
+        public void applicationThread(final II_Result r)
+        {
+            r.r1 = region.tryAllocate(MIN_BLOCK);
+        }
+
+        @Actor
+        public void closingThread()
+        {
+            region.close();
+        }
+
+        @Arbiter
+        public void arbiter(final II_Result r)
+        {
+            r.r2 = region.tryAllocate(MIN_BLOCK);
+        }
+    }
 }
