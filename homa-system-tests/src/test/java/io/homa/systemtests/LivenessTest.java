@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LivenessTest
 {
-    private static final long LIVENESS_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(500);
+    private static final long LIVENESS_TIMEOUT_NS = TimeUnit.SECONDS.toNanos(1);
     private static final MessageHandler IGNORE = new MessageHandler()
     {
         public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
@@ -114,7 +114,7 @@ class LivenessTest
         final MediaDriver driver = launch();
         final Homa homa = connect(driver, true);
         homa.addSocket(41);
-        final long untilNs = System.nanoTime() + 4 * LIVENESS_TIMEOUT_NS;
+        final long untilNs = System.nanoTime() + 3 * LIVENESS_TIMEOUT_NS;
         while (System.nanoTime() - untilNs < 0)
         {
             sleepMs(20);
@@ -131,7 +131,7 @@ class LivenessTest
         final MediaDriver driver = launch();
         final Homa homa = connect(driver, false);
         final HomaSocket socket = homa.addSocket(42);
-        final long untilNs = System.nanoTime() + 4 * LIVENESS_TIMEOUT_NS;
+        final long untilNs = System.nanoTime() + 3 * LIVENESS_TIMEOUT_NS;
         while (System.nanoTime() - untilNs < 0)
         {
             socket.poll(IGNORE, 1);

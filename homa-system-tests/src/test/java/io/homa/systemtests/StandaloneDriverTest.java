@@ -51,7 +51,7 @@ class StandaloneDriverTest
         final JvmProcess driver = JvmProcess.start("driver", MediaDriver.class, List.of(
             "-Dhoma.dir=" + dir.getPath(),
             "-Dhoma.udp.port=0",
-            "-Dhoma.client.liveness.timeout=2s",
+            "-Dhoma.client.liveness.timeout=3s",
             "-Dhoma.dir.delete.on.shutdown=true",
             "-Dhoma.print.configuration=true",
             "-Dhoma.socket.pool.length=4m",
