@@ -158,4 +158,16 @@ public final class CncFileDescriptor
             metaData.getInt(COUNTERS_VALUES_LENGTH_OFFSET);
         return new UnsafeBuffer(cnc, offset, metaData.getInt(ERROR_LOG_LENGTH_OFFSET));
     }
+
+    /**
+     * Takes the next client RPC id from the CnC's counter: even, unique across every client of the driver (an
+     * atomic add, so any number of threads in any number of processes may take ids at once).
+     *
+     * @param metaData the CnC metadata.
+     * @return the id.
+     */
+    public static long nextRpcId(final AtomicBuffer metaData)
+    {
+        return metaData.getAndAddLong(NEXT_RPC_ID_OFFSET, 2);
+    }
 }

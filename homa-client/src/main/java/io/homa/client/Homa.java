@@ -1,5 +1,6 @@
 package io.homa.client;
 
+import io.homa.client.control.OnClientTimeoutDecoder;
 import io.homa.client.control.OnErrorDecoder;
 import io.homa.client.control.OnOperationSuccessDecoder;
 import io.homa.client.control.OnSocketReadyDecoder;
@@ -27,6 +28,16 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>
  * Thread-safe: {@link #addSocket()}, {@link #addSocket(int)} and {@link #close()} may be called from any thread
  * (they are serialised); sockets are thread-safe as described on {@link HomaSocket}.
+ * <p>
+ * <b>Liveness.</b> A client sends the driver a keepalive every keepalive interval (a fifth of the driver's client
+ * liveness timeout, at most 500 ms); a driver that hears nothing for its timeout frees the client's sockets,
+ * RPCs and memory. By default a small daemon thread sends them; when the context names a driver invoker (an
+ * INVOKER-mode driver in this process) or {@link Context#useKeepaliveThread(boolean)} is false, the client's own
+ * calls send them instead: every {@link HomaSocket#poll}, {@link HomaSocket#receive} and every wait inside a
+ * blocking call, so such an application must call into the client at least once per interval. In the other
+ * direction the client checks the driver's heartbeat; once it is older than the driver timeout, calls fail with
+ * {@link DriverTimeoutException}. A client the driver timed out (after a long pause) fails its calls with
+ * {@link ClientTimeoutException}.
  */
 public final class Homa implements AutoCloseable
 {
@@ -43,6 +54,14 @@ public final class Homa implements AutoCloseable
     private final OnSocketReadyDecoder socketReadyDecoder = new OnSocketReadyDecoder();
     private final OnOperationSuccessDecoder successDecoder = new OnOperationSuccessDecoder();
     private final OnErrorDecoder errorDecoder = new OnErrorDecoder();
+    private final OnClientTimeoutDecoder clientTimeoutDecoder = new OnClientTimeoutDecoder();
+    private final org.agrona.concurrent.MessageHandler responseHandler = this::onResponse;
+    private final ReentrantLock keepaliveLock = new ReentrantLock();
+    private final long keepaliveIntervalNs;
+    private final KeepaliveThread keepaliveThread;
+    private volatile long nextKeepaliveNs;
+    private volatile String driverTimeoutReason;
+    private volatile boolean isTimedOut;
     private volatile boolean isClosed;
 
     private long awaitedCorrelationId;
@@ -66,12 +85,30 @@ public final class Homa implements AutoCloseable
             checkDriverHeartbeat();
             clientId = toDriver.nextCorrelationId();
             driverProxy = new DriverProxy(toDriver, clientId);
+            keepaliveIntervalNs = keepaliveIntervalNs(
+                cncMetaData.getLong(CncFileDescriptor.CLIENT_LIVENESS_TIMEOUT_OFFSET));
+            // The first keepalive makes the driver count this client before it opens any socket.
+            offerCommand(driverProxy::keepalive);
+            nextKeepaliveNs = System.nanoTime() + keepaliveIntervalNs;
         }
         catch (final RuntimeException ex)
         {
             IoUtil.unmap(cncByteBuffer);
             throw ex;
         }
+        final boolean useThread = null != ctx.useKeepaliveThread ?
+            ctx.useKeepaliveThread : null == ctx.driverAgentInvoker();
+        keepaliveThread = useThread ? new KeepaliveThread(this, keepaliveIntervalNs) : null;
+        if (null != keepaliveThread)
+        {
+            keepaliveThread.start();
+        }
+    }
+
+    static long keepaliveIntervalNs(final long livenessTimeoutNs)
+    {
+        final long fifth = livenessTimeoutNs / 5;
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(TimeUnit.MILLISECONDS.toNanos(500), fifth));
     }
 
     /**
@@ -173,6 +210,7 @@ public final class Homa implements AutoCloseable
      */
     public void close()
     {
+        CloseHelper.quietClose(keepaliveThread);
         commandLock.lock();
         try
         {
@@ -184,13 +222,119 @@ public final class Homa implements AutoCloseable
             {
                 CloseHelper.quietClose(socket);
             }
-            isClosed = true;
-            driverProxy.clientClose();
-            IoUtil.unmap(cncByteBuffer);
+            keepaliveLock.lock();
+            try
+            {
+                isClosed = true;
+                if (!isTimedOut)
+                {
+                    driverProxy.clientClose();
+                }
+                IoUtil.unmap(cncByteBuffer);
+            }
+            finally
+            {
+                keepaliveLock.unlock();
+            }
         }
         finally
         {
             commandLock.unlock();
+        }
+    }
+
+    /**
+     * The driver's own UDP endpoint with a Homa port: where sockets of this driver's clients are reached.
+     *
+     * @param port a Homa port (a server socket's 1..32767).
+     * @return the address.
+     */
+    public HomaAddress driverAddress(final int port)
+    {
+        ensureOpen();
+        return HomaAddress.of(cncMetaData.getInt(CncFileDescriptor.UDP_ADDRESS_OFFSET),
+            cncMetaData.getInt(CncFileDescriptor.UDP_PORT_OFFSET), port);
+    }
+
+    /**
+     * @return true if the driver timed this client out.
+     */
+    public boolean isTimedOut()
+    {
+        return isTimedOut;
+    }
+
+    /**
+     * Sends a keepalive when one is due, checks the driver's heartbeat and keeps up with the broadcast. Never
+     * blocks; safe from any thread.
+     *
+     * @param nowNs {@link System#nanoTime()}.
+     */
+    void serviceKeepalive(final long nowNs)
+    {
+        if (nowNs - nextKeepaliveNs < 0 || !keepaliveLock.tryLock())
+        {
+            return;
+        }
+        try
+        {
+            if (isClosed)
+            {
+                return;
+            }
+            nextKeepaliveNs = nowNs + keepaliveIntervalNs;
+            if (!isTimedOut)
+            {
+                // A full ring only delays this keepalive to the next interval.
+                driverProxy.keepalive();
+            }
+            final long heartbeatMs = toDriver.consumerHeartbeatTime();
+            final long ageMs = System.currentTimeMillis() - heartbeatMs;
+            if (ageMs > TimeUnit.NANOSECONDS.toMillis(ctx.driverTimeoutNs()))
+            {
+                driverTimeoutReason = "no driver heartbeat for " + ageMs + " ms in " + ctx.homaDirectoryName();
+            }
+            if (commandLock.tryLock())
+            {
+                try
+                {
+                    drainBroadcast();
+                }
+                finally
+                {
+                    commandLock.unlock();
+                }
+            }
+        }
+        finally
+        {
+            keepaliveLock.unlock();
+        }
+    }
+
+    /**
+     * Call-driven liveness (no keepalive thread): a cheap check from the application's own calls.
+     */
+    void onApplicationCall()
+    {
+        if (null == keepaliveThread)
+        {
+            serviceKeepalive(System.nanoTime());
+        }
+    }
+
+    private void drainBroadcast()
+    {
+        try
+        {
+            while (toClients.receive(responseHandler) > 0)
+            {
+                // Responses to commands nobody awaits and other clients' events are dropped here.
+            }
+        }
+        catch (final IllegalStateException ex)
+        {
+            // Lapped by the driver's broadcast: the receiver has skipped ahead; nothing of ours was pending.
         }
     }
 
@@ -217,13 +361,30 @@ public final class Homa implements AutoCloseable
         try
         {
             sockets.remove(socket);
-            if (isClosed)
+            if (isClosed || isTimedOut || null != driverTimeoutReason)
             {
+                // Nothing to tell a dead driver, nor one that already freed this client's sockets.
                 return;
             }
             final long correlationId = driverProxy.nextCorrelationId();
             offerCommand(() -> driverProxy.removeSocket(correlationId, socket.socketId()));
             awaitResponse(correlationId);
+        }
+        finally
+        {
+            commandLock.unlock();
+        }
+    }
+
+    /**
+     * A socket whose driver side is already gone (shut down) is closing: only forget it.
+     */
+    void forgetSocket(final HomaSocket socket)
+    {
+        commandLock.lock();
+        try
+        {
+            sockets.remove(socket);
         }
         finally
         {
@@ -241,7 +402,7 @@ public final class Homa implements AutoCloseable
      */
     long nextRpcId()
     {
-        return cncMetaData.getAndAddLong(CncFileDescriptor.NEXT_RPC_ID_OFFSET, 2);
+        return CncFileDescriptor.nextRpcId(cncMetaData);
     }
 
     void ensureOpen()
@@ -250,6 +411,15 @@ public final class Homa implements AutoCloseable
         {
             throw new HomaException(HomaError.ESHUTDOWN, "client is closed");
         }
+        final String reason = driverTimeoutReason;
+        if (null != reason)
+        {
+            throw new DriverTimeoutException(reason);
+        }
+        if (isTimedOut)
+        {
+            throw new ClientTimeoutException("the driver timed out client " + clientId + " and freed its sockets");
+        }
     }
 
     /**
@@ -257,6 +427,7 @@ public final class Homa implements AutoCloseable
      */
     void idle(final IdleStrategy idleStrategy)
     {
+        onApplicationCall();
         final AgentInvoker invoker = ctx.driverAgentInvoker();
         if (null != invoker)
         {
@@ -287,7 +458,16 @@ public final class Homa implements AutoCloseable
         final long ageMs = System.currentTimeMillis() - heartbeatMs;
         if (0 == heartbeatMs || ageMs > TimeUnit.NANOSECONDS.toMillis(ctx.driverTimeoutNs()))
         {
-            throw new DriverTimeoutException("no driver heartbeat for " + ageMs + " ms in " + ctx.homaDirectoryName());
+            final String reason = "no driver heartbeat for " + ageMs + " ms in " + ctx.homaDirectoryName();
+            if (0 != heartbeatMs)
+            {
+                driverTimeoutReason = reason;
+            }
+            throw new DriverTimeoutException(reason);
+        }
+        if (isTimedOut)
+        {
+            throw new ClientTimeoutException("the driver timed out client " + clientId + " and freed its sockets");
         }
     }
 
@@ -317,7 +497,17 @@ public final class Homa implements AutoCloseable
         final IdleStrategy idleStrategy = new BackoffIdleStrategy(1, 10, 1000, 1_000_000);
         while (0 == awaitedTemplateId)
         {
-            if (0 == toClients.receive(this::onResponse))
+            int received = 0;
+            try
+            {
+                received = toClients.receive(responseHandler);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // Lapped: the receiver skipped ahead to the newest records; keep waiting for ours.
+                received = 1;
+            }
+            if (0 == received)
             {
                 if (System.nanoTime() - deadlineNs > 0)
                 {
@@ -366,6 +556,15 @@ public final class Homa implements AutoCloseable
                     responseErrorCode = errorDecoder.errorCode();
                     responseErrorMessage = errorDecoder.errorMessage();
                     awaitedTemplateId = msgTypeId;
+                }
+            }
+            case OnClientTimeoutDecoder.TEMPLATE_ID ->
+            {
+                clientTimeoutDecoder.wrap(buffer, index, OnClientTimeoutDecoder.BLOCK_LENGTH,
+                    OnClientTimeoutDecoder.SCHEMA_VERSION);
+                if (clientTimeoutDecoder.clientId() == clientId)
+                {
+                    isTimedOut = true;
                 }
             }
             default ->
@@ -432,6 +631,7 @@ public final class Homa implements AutoCloseable
     public static final class Context extends CommonContext
     {
         private AgentInvoker driverAgentInvoker;
+        private Boolean useKeepaliveThread;
 
         /**
          * {@inheritDoc}
@@ -471,6 +671,19 @@ public final class Homa implements AutoCloseable
         public Context driverAgentInvoker(final AgentInvoker invoker)
         {
             this.driverAgentInvoker = invoker;
+            return this;
+        }
+
+        /**
+         * Whether a daemon thread sends this client's keepalives. Default: yes, unless a driver invoker is set, in
+         * which case the client's own calls send them (see {@link Homa}).
+         *
+         * @param useThread true for a keepalive thread, false for call-driven keepalives.
+         * @return this for a fluent API.
+         */
+        public Context useKeepaliveThread(final boolean useThread)
+        {
+            this.useKeepaliveThread = useThread;
             return this;
         }
     }

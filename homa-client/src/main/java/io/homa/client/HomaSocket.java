@@ -25,17 +25,27 @@ import java.util.concurrent.locks.ReentrantLock;
  * server port (1..32767) and only then does it accept requests.
  * <p>
  * <b>Threads.</b> Every method is thread-safe and many threads may share one socket. {@link #send}, {@link #reply}
- * and {@link #abort} never wait on each other beyond a short lock on the send region. {@link #poll} and
+ * and {@link #abort} never wait on each other beyond a short lock on the send region (held while a message is
+ * copied in). {@link #poll} and
  * {@link #receive} serialise on a poll lock and run the handler while holding it: a handler may send, reply,
  * abort and {@link #retain()}, but must not poll or receive on the same socket.
  * <p>
- * <b>Memory.</b> Outgoing messages are copied once into the socket's mapped send region; incoming messages are
- * written once by the driver into the socket's mapped receive pool and read there in place.
+ * <b>Memory.</b> Outgoing messages are copied once into the socket's mapped send region (or written there in
+ * place after {@link #tryClaim}); incoming messages are written once by the driver into the socket's mapped
+ * receive pool and read there in place.
+ * <p>
+ * <b>Back-pressure.</b> A message holds its block of the send region until the driver is done with it (a request
+ * until its response arrives, a response until the client acknowledges it). When the region is full,
+ * {@link #trySend} returns {@link #BACK_PRESSURED} and {@link #tryReply} false, while {@link #send} and
+ * {@link #reply} wait for room up to a timeout (the driver timeout unless given) and then fail with EAGAIN.
+ * {@link #shutdown()} wakes every waiting thread with ESHUTDOWN.
  */
 public final class HomaSocket implements AutoCloseable
 {
     /** Send flag: the response is delivered only to {@link #receive(long, MessageHandler, long)} for that id. */
     public static final int FLAG_PRIVATE = 0x01;
+    /** What {@link #trySend} returns when the send region has no room for the message now: nothing was sent. */
+    public static final long BACK_PRESSURED = -1;
 
     private final Homa homa;
     private final long socketId;
@@ -44,19 +54,17 @@ public final class HomaSocket implements AutoCloseable
     private final UnsafeBuffer sendRegion;
     private final OneToOneRingBuffer eventRing;
     private final ManyToOneRingBuffer returnRing;
-    private final OneToOneRingBuffer releaseRing;
-    private final BuddyAllocator sendAllocator;
-    private final ReentrantLock sendLock = new ReentrantLock();
+    private final SendRegion sendSpace;
     private final ReentrantLock pollLock = new ReentrantLock();
     private final MessageEventDecoder messageDecoder = new MessageEventDecoder();
     private final RpcErrorEventDecoder errorDecoder = new RpcErrorEventDecoder();
     private final Long2ObjectHashMap<PrivateOutcome> privateOutcomes = new Long2ObjectHashMap<>();
     private final ArrayDeque<PrivateOutcome> deferred = new ArrayDeque<>();
     private final IdleStrategy sendIdle = new BackoffIdleStrategy(1, 10, 1000, 100_000);
-    private final org.agrona.concurrent.MessageHandler releaseHandler = this::onRelease;
     private final org.agrona.concurrent.MessageHandler eventHandler = this::onEvent;
     private volatile int port;
     private volatile boolean isClosed;
+    private volatile boolean isShutdown;
 
     private MessageHandler activeHandler;
     private boolean isRetained;
@@ -80,9 +88,8 @@ public final class HomaSocket implements AutoCloseable
         sendRegion = SocketFileDescriptor.sendRegionBuffer(fileBuffer, meta);
         eventRing = new OneToOneRingBuffer(SocketFileDescriptor.eventRingBuffer(fileBuffer, meta));
         returnRing = new ManyToOneRingBuffer(SocketFileDescriptor.returnRingBuffer(fileBuffer, meta));
-        releaseRing = new OneToOneRingBuffer(SocketFileDescriptor.releaseRingBuffer(fileBuffer, meta));
-        sendAllocator = new BuddyAllocator(
-            sendRegion.capacity(), meta.getInt(SocketFileDescriptor.MIN_BLOCK_LENGTH_OFFSET));
+        sendSpace = new SendRegion(sendRegion, meta.getInt(SocketFileDescriptor.MIN_BLOCK_LENGTH_OFFSET),
+            new OneToOneRingBuffer(SocketFileDescriptor.releaseRingBuffer(fileBuffer, meta)));
     }
 
     /**
@@ -123,7 +130,7 @@ public final class HomaSocket implements AutoCloseable
     }
 
     /**
-     * Sends a request.
+     * Sends a request, waiting up to the driver timeout while the send region is full.
      *
      * @param dest   the server.
      * @param buffer the request bytes.
@@ -131,7 +138,7 @@ public final class HomaSocket implements AutoCloseable
      * @param length how many (1..1,000,000).
      * @param cookie given back with the response or failure.
      * @return the RPC id (even).
-     * @throws HomaException EINVAL for a bad length, ENOMEM if the send region cannot take the message.
+     * @throws HomaException EINVAL for a bad length, EAGAIN if the send region stayed full, ESHUTDOWN.
      */
     public long send(
         final HomaAddress dest, final DirectBuffer buffer, final int offset, final int length, final long cookie)
@@ -140,7 +147,7 @@ public final class HomaSocket implements AutoCloseable
     }
 
     /**
-     * Sends a request with flags.
+     * Sends a request with flags, waiting up to the driver timeout while the send region is full.
      *
      * @param dest   the server.
      * @param buffer the request bytes.
@@ -149,7 +156,7 @@ public final class HomaSocket implements AutoCloseable
      * @param cookie given back with the response or failure.
      * @param flags  0 or {@link #FLAG_PRIVATE}.
      * @return the RPC id (even).
-     * @throws HomaException EINVAL for bad arguments, ENOMEM if the send region cannot take the message.
+     * @throws HomaException EINVAL for bad arguments, EAGAIN if the send region stayed full, ESHUTDOWN.
      */
     public long send(
         final HomaAddress dest,
@@ -158,6 +165,143 @@ public final class HomaSocket implements AutoCloseable
         final int length,
         final long cookie,
         final int flags)
+    {
+        return send(dest, buffer, offset, length, cookie, flags, homa.context().driverTimeoutNs());
+    }
+
+    /**
+     * Sends a request; while the send region is full (the messages in it are not yet done with) the caller
+     * waits, up to {@code timeoutNs}. The message is copied once, into the region.
+     *
+     * @param dest      the server.
+     * @param buffer    the request bytes.
+     * @param offset    where they start.
+     * @param length    how many (1..1,000,000).
+     * @param cookie    given back with the response or failure.
+     * @param flags     0 or {@link #FLAG_PRIVATE}.
+     * @param timeoutNs longest wait for room; 0 fails at once.
+     * @return the RPC id (even).
+     * @throws HomaException EINVAL for bad arguments, EAGAIN if the region stayed full for the timeout,
+     *                       ESHUTDOWN if the socket is (or gets) shut down or closed.
+     */
+    public long send(
+        final HomaAddress dest,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final long cookie,
+        final int flags,
+        final long timeoutNs)
+    {
+        validateRequest(dest, buffer, offset, length, flags);
+        return submitRequest(dest, awaitCopy(buffer, offset, length, timeoutNs), length, cookie, flags);
+    }
+
+    /**
+     * Sends a request if the send region has room for it now; never waits for room.
+     *
+     * @param dest   the server.
+     * @param buffer the request bytes.
+     * @param offset where they start.
+     * @param length how many (1..1,000,000).
+     * @param cookie given back with the response or failure.
+     * @param flags  0 or {@link #FLAG_PRIVATE}.
+     * @return the RPC id (even), or {@link #BACK_PRESSURED} if the region is full (nothing was sent).
+     * @throws HomaException EINVAL for bad arguments, ESHUTDOWN.
+     */
+    public long trySend(
+        final HomaAddress dest,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final long cookie,
+        final int flags)
+    {
+        validateRequest(dest, buffer, offset, length, flags);
+        final int sendOffset = checkAllocation(sendSpace.tryCopy(buffer, offset, length));
+        if (sendOffset < 0)
+        {
+            return BACK_PRESSURED;
+        }
+        return submitRequest(dest, sendOffset, length, cookie, flags);
+    }
+
+    /**
+     * Zero-copy send: claims {@code length} bytes of the send region for the application to write in place, then
+     * {@link SendClaim#commitRequest} or {@link SendClaim#commitReply} them (or {@link SendClaim#abort()}). The
+     * bytes are not copied on the client side.
+     *
+     * @param length the message length (1..1,000,000).
+     * @param claim  filled in on success.
+     * @return false if the send region has no room now (back-pressure: try again later).
+     * @throws HomaException EINVAL for a bad length, ESHUTDOWN.
+     * @throws IllegalStateException if {@code claim} already holds space.
+     */
+    public boolean tryClaim(final int length, final SendClaim claim)
+    {
+        ensureOpen();
+        if (length <= 0 || length > HomaWire.HOMA_MAX_MESSAGE_LENGTH)
+        {
+            throw new HomaException(HomaError.EINVAL,
+                "message length must be in 1.." + HomaWire.HOMA_MAX_MESSAGE_LENGTH + ": " + length);
+        }
+        if (claim.isClaimed())
+        {
+            throw new IllegalStateException("claim already holds space: commit or abort it first");
+        }
+        final int sendOffset = checkAllocation(sendSpace.tryAllocate(length));
+        if (sendOffset < 0)
+        {
+            return false;
+        }
+        claim.claimed(this, sendSpace.buffer(), sendOffset, length);
+        return true;
+    }
+
+    void ensureOpenOrFree(final int sendOffset)
+    {
+        try
+        {
+            ensureOpen();
+        }
+        catch (final RuntimeException ex)
+        {
+            freeSendBlock(sendOffset);
+            throw ex;
+        }
+    }
+
+    void freeSendBlock(final int sendOffset)
+    {
+        if (!isClosed)
+        {
+            sendSpace.free(sendOffset);
+        }
+    }
+
+    long submitRequest(final HomaAddress dest, final int sendOffset, final int length, final long cookie,
+        final int flags)
+    {
+        final long rpcId = homa.nextRpcId();
+        final DriverProxy proxy = homa.driverProxy();
+        while (!proxy.sendRequest(socketId, rpcId, cookie, sendOffset, length, flags, dest))
+        {
+            awaitCommandSpace(sendOffset);
+        }
+        return rpcId;
+    }
+
+    void submitReply(final long id, final int sendOffset, final int length)
+    {
+        final DriverProxy proxy = homa.driverProxy();
+        while (!proxy.sendReply(socketId, id, sendOffset, length))
+        {
+            awaitCommandSpace(sendOffset);
+        }
+    }
+
+    private void validateRequest(
+        final HomaAddress dest, final DirectBuffer buffer, final int offset, final int length, final int flags)
     {
         ensureOpen();
         validateMessage(buffer, offset, length);
@@ -169,28 +313,66 @@ public final class HomaSocket implements AutoCloseable
         {
             throw new HomaException(HomaError.EINVAL, "unknown send flags: 0x" + Integer.toHexString(flags));
         }
-
-        final int sendOffset = copyIntoSendRegion(buffer, offset, length);
-        final long rpcId = homa.nextRpcId();
-        final DriverProxy proxy = homa.driverProxy();
-        while (!proxy.sendRequest(socketId, rpcId, cookie, sendOffset, length, flags, dest))
-        {
-            awaitCommandSpace(sendOffset);
-        }
-        return rpcId;
     }
 
     /**
-     * Sends the response of a request this socket received. A reply to an id that no longer exists (aborted,
-     * timed out, already answered) is ignored by the driver and counted, as Linux's sendmsg returns 0.
+     * Sends the response of a request this socket received, waiting up to the driver timeout while the send
+     * region is full. A reply to an id that no longer exists (aborted, timed out, already answered) is ignored by
+     * the driver and counted, as Linux's sendmsg returns 0.
      *
      * @param id     the request's id (odd).
      * @param buffer the response bytes.
      * @param offset where they start.
      * @param length how many (1..1,000,000).
-     * @throws HomaException EINVAL for an even id or a bad length, ENOMEM if the send region is full.
+     * @throws HomaException EINVAL for an even id or a bad length, EAGAIN if the send region stayed full,
+     *                       ESHUTDOWN.
      */
     public void reply(final long id, final DirectBuffer buffer, final int offset, final int length)
+    {
+        reply(id, buffer, offset, length, homa.context().driverTimeoutNs());
+    }
+
+    /**
+     * Sends the response of a request, waiting up to {@code timeoutNs} while the send region is full.
+     *
+     * @param id        the request's id (odd).
+     * @param buffer    the response bytes.
+     * @param offset    where they start.
+     * @param length    how many (1..1,000,000).
+     * @param timeoutNs longest wait for room; 0 fails at once.
+     * @throws HomaException EINVAL for an even id or a bad length, EAGAIN if the region stayed full for the
+     *                       timeout, ESHUTDOWN.
+     */
+    public void reply(final long id, final DirectBuffer buffer, final int offset, final int length,
+        final long timeoutNs)
+    {
+        validateReply(id, buffer, offset, length);
+        submitReply(id, awaitCopy(buffer, offset, length, timeoutNs), length);
+    }
+
+    /**
+     * Sends the response of a request if the send region has room for it now; never waits for room.
+     *
+     * @param id     the request's id (odd).
+     * @param buffer the response bytes.
+     * @param offset where they start.
+     * @param length how many (1..1,000,000).
+     * @return false if the region is full (nothing was sent; try again later).
+     * @throws HomaException EINVAL for an even id or a bad length, ESHUTDOWN.
+     */
+    public boolean tryReply(final long id, final DirectBuffer buffer, final int offset, final int length)
+    {
+        validateReply(id, buffer, offset, length);
+        final int sendOffset = checkAllocation(sendSpace.tryCopy(buffer, offset, length));
+        if (sendOffset < 0)
+        {
+            return false;
+        }
+        submitReply(id, sendOffset, length);
+        return true;
+    }
+
+    private void validateReply(final long id, final DirectBuffer buffer, final int offset, final int length)
     {
         ensureOpen();
         if (0 == (id & 1))
@@ -198,13 +380,30 @@ public final class HomaSocket implements AutoCloseable
             throw new HomaException(HomaError.EINVAL, "reply needs a request id (odd): " + id);
         }
         validateMessage(buffer, offset, length);
+    }
 
-        final int sendOffset = copyIntoSendRegion(buffer, offset, length);
-        final DriverProxy proxy = homa.driverProxy();
-        while (!proxy.sendReply(socketId, id, sendOffset, length))
+    /**
+     * Shuts the socket down as Linux's {@code shutdown} does a Homa socket: the driver closes its side (its port
+     * is freed and its RPCs end), and every thread waiting in this socket's {@code send}, {@code reply} or
+     * {@code receive} wakes with HomaException ESHUTDOWN, as does every later call. {@link #close()} still
+     * releases the mappings.
+     */
+    public void shutdown()
+    {
+        if (isShutdown || isClosed)
         {
-            awaitCommandSpace(sendOffset);
+            return;
         }
+        isShutdown = true;
+        homa.removeSocket(this);
+    }
+
+    /**
+     * @return true once {@link #shutdown()} or {@link #close()} was called.
+     */
+    public boolean isShutdown()
+    {
+        return isShutdown || isClosed;
     }
 
     /**
@@ -242,6 +441,7 @@ public final class HomaSocket implements AutoCloseable
      */
     public int poll(final MessageHandler handler, final int limit)
     {
+        homa.onApplicationCall();
         ensureOpen();
         if (pollLock.isHeldByCurrentThread())
         {
@@ -250,6 +450,8 @@ public final class HomaSocket implements AutoCloseable
         pollLock.lock();
         try
         {
+            // Closed while this thread waited for the lock: the mapping is gone.
+            ensureOpen();
             int delivered = 0;
             while (delivered < limit && !deferred.isEmpty())
             {
@@ -315,6 +517,7 @@ public final class HomaSocket implements AutoCloseable
             pollLock.lock();
             try
             {
+                ensureOpen();
                 final PrivateOutcome outcome = privateOutcomes.remove(id);
                 if (null != outcome)
                 {
@@ -395,7 +598,6 @@ public final class HomaSocket implements AutoCloseable
             return;
         }
         pollLock.lock();
-        sendLock.lock();
         try
         {
             if (isClosed)
@@ -403,11 +605,18 @@ public final class HomaSocket implements AutoCloseable
                 return;
             }
             isClosed = true;
-            homa.removeSocket(this);
+            sendSpace.close();
+            if (isShutdown)
+            {
+                homa.forgetSocket(this);
+            }
+            else
+            {
+                homa.removeSocket(this);
+            }
         }
         finally
         {
-            sendLock.unlock();
             pollLock.unlock();
             IoUtil.unmap(fileBuffer);
         }
@@ -494,6 +703,24 @@ public final class HomaSocket implements AutoCloseable
 
     private boolean tryReturnPoolBlock(final int poolOffset)
     {
+        if (isClosed)
+        {
+            // The driver frees the whole pool with the socket.
+            return true;
+        }
+        return tryReturnPoolBlock(returnRing, poolOffset);
+    }
+
+    /**
+     * Hands a receive-pool block back to the driver, whose allocator takes it from the return ring. Any number of
+     * application threads may return blocks at once (the ring has many producers).
+     *
+     * @param returnRing the socket's return ring.
+     * @param poolOffset the block.
+     * @return false if the ring is full for now.
+     */
+    static boolean tryReturnPoolBlock(final RingBuffer returnRing, final int poolOffset)
+    {
         final int index = returnRing.tryClaim(SocketFileDescriptor.RETURN_POOL_BLOCK_MSG_TYPE_ID, Integer.BYTES);
         if (index > 0)
         {
@@ -518,30 +745,46 @@ public final class HomaSocket implements AutoCloseable
         }
     }
 
-    private int copyIntoSendRegion(final DirectBuffer buffer, final int offset, final int length)
+    private int awaitCopy(final DirectBuffer buffer, final int offset, final int length, final long timeoutNs)
     {
-        sendLock.lock();
-        try
+        int sendOffset = checkAllocation(sendSpace.tryCopy(buffer, offset, length));
+        if (sendOffset >= 0)
         {
-            releaseRing.read(releaseHandler, Integer.MAX_VALUE);
-            int sendOffset = sendAllocator.allocate(length);
-            if (sendOffset < 0)
-            {
-                releaseRing.read(releaseHandler, Integer.MAX_VALUE);
-                sendOffset = sendAllocator.allocate(length);
-                if (sendOffset < 0)
-                {
-                    throw new HomaException(HomaError.ENOMEM,
-                        "send region full: " + sendAllocator.freeBytes() + " bytes free, message " + length);
-                }
-            }
-            sendRegion.putBytes(sendOffset, buffer, offset, length);
             return sendOffset;
         }
-        finally
+        final long deadlineNs = System.nanoTime() + timeoutNs;
+        final IdleStrategy idle = new BackoffIdleStrategy(1, 10, 1000, 100_000);
+        while (true)
         {
-            sendLock.unlock();
+            if (System.nanoTime() - deadlineNs >= 0)
+            {
+                throw new HomaException(HomaError.EAGAIN, "send region full for " + timeoutNs + " ns: " +
+                    sendSpace.freeBytes() + " bytes free, message " + length);
+            }
+            homa.checkDriverHeartbeat();
+            homa.idle(idle);
+            sendOffset = checkAllocation(sendSpace.tryCopy(buffer, offset, length));
+            if (sendOffset >= 0)
+            {
+                return sendOffset;
+            }
         }
+    }
+
+    /**
+     * @return the allocation result, or throws ESHUTDOWN for a socket shut down or closed meanwhile.
+     */
+    int checkAllocation(final int sendOffset)
+    {
+        if (SendRegion.CLOSED == sendOffset || isShutdown)
+        {
+            if (sendOffset >= 0)
+            {
+                sendSpace.free(sendOffset);
+            }
+            throw new HomaException(HomaError.ESHUTDOWN, "socket is shut down");
+        }
+        return sendOffset;
     }
 
     private void awaitCommandSpace(final int sendOffset)
@@ -553,29 +796,20 @@ public final class HomaSocket implements AutoCloseable
         }
         catch (final RuntimeException ex)
         {
-            sendLock.lock();
-            try
-            {
-                sendAllocator.free(sendOffset);
-            }
-            finally
-            {
-                sendLock.unlock();
-            }
+            sendSpace.free(sendOffset);
             throw ex;
         }
     }
 
-    private void onRelease(final int msgTypeId, final org.agrona.MutableDirectBuffer buffer, final int index, final int length)
-    {
-        sendAllocator.free(buffer.getInt(index));
-    }
-
-    private void ensureOpen()
+    void ensureOpen()
     {
         if (isClosed)
         {
             throw new HomaException(HomaError.ESHUTDOWN, "socket is closed");
+        }
+        if (isShutdown)
+        {
+            throw new HomaException(HomaError.ESHUTDOWN, "socket is shut down");
         }
         homa.ensureOpen();
     }

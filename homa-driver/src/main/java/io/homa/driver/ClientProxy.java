@@ -1,5 +1,6 @@
 package io.homa.driver;
 
+import io.homa.client.control.OnClientTimeoutEncoder;
 import io.homa.client.control.OnErrorEncoder;
 import io.homa.client.control.OnOperationSuccessEncoder;
 import io.homa.client.control.OnSocketReadyEncoder;
@@ -16,6 +17,7 @@ public final class ClientProxy
     private final OnSocketReadyEncoder socketReady = new OnSocketReadyEncoder();
     private final OnOperationSuccessEncoder success = new OnOperationSuccessEncoder();
     private final OnErrorEncoder error = new OnErrorEncoder();
+    private final OnClientTimeoutEncoder clientTimeout = new OnClientTimeoutEncoder();
 
     /**
      * @param transmitter the to-clients broadcast.
@@ -55,5 +57,14 @@ public final class ClientProxy
     {
         error.wrap(buffer, 0).correlationId(correlationId).errorCode(errorCode).errorMessage(message);
         transmitter.transmit(OnErrorEncoder.TEMPLATE_ID, buffer, 0, error.encodedLength());
+    }
+
+    /**
+     * @param clientId a client the driver timed out.
+     */
+    public void onClientTimeout(final long clientId)
+    {
+        clientTimeout.wrap(buffer, 0).clientId(clientId);
+        transmitter.transmit(OnClientTimeoutEncoder.TEMPLATE_ID, buffer, 0, OnClientTimeoutEncoder.BLOCK_LENGTH);
     }
 }

@@ -19,7 +19,7 @@ import java.util.concurrent.TimeUnit;
  */
 public final class Configuration
 {
-    /** Threading mode: SHARED or INVOKER. */
+    /** Threading mode: SHARED, INVOKER, DEDICATED or SHARED_NETWORK. */
     public static final String THREADING_MODE_PROP_NAME = "homa.threading.mode";
     /** Default threading mode. */
     public static final String THREADING_MODE_DEFAULT = "SHARED";
@@ -173,6 +173,28 @@ public final class Configuration
 
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";
+
+    /** Idle strategy of the conductor thread (DEDICATED and SHARED_NETWORK modes). */
+    public static final String CONDUCTOR_IDLE_STRATEGY_PROP_NAME = "homa.conductor.idle.strategy";
+    /** Idle strategy of the sender thread (DEDICATED mode). */
+    public static final String SENDER_IDLE_STRATEGY_PROP_NAME = "homa.sender.idle.strategy";
+    /** Idle strategy of the receiver thread (DEDICATED mode). */
+    public static final String RECEIVER_IDLE_STRATEGY_PROP_NAME = "homa.receiver.idle.strategy";
+    /** Idle strategy of the thread that runs sender and receiver together (SHARED_NETWORK mode). */
+    public static final String SHARED_NETWORK_IDLE_STRATEGY_PROP_NAME = "homa.sharednetwork.idle.strategy";
+
+    /** Ring from the receiver to the conductor when they run on different threads (a power of two). */
+    public static final String INBOUND_BUFFER_LENGTH_PROP_NAME = "homa.inbound.buffer.length";
+    /** Default inbound ring: room for 64 loopback-sized packets (small packets take a 64-byte-aligned record). */
+    public static final int INBOUND_BUFFER_LENGTH_DEFAULT = 4 * 1024 * 1024;
+
+    /** A client that sent no keepalive for this long is timed out: its sockets, RPCs and pool space are freed. */
+    public static final String CLIENT_LIVENESS_TIMEOUT_PROP_NAME = "homa.client.liveness.timeout";
+    /** Default client liveness timeout (as Aeron's). */
+    public static final long CLIENT_LIVENESS_TIMEOUT_DEFAULT_NS = TimeUnit.SECONDS.toNanos(10);
+
+    /** Let the owner's group read and write the driver directory and files (else owner only). */
+    public static final String DIR_GROUP_ACCESS_PROP_NAME = "homa.dir.group.access";
 
     private Configuration()
     {

@@ -45,6 +45,7 @@ final class DriverConductor implements Agent
     private final AtomicCounter maxCycleTime;
     private final AtomicCounter udpDrops;
     private final MessageHandler commandHandler = this::onCommand;
+    private final ClientLiveness clientLiveness;
 
     private final AddSocketDecoder addSocket = new AddSocketDecoder();
     private final RemoveSocketDecoder removeSocket = new RemoveSocketDecoder();
@@ -67,8 +68,10 @@ final class DriverConductor implements Agent
         final CachedNanoClock cachedNanoClock,
         final EpochClock epochClock,
         final ErrorHandler errorHandler,
-        final SystemCounters counters)
+        final SystemCounters counters,
+        final ClientLiveness clientLiveness)
     {
+        this.clientLiveness = clientLiveness;
         this.toDriver = toDriver;
         this.engine = engine;
         this.transport = transport;
@@ -109,6 +112,7 @@ final class DriverConductor implements Agent
         }
 
         work += toDriver.read(commandHandler, COMMAND_LIMIT);
+        work += clientLiveness.doWork(nowNs);
         work += engine.doWork(nowNs);
 
         final long cycleNs = nanoClock.nanoTime() - nowNs;
@@ -167,11 +171,13 @@ final class DriverConductor implements Agent
                 case AddSocketDecoder.TEMPLATE_ID ->
                 {
                     addSocket.wrap(buffer, index, AddSocketDecoder.BLOCK_LENGTH, AddSocketDecoder.SCHEMA_VERSION);
+                    clientLiveness.onClientActivity(addSocket.clientId(), cachedNanoClock.nanoTime());
                     engine.onAddSocket(addSocket.correlationId(), addSocket.clientId());
                 }
                 case BindSocketDecoder.TEMPLATE_ID ->
                 {
                     bindSocket.wrap(buffer, index, BindSocketDecoder.BLOCK_LENGTH, BindSocketDecoder.SCHEMA_VERSION);
+                    clientLiveness.onClientActivity(bindSocket.clientId(), cachedNanoClock.nanoTime());
                     engine.onBindSocket(
                         bindSocket.correlationId(), bindSocket.clientId(), bindSocket.socketId(), bindSocket.port());
                 }
@@ -179,6 +185,7 @@ final class DriverConductor implements Agent
                 {
                     removeSocket.wrap(
                         buffer, index, RemoveSocketDecoder.BLOCK_LENGTH, RemoveSocketDecoder.SCHEMA_VERSION);
+                    clientLiveness.onClientActivity(removeSocket.clientId(), cachedNanoClock.nanoTime());
                     engine.onRemoveSocket(
                         removeSocket.correlationId(), removeSocket.clientId(), removeSocket.socketId());
                 }
@@ -191,11 +198,12 @@ final class DriverConductor implements Agent
                 {
                     keepalive.wrap(
                         buffer, index, ClientKeepaliveDecoder.BLOCK_LENGTH, ClientKeepaliveDecoder.SCHEMA_VERSION);
-                    // Client liveness tracking comes with the hardening work; the command is accepted now.
+                    clientLiveness.onClientActivity(keepalive.clientId(), cachedNanoClock.nanoTime());
                 }
                 case ClientCloseDecoder.TEMPLATE_ID ->
                 {
                     clientClose.wrap(buffer, index, ClientCloseDecoder.BLOCK_LENGTH, ClientCloseDecoder.SCHEMA_VERSION);
+                    clientLiveness.onClientClose(clientClose.clientId());
                     engine.onClientClose(clientClose.clientId());
                 }
                 default -> errorHandler.onError(new IllegalArgumentException("unknown command type " + msgTypeId));

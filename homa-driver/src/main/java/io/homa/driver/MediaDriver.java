@@ -53,24 +53,41 @@ public final class MediaDriver implements AutoCloseable
     private final Context ctx;
     private final AgentRunner sharedRunner;
     private final AgentInvoker sharedInvoker;
+    private final AgentRunner conductorRunner;
+    private final AgentRunner senderRunner;
+    private final AgentRunner receiverRunner;
+    private final AgentRunner sharedNetworkRunner;
     private volatile boolean isClosed;
 
     private MediaDriver(final Context ctx)
     {
         this.ctx = ctx;
+        AgentRunner shared = null;
+        AgentInvoker invoker = null;
+        AgentRunner conductor = null;
+        AgentRunner sender = null;
+        AgentRunner receiver = null;
+        AgentRunner network = null;
         try
         {
             ctx.conclude();
-            final CompositeAgent agents = new CompositeAgent(ctx.receiver, ctx.conductor, ctx.sender);
-            if (ThreadingMode.INVOKER == ctx.threadingMode())
+            switch (ctx.threadingMode())
             {
-                sharedRunner = null;
-                sharedInvoker = new AgentInvoker(ctx.errorHandler, ctx.errorCounter, agents);
-            }
-            else
-            {
-                sharedInvoker = null;
-                sharedRunner = new AgentRunner(ctx.sharedIdleStrategy(), ctx.errorHandler, ctx.errorCounter, agents);
+                case INVOKER -> invoker = new AgentInvoker(ctx.errorHandler, ctx.errorCounter,
+                    new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
+                case SHARED -> shared = runner(ctx.sharedIdleStrategy(),
+                    new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
+                case SHARED_NETWORK ->
+                {
+                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
+                    network = runner(ctx.sharedNetworkIdleStrategy(), new CompositeAgent(ctx.receiver, ctx.sender));
+                }
+                case DEDICATED ->
+                {
+                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
+                    sender = runner(ctx.senderIdleStrategy(), ctx.sender);
+                    receiver = runner(ctx.receiverIdleStrategy(), ctx.receiver);
+                }
             }
         }
         catch (final RuntimeException ex)
@@ -78,6 +95,17 @@ public final class MediaDriver implements AutoCloseable
             ctx.close();
             throw ex;
         }
+        sharedRunner = shared;
+        sharedInvoker = invoker;
+        conductorRunner = conductor;
+        senderRunner = sender;
+        receiverRunner = receiver;
+        sharedNetworkRunner = network;
+    }
+
+    private AgentRunner runner(final IdleStrategy idleStrategy, final org.agrona.concurrent.Agent agent)
+    {
+        return new AgentRunner(idleStrategy, ctx.errorHandler, ctx.errorCounter, agent);
     }
 
     /**
@@ -133,8 +161,10 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
-     * Standalone driver: loads the property files named on the command line, starts, and runs until SIGINT or
-     * SIGTERM.
+     * Standalone driver: loads the property files named on the command line (paths, URLs, or resources on the
+     * class path such as the bundled {@code low-latency.properties} and {@code default.properties}), starts, and
+     * runs until SIGINT or SIGTERM, then closes cleanly. {@code -Dhoma.print.configuration=true} prints the
+     * settings it runs with.
      *
      * @param args property files.
      */
@@ -153,18 +183,27 @@ public final class MediaDriver implements AutoCloseable
 
     private void start()
     {
-        if (null != sharedRunner)
+        if (null != sharedInvoker)
         {
-            AgentRunner.startOnThread(sharedRunner, r ->
+            sharedInvoker.start();
+        }
+        startOnThread(sharedRunner, "homa-md-shared");
+        startOnThread(conductorRunner, "homa-md-conductor");
+        startOnThread(sharedNetworkRunner, "homa-md-network");
+        startOnThread(receiverRunner, "homa-md-receiver");
+        startOnThread(senderRunner, "homa-md-sender");
+    }
+
+    private static void startOnThread(final AgentRunner runner, final String threadName)
+    {
+        if (null != runner)
+        {
+            AgentRunner.startOnThread(runner, r ->
             {
-                final Thread thread = new Thread(r, "homa-md-shared");
+                final Thread thread = new Thread(r, threadName);
                 thread.setDaemon(true);
                 return thread;
             });
-        }
-        else
-        {
-            sharedInvoker.start();
         }
     }
 
@@ -227,7 +266,9 @@ public final class MediaDriver implements AutoCloseable
             return;
         }
         isClosed = true;
-        CloseHelper.closeAll(sharedRunner, sharedInvoker);
+        // Receiving stops first, the conductor (which closes every socket) before the sender.
+        CloseHelper.closeAll(
+            sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, conductorRunner, senderRunner);
         ctx.close();
     }
 
@@ -295,6 +336,24 @@ public final class MediaDriver implements AutoCloseable
         private long peerIdleMaxNs = Configuration.durationNs(
             Configuration.PEER_IDLE_MAX_PROP_NAME, Configuration.PEER_IDLE_MAX_DEFAULT_NS);
         private final FaultInjection faultInjection = Configuration.faultInjection();
+        private String conductorIdleStrategyName =
+            Configuration.idleStrategyName(Configuration.CONDUCTOR_IDLE_STRATEGY_PROP_NAME);
+        private String senderIdleStrategyName =
+            Configuration.idleStrategyName(Configuration.SENDER_IDLE_STRATEGY_PROP_NAME);
+        private String receiverIdleStrategyName =
+            Configuration.idleStrategyName(Configuration.RECEIVER_IDLE_STRATEGY_PROP_NAME);
+        private String sharedNetworkIdleStrategyName =
+            Configuration.idleStrategyName(Configuration.SHARED_NETWORK_IDLE_STRATEGY_PROP_NAME);
+        private IdleStrategy conductorIdleStrategy;
+        private IdleStrategy senderIdleStrategy;
+        private IdleStrategy receiverIdleStrategy;
+        private IdleStrategy sharedNetworkIdleStrategy;
+        private int inboundBufferLength = Configuration.sizeAsInt(
+            Configuration.INBOUND_BUFFER_LENGTH_PROP_NAME, Configuration.INBOUND_BUFFER_LENGTH_DEFAULT);
+        private long clientLivenessTimeoutNs = Configuration.durationNs(
+            Configuration.CLIENT_LIVENESS_TIMEOUT_PROP_NAME, Configuration.CLIENT_LIVENESS_TIMEOUT_DEFAULT_NS);
+        private boolean dirGroupAccess = Boolean.getBoolean(Configuration.DIR_GROUP_ACCESS_PROP_NAME);
+        private InboundAdapter inboundAdapter;
         private NanoClock nanoClock;
         private EpochClock epochClock;
 
@@ -339,6 +398,7 @@ public final class MediaDriver implements AutoCloseable
             {
                 sharedIdleStrategy = Configuration.idleStrategy(sharedIdleStrategyName);
             }
+            concludeIdleStrategies();
 
             prepareDirectory();
             createCnc();
@@ -377,9 +437,22 @@ public final class MediaDriver implements AutoCloseable
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());
+            final ClientLiveness clientLiveness =
+                new ClientLiveness(clientLivenessTimeoutNs, engine, clientProxy, toDriver, systemCounters);
             conductor = new DriverConductor(toDriver, engine, transport, nanoClock, cachedNanoClock, epochClock,
-                errorHandler, systemCounters);
-            receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters);
+                errorHandler, systemCounters, clientLiveness);
+            if (ThreadingMode.DEDICATED == threadingMode || ThreadingMode.SHARED_NETWORK == threadingMode)
+            {
+                // The receiver has a thread of its own: packets reach the engine through a ring.
+                final InboundPackets inbound = new InboundPackets(inboundBufferLength, transport.maxPacketLength() + 1);
+                receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters, inbound);
+                inboundAdapter = new InboundAdapter(
+                    inbound, engine, nanoClock, cachedNanoClock, errorHandler, systemCounters);
+            }
+            else
+            {
+                receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters);
+            }
             sender = new Sender(outbound, transport, systemCounters);
 
             // Clients treat version 0 as "not ready": write it last.
@@ -390,6 +463,35 @@ public final class MediaDriver implements AutoCloseable
             {
                 System.out.println(this);
             }
+        }
+
+        private void concludeIdleStrategies()
+        {
+            if (null == conductorIdleStrategy)
+            {
+                conductorIdleStrategy = Configuration.idleStrategy(conductorIdleStrategyName);
+            }
+            if (null == senderIdleStrategy)
+            {
+                senderIdleStrategy = Configuration.idleStrategy(senderIdleStrategyName);
+            }
+            if (null == receiverIdleStrategy)
+            {
+                receiverIdleStrategy = Configuration.idleStrategy(receiverIdleStrategyName);
+            }
+            if (null == sharedNetworkIdleStrategy)
+            {
+                sharedNetworkIdleStrategy = Configuration.idleStrategy(sharedNetworkIdleStrategyName);
+            }
+        }
+
+        /**
+         * @return what the conductor's thread runs: the conductor, behind the inbound ring's adapter if the
+         * receiver has its own thread.
+         */
+        org.agrona.concurrent.Agent conductorAgent()
+        {
+            return null == inboundAdapter ? conductor : new CompositeAgent(inboundAdapter, conductor);
         }
 
         private void validate()
@@ -426,6 +528,11 @@ public final class MediaDriver implements AutoCloseable
             {
                 throw new IllegalArgumentException(Configuration.UDP_PORT_PROP_NAME + " out of range: " + udpPort);
             }
+            requirePowerOfTwo(Configuration.INBOUND_BUFFER_LENGTH_PROP_NAME, inboundBufferLength);
+            if (clientLivenessTimeoutNs <= 0)
+            {
+                throw new IllegalArgumentException(Configuration.CLIENT_LIVENESS_TIMEOUT_PROP_NAME + " must be > 0");
+            }
             if (0 != mtuLength && (mtuLength < 576 || mtuLength > 65_536))
             {
                 throw new IllegalArgumentException(Configuration.MTU_LENGTH_PROP_NAME + " out of range: " + mtuLength);
@@ -458,8 +565,8 @@ public final class MediaDriver implements AutoCloseable
                 // A dead driver's directory: start clean (dirDeleteOnStart only matters for a live-looking one).
                 IoUtil.delete(dir, false);
             }
-            IoUtil.ensureDirectoryExists(dir, "homa directory");
-            IoUtil.ensureDirectoryExists(new File(dir, CncFileDescriptor.SOCKETS_DIR), "sockets directory");
+            DriverFiles.createDirectory(dir, dirGroupAccess);
+            DriverFiles.createDirectory(new File(dir, CncFileDescriptor.SOCKETS_DIR), dirGroupAccess);
         }
 
         private long existingDriverHeartbeatAgeMs(final File cncFile)
@@ -499,15 +606,14 @@ public final class MediaDriver implements AutoCloseable
             final long fileLength = CncFileDescriptor.computeFileLength(
                 toDriverBufferLength, toClientsBufferLength, countersMetadataLength, countersValuesBufferLength,
                 errorBufferLength);
-            cncByteBuffer = IoUtil.mapNewFile(
-                new File(homaDirectory(), CncFileDescriptor.CNC_FILE), fileLength, true);
+            cncByteBuffer = DriverFiles.mapNewFile(new File(homaDirectory(), CncFileDescriptor.CNC_FILE), fileLength);
             cncMetaData = CncFileDescriptor.metaDataBuffer(cncByteBuffer);
             cncMetaData.putInt(CncFileDescriptor.TO_DRIVER_LENGTH_OFFSET, toDriverBufferLength);
             cncMetaData.putInt(CncFileDescriptor.TO_CLIENTS_LENGTH_OFFSET, toClientsBufferLength);
             cncMetaData.putInt(CncFileDescriptor.COUNTERS_METADATA_LENGTH_OFFSET, countersMetadataLength);
             cncMetaData.putInt(CncFileDescriptor.COUNTERS_VALUES_LENGTH_OFFSET, countersValuesBufferLength);
             cncMetaData.putInt(CncFileDescriptor.ERROR_LOG_LENGTH_OFFSET, errorBufferLength);
-            cncMetaData.putLong(CncFileDescriptor.CLIENT_LIVENESS_TIMEOUT_OFFSET, driverTimeoutNs());
+            cncMetaData.putLong(CncFileDescriptor.CLIENT_LIVENESS_TIMEOUT_OFFSET, clientLivenessTimeoutNs);
             cncMetaData.putLong(CncFileDescriptor.START_TIMESTAMP_OFFSET, epochClock.time());
             cncMetaData.putLong(CncFileDescriptor.PID_OFFSET, ProcessHandle.current().pid());
             // Start client ids at a random even value so a restarted driver never reuses recent ids.
@@ -795,6 +901,142 @@ public final class MediaDriver implements AutoCloseable
         }
 
         /**
+         * @return idle strategy of the conductor thread (DEDICATED, SHARED_NETWORK).
+         */
+        public IdleStrategy conductorIdleStrategy()
+        {
+            return conductorIdleStrategy;
+        }
+
+        /**
+         * @param idleStrategy idle strategy of the conductor thread (DEDICATED, SHARED_NETWORK).
+         * @return this for a fluent API.
+         */
+        public Context conductorIdleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.conductorIdleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @return idle strategy of the sender thread (DEDICATED).
+         */
+        public IdleStrategy senderIdleStrategy()
+        {
+            return senderIdleStrategy;
+        }
+
+        /**
+         * @param idleStrategy idle strategy of the sender thread (DEDICATED).
+         * @return this for a fluent API.
+         */
+        public Context senderIdleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.senderIdleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @return idle strategy of the receiver thread (DEDICATED).
+         */
+        public IdleStrategy receiverIdleStrategy()
+        {
+            return receiverIdleStrategy;
+        }
+
+        /**
+         * @param idleStrategy idle strategy of the receiver thread (DEDICATED).
+         * @return this for a fluent API.
+         */
+        public Context receiverIdleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.receiverIdleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @return idle strategy of the sender-and-receiver thread (SHARED_NETWORK).
+         */
+        public IdleStrategy sharedNetworkIdleStrategy()
+        {
+            return sharedNetworkIdleStrategy;
+        }
+
+        /**
+         * @param idleStrategy idle strategy of the sender-and-receiver thread (SHARED_NETWORK).
+         * @return this for a fluent API.
+         */
+        public Context sharedNetworkIdleStrategy(final IdleStrategy idleStrategy)
+        {
+            this.sharedNetworkIdleStrategy = idleStrategy;
+            return this;
+        }
+
+        /**
+         * @return receiver to conductor ring length (DEDICATED, SHARED_NETWORK).
+         */
+        public int inboundBufferLength()
+        {
+            return inboundBufferLength;
+        }
+
+        /**
+         * @param length receiver to conductor ring length, a power of two.
+         * @return this for a fluent API.
+         */
+        public Context inboundBufferLength(final int length)
+        {
+            this.inboundBufferLength = length;
+            return this;
+        }
+
+        /**
+         * @return how long a client may go without a keepalive before the driver frees its resources.
+         */
+        public long clientLivenessTimeoutNs()
+        {
+            return clientLivenessTimeoutNs;
+        }
+
+        /**
+         * @param timeoutNs how long a client may go without a keepalive before the driver frees its resources.
+         * @return this for a fluent API.
+         */
+        public Context clientLivenessTimeoutNs(final long timeoutNs)
+        {
+            this.clientLivenessTimeoutNs = timeoutNs;
+            return this;
+        }
+
+        /**
+         * @return true if the owner's group may read and write the driver's directory and files.
+         */
+        public boolean dirGroupAccess()
+        {
+            return dirGroupAccess;
+        }
+
+        /**
+         * @param groupAccess let the owner's group read and write the driver's directory and files.
+         * @return this for a fluent API.
+         */
+        public Context dirGroupAccess(final boolean groupAccess)
+        {
+            this.dirGroupAccess = groupAccess;
+            return this;
+        }
+
+        /**
+         * @param print print the configuration when the driver starts.
+         * @return this for a fluent API.
+         */
+        public Context printConfiguration(final boolean print)
+        {
+            this.printConfiguration = print;
+            return this;
+        }
+
+        /**
          * @return the transport, once the driver started.
          */
         public PacketTransport transport()
@@ -929,11 +1171,30 @@ public final class MediaDriver implements AutoCloseable
                 "dir=" + homaDirectoryName() +
                 ", threadingMode=" + threadingMode +
                 ", sharedIdleStrategy=" + sharedIdleStrategyName +
+                ", conductorIdleStrategy=" + conductorIdleStrategyName +
+                ", senderIdleStrategy=" + senderIdleStrategyName +
+                ", receiverIdleStrategy=" + receiverIdleStrategyName +
+                ", sharedNetworkIdleStrategy=" + sharedNetworkIdleStrategyName +
                 ", udp=" + udpAddress + ":" + udpPort +
                 ", mtuLength=" + mtuLength +
+                ", socketRcvbufLength=" + socketRcvbufLength +
+                ", socketSndbufLength=" + socketSndbufLength +
                 ", timerTickNs=" + timerTickNs +
+                ", driverTimeoutNs=" + driverTimeoutNs() +
+                ", clientLivenessTimeoutNs=" + clientLivenessTimeoutNs +
+                ", dirDeleteOnStart=" + dirDeleteOnStart +
+                ", dirDeleteOnShutdown=" + dirDeleteOnShutdown +
+                ", dirGroupAccess=" + dirGroupAccess +
+                ", toDriverBufferLength=" + toDriverBufferLength +
+                ", toClientsBufferLength=" + toClientsBufferLength +
+                ", countersValuesBufferLength=" + countersValuesBufferLength +
+                ", errorBufferLength=" + errorBufferLength +
+                ", socketEventBufferLength=" + socketEventBufferLength +
                 ", socketPoolLength=" + socketPoolLength +
                 ", socketSendRegionLength=" + socketSendRegionLength +
+                ", socketMinBlockLength=" + socketMinBlockLength +
+                ", outboundBufferLength=" + outboundBufferLength +
+                ", inboundBufferLength=" + inboundBufferLength +
                 ", unschedBytes=" + unschedBytes +
                 ", requestAckTicks=" + requestAckTicks +
                 ", resendTicks=" + resendTicks +

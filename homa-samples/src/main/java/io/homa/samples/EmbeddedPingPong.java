@@ -161,7 +161,11 @@ public final class EmbeddedPingPong
     {
         return MediaDriver.launchEmbedded(new MediaDriver.Context()
             .threadingMode(options.mode)
-            .sharedIdleStrategy(Configuration.idleStrategy(options.driverIdle)));
+            .sharedIdleStrategy(Configuration.idleStrategy(options.driverIdle))
+            .conductorIdleStrategy(Configuration.idleStrategy(options.driverIdle))
+            .senderIdleStrategy(Configuration.idleStrategy(options.driverIdle))
+            .receiverIdleStrategy(Configuration.idleStrategy(options.driverIdle))
+            .sharedNetworkIdleStrategy(Configuration.idleStrategy(options.driverIdle)));
     }
 
     private static Homa connect(final MediaDriver driver)
@@ -353,8 +357,10 @@ public final class EmbeddedPingPong
                   --response-size N   response bytes (default: same as --size)
                   --count N           measured RPCs (default 100000)
                   --warmup N          warm-up RPCs (default 20000)
-                  --mode M            driver threading mode: SHARED or INVOKER (default SHARED)
-                  --idle NAME         driver idle strategy: noop, spin, yield, backoff, sleep-ns (default yield)
+                  --mode M            driver threading mode: SHARED, INVOKER, DEDICATED or SHARED_NETWORK
+                                      (default SHARED)
+                  --idle NAME         idle strategy of every driver thread: noop, spin, yield, backoff, sleep-ns
+                                      (default yield)
                   --app-idle NAME     ping/pong idle strategy (default yield)
                   --pong-thread       run pong on its own thread (default: ping and pong share one thread)
                   --drivers N         1: ping and pong share one driver (default); 2: one driver per side, each

@@ -14,9 +14,10 @@ import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.File;
 import java.net.InetSocketAddress;
@@ -43,7 +44,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 /**
- * Real path: an embedded driver in SHARED mode, clients through the CnC, RPCs over UDP on loopback.
+ * Real path: an embedded driver, clients through the CnC, RPCs over UDP on loopback. The main cases run in every
+ * threading mode; in INVOKER mode an application thread drives the driver's duty cycle.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class DriverAndClientTest
@@ -55,9 +57,11 @@ class DriverAndClientTest
     private Homa homa;
     private HomaAddress serverAddress;
 
-    @BeforeEach
-    void before()
+    private ThreadingMode mode = ThreadingMode.SHARED;
+
+    private void setUp(final ThreadingMode mode)
     {
+        this.mode = mode;
         driver = launchDriver();
         homa = connect(driver);
         serverAddress = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), SERVER_PORT);
@@ -74,8 +78,15 @@ class DriverAndClientTest
 
     private MediaDriver launchDriver()
     {
-        final MediaDriver d = MediaDriver.launchEmbedded(new MediaDriver.Context().threadingMode(ThreadingMode.SHARED));
+        // Several busy threads per core in the threaded modes can stall a driver thread for 100+ ms on a 2-core
+        // machine; these tests are about the API, not timeouts (LossRecoveryTest covers ETIMEDOUT).
+        final MediaDriver d = MediaDriver.launchEmbedded(
+            new MediaDriver.Context().threadingMode(mode).timeoutTicks(2_000));
         closeables.add(d);
+        if (ThreadingMode.INVOKER == mode)
+        {
+            closeables.add(new DutyCycleThread(d.sharedAgentInvoker()));
+        }
         return d;
     }
 
@@ -93,9 +104,11 @@ class DriverAndClientTest
         return server;
     }
 
-    @Test
-    void shouldServeManyConcurrentRpcsFromSeveralThreadsOnOneSocket() throws Exception
+    @ParameterizedTest
+    @EnumSource(ThreadingMode.class)
+    void shouldServeManyConcurrentRpcsFromSeveralThreadsOnOneSocket(final ThreadingMode mode) throws Exception
     {
+        setUp(mode);
         startEchoServer(homa, SERVER_PORT);
         final HomaSocket client = homa.addSocket();
         final int threads = 4;
@@ -135,6 +148,11 @@ class DriverAndClientTest
                         final long cookie = threadIndex * 100_000L + i;
                         final int size = 1 + (int)((cookie * 7919) % 100_000);
                         final UnsafeBuffer request = pattern(size, cookie);
+                        final long outstandingDeadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+                        while (expectedLength.size() >= 64 && System.nanoTime() - outstandingDeadlineNs < 0)
+                        {
+                            client.poll(checker, 10);
+                        }
                         synchronized (expectedLength)
                         {
                             final long id = client.send(serverAddress, request, 0, size, cookie);
@@ -176,9 +194,11 @@ class DriverAndClientTest
         return sb.toString();
     }
 
-    @Test
-    void shouldServeTwoClientsOfOneDriver()
+    @ParameterizedTest
+    @EnumSource(ThreadingMode.class)
+    void shouldServeTwoClientsOfOneDriver(final ThreadingMode mode)
     {
+        setUp(mode);
         startEchoServer(homa, SERVER_PORT);
         final Homa otherClient = connect(driver);
         final HomaSocket a = homa.addSocket();
@@ -200,9 +220,11 @@ class DriverAndClientTest
         assertTrue(homa.clientId() != otherClient.clientId());
     }
 
-    @Test
-    void shouldCarryRpcsBetweenTwoDriversOnOneHost()
+    @ParameterizedTest
+    @EnumSource(ThreadingMode.class)
+    void shouldCarryRpcsBetweenTwoDriversOnOneHost(final ThreadingMode mode)
     {
+        setUp(mode);
         final MediaDriver serverDriver = launchDriver();
         final Homa serverHoma = connect(serverDriver);
         startEchoServer(serverHoma, SERVER_PORT);
@@ -228,6 +250,7 @@ class DriverAndClientTest
     @Test
     void shouldRefuseSecondDriverOnLiveDirectory()
     {
+        setUp(ThreadingMode.SHARED);
         final MediaDriver.Context ctx = new MediaDriver.Context()
             .homaDirectoryName(driver.homaDirectoryName())
             .udpPort(0);
@@ -243,6 +266,7 @@ class DriverAndClientTest
     @Test
     void shouldCleanDeadDriverDirectory() throws Exception
     {
+        setUp(ThreadingMode.SHARED);
         final File dir = Files.createTempDirectory("homa-dead").toFile();
         Files.write(new File(dir, "cnc.dat").toPath(), new byte[8192]);
         Files.write(new File(dir, "leftover.socket").toPath(), new byte[10]);
@@ -257,6 +281,7 @@ class DriverAndClientTest
     @Test
     void shouldRejectBadArgumentsWithSpecificErrors()
     {
+        setUp(ThreadingMode.SHARED);
         final HomaSocket client = homa.addSocket();
         final UnsafeBuffer buffer = new UnsafeBuffer(new byte[1_000_001]);
         assertError(HomaError.EINVAL, () -> client.send(serverAddress, buffer, 0, 0, 0));
@@ -284,15 +309,18 @@ class DriverAndClientTest
     @Test
     void shouldIgnoreAndCountReplyToVanishedId()
     {
+        setUp(ThreadingMode.SHARED);
         final HomaSocket server = homa.addSocket(SERVER_PORT);
         server.reply(12_345, pattern(10, 0), 0, 10);
         await(() -> 1 == driver.counter(SystemCounterDescriptor.REPLY_UNKNOWN_RPCS), () -> { }, 5_000,
             "reply_unknown_rpcs");
     }
 
-    @Test
-    void shouldCountAndDropMalformedPacketsAndKeepServing() throws Exception
+    @ParameterizedTest
+    @EnumSource(ThreadingMode.class)
+    void shouldCountAndDropMalformedPacketsAndKeepServing(final ThreadingMode mode) throws Exception
     {
+        setUp(mode);
         try (DatagramChannel channel = DatagramChannel.open())
         {
             final InetSocketAddress target = new InetSocketAddress("127.0.0.1", driver.udpPort());
@@ -317,9 +345,11 @@ class DriverAndClientTest
         await(() -> 1 == responses.count, () -> client.poll(responses, 1), 5_000, "response after garbage");
     }
 
-    @Test
-    void shouldFailRequestToUnboundPortFastWithEnotconn()
+    @ParameterizedTest
+    @EnumSource(ThreadingMode.class)
+    void shouldFailRequestToUnboundPortFastWithEnotconn(final ThreadingMode mode)
     {
+        setUp(mode);
         final HomaSocket client = homa.addSocket();
         final HomaSocket notAServer = homa.addSocket();
         final long idUnbound = client.send(HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), 777),
@@ -337,9 +367,11 @@ class DriverAndClientTest
         assertTrue(driver.counter(SystemCounterDescriptor.PACKETS_SENT_PORT_UNREACHABLE) >= 2);
     }
 
-    @Test
-    void shouldDeliverPrivateResponseOnlyToReceiveById()
+    @ParameterizedTest
+    @EnumSource(ThreadingMode.class)
+    void shouldDeliverPrivateResponseOnlyToReceiveById(final ThreadingMode mode)
     {
+        setUp(mode);
         startEchoServer(homa, SERVER_PORT);
         final HomaSocket client = homa.addSocket();
         final long privateId = client.send(serverAddress, pattern(500, 9), 0, 500, 9, HomaSocket.FLAG_PRIVATE);
@@ -363,9 +395,11 @@ class DriverAndClientTest
         assertTrue(mine.lastMatched);
     }
 
-    @Test
-    void shouldAbortRpcsWithEcanceled()
+    @ParameterizedTest
+    @EnumSource(ThreadingMode.class)
+    void shouldAbortRpcsWithEcanceled(final ThreadingMode mode)
     {
+        setUp(mode);
         final HomaSocket silentServer = homa.addSocket(SERVER_PORT);
         final HomaSocket client = homa.addSocket();
         final long first = client.send(serverAddress, pattern(10, 1), 0, 10, 1);
@@ -385,9 +419,11 @@ class DriverAndClientTest
         assertEquals(HomaError.ECANCELED, responses.errorById.get(third));
     }
 
-    @Test
-    void shouldRetainMessageBeyondHandlerAndReleaseIt()
+    @ParameterizedTest
+    @EnumSource(ThreadingMode.class)
+    void shouldRetainMessageBeyondHandlerAndReleaseIt(final ThreadingMode mode)
     {
+        setUp(mode);
         startEchoServer(homa, SERVER_PORT);
         final HomaSocket client = homa.addSocket();
         client.send(serverAddress, pattern(5000, 4), 0, 5000, 4);
@@ -493,6 +529,42 @@ class DriverAndClientTest
             running.set(false);
             thread.join(5_000);
             socket.close();
+        }
+    }
+
+    /**
+     * INVOKER mode: the application's own thread runs the driver's duty cycle.
+     */
+    static final class DutyCycleThread implements AutoCloseable
+    {
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+
+        DutyCycleThread(final org.agrona.concurrent.AgentInvoker invoker)
+        {
+            thread = new Thread(() ->
+            {
+                final org.agrona.concurrent.IdleStrategy idle = new org.agrona.concurrent.BackoffIdleStrategy();
+                while (running.get() && !invoker.isClosed())
+                {
+                    idle.idle(invoker.invoke());
+                }
+            }, "app-duty-cycle");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        public void close()
+        {
+            running.set(false);
+            try
+            {
+                thread.join(5_000);
+            }
+            catch (final InterruptedException ex)
+            {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

@@ -39,7 +39,7 @@ class RpcRoundTripTest
 
     static Stream<Arguments> sizesAndModes()
     {
-        return Stream.of(ThreadingMode.SHARED, ThreadingMode.INVOKER)
+        return Stream.of(ThreadingMode.values())
             .flatMap(mode -> Stream.of(1, 1_400, 64 * 1024, 500_000, 1_000_000).map(size -> Arguments.of(mode, size)));
     }
 

@@ -65,7 +65,8 @@ final class DriverSocket
             eventLength, returnLength, releaseLength, poolLength, sendRegionLength);
         file = SocketFileDescriptor.socketFile(directory, socketId);
         IoUtil.ensureDirectoryExists(file.getParentFile(), "sockets");
-        mapped = IoUtil.mapNewFile(file, fileLength, false);
+        // Owner-only unless the driver's directory grants its group access.
+        mapped = io.homa.driver.DriverFiles.mapNewFile(file, fileLength);
 
         metaData = SocketFileDescriptor.metaDataBuffer(mapped);
         metaData.putInt(SocketFileDescriptor.EVENT_RING_LENGTH_OFFSET, eventLength);

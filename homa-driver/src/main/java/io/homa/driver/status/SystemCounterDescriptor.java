@@ -78,7 +78,12 @@ public enum SystemCounterDescriptor
     FAULT_DROPPED(110, "fault_dropped", "ours: packets dropped by fault injection"),
     FAULT_DUPLICATED(111, "fault_duplicated", "ours: packets delivered twice by fault injection"),
     FAULT_DELAYED(112, "fault_delayed", "ours: packets held back (reordered) by fault injection"),
-    FAULT_CORRUPTED(113, "fault_corrupted", "ours: packets with a header bit flipped by fault injection");
+    FAULT_CORRUPTED(113, "fault_corrupted", "ours: packets with a header bit flipped by fault injection"),
+    // Driver hardening (ids from 71 leave room for the protocol's own counters).
+    CLIENTS_ACTIVE(71, "clients_active", "ours: clients connected now (seen within the liveness timeout)"),
+    CLIENT_TIMEOUTS(72, "client_timeouts", "ours: clients timed out for missing keepalives, resources freed"),
+    COMMAND_RING_UNBLOCKS(73, "command_ring_unblocks",
+        "ours: to-driver ring records a dead client claimed and never committed, skipped");
 
     /** Counter type id for system counters. */
     public static final int SYSTEM_COUNTER_TYPE_ID = 0;

@@ -1,0 +1,154 @@
+package io.homa.driver;
+
+import io.homa.driver.protocol.HomaEngine;
+import io.homa.driver.status.SystemCounterDescriptor;
+import io.homa.driver.status.SystemCounters;
+import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.LongArrayList;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+/**
+ * The driver's side of client liveness, run by the conductor: every command that names a client (keepalives
+ * above all) refreshes it; a client silent for the liveness timeout — killed, hung, partitioned from the CnC — is
+ * timed out: its sockets close, which ends their RPCs and frees their receive pools and send regions, and the
+ * client is told on the broadcast in case it was only slow.
+ * <p>
+ * A client that dies between claiming and committing a record on the to-driver ring would block every other
+ * client's commands; when the ring's consumer position has not moved for the liveness timeout while records wait,
+ * the stuck record is skipped (as Aeron does).
+ */
+final class ClientLiveness
+{
+    private static final long NULL_TIME = Long.MIN_VALUE;
+
+    private final long livenessTimeoutNs;
+    private final long checkIntervalNs;
+    private final HomaEngine engine;
+    private final ClientProxy clientProxy;
+    private final RingBuffer toDriver;
+    private final Long2LongHashMap lastSeenNs = new Long2LongHashMap(NULL_TIME);
+    private final LongArrayList expired = new LongArrayList();
+    private final AtomicCounter clientsActive;
+    private final AtomicCounter clientTimeouts;
+    private final AtomicCounter unblocks;
+    private final org.agrona.collections.LongLongConsumer collectExpired = this::collectExpired;
+
+    private long nextCheckNs;
+    private long checkNowNs;
+    private long lastConsumerPosition = -1;
+    private long consumerPositionChangedNs;
+
+    ClientLiveness(
+        final long livenessTimeoutNs,
+        final HomaEngine engine,
+        final ClientProxy clientProxy,
+        final RingBuffer toDriver,
+        final SystemCounters counters)
+    {
+        this.livenessTimeoutNs = livenessTimeoutNs;
+        this.checkIntervalNs = Math.max(1, Math.min(livenessTimeoutNs / 10, 100_000_000L));
+        this.engine = engine;
+        this.clientProxy = clientProxy;
+        this.toDriver = toDriver;
+        this.clientsActive = counters.get(SystemCounterDescriptor.CLIENTS_ACTIVE);
+        this.clientTimeouts = counters.get(SystemCounterDescriptor.CLIENT_TIMEOUTS);
+        this.unblocks = counters.get(SystemCounterDescriptor.COMMAND_RING_UNBLOCKS);
+    }
+
+    /**
+     * A command from this client arrived: it is alive.
+     *
+     * @param clientId the client.
+     * @param nowNs    current time.
+     */
+    void onClientActivity(final long clientId, final long nowNs)
+    {
+        if (NULL_TIME == lastSeenNs.put(clientId, nowNs))
+        {
+            clientsActive.incrementRelease();
+        }
+    }
+
+    /**
+     * The client closed itself.
+     *
+     * @param clientId the client.
+     */
+    void onClientClose(final long clientId)
+    {
+        if (NULL_TIME != lastSeenNs.remove(clientId))
+        {
+            clientsActive.decrementRelease();
+        }
+    }
+
+    /**
+     * @return clients known now.
+     */
+    int clientCount()
+    {
+        return lastSeenNs.size();
+    }
+
+    /**
+     * Times out silent clients and unblocks a stuck command ring, at most every tenth of the timeout.
+     *
+     * @param nowNs current time.
+     * @return work done.
+     */
+    int doWork(final long nowNs)
+    {
+        if (nowNs - nextCheckNs < 0)
+        {
+            return 0;
+        }
+        nextCheckNs = nowNs + checkIntervalNs;
+        int work = checkCommandRing(nowNs);
+
+        checkNowNs = nowNs;
+        lastSeenNs.forEachLong(collectExpired);
+        for (int i = 0, size = expired.size(); i < size; i++)
+        {
+            final long clientId = expired.getLong(i);
+            lastSeenNs.remove(clientId);
+            engine.onClientClose(clientId);
+            clientProxy.onClientTimeout(clientId);
+            // Counted once everything is freed, so a reader that sees the count sees the freed state.
+            clientsActive.decrementRelease();
+            clientTimeouts.incrementRelease();
+            work++;
+        }
+        expired.clear();
+        return work;
+    }
+
+    private void collectExpired(final long clientId, final long seenNs)
+    {
+        if (checkNowNs - seenNs > livenessTimeoutNs)
+        {
+            expired.addLong(clientId);
+        }
+    }
+
+    private int checkCommandRing(final long nowNs)
+    {
+        final long consumerPosition = toDriver.consumerPosition();
+        if (consumerPosition != lastConsumerPosition)
+        {
+            lastConsumerPosition = consumerPosition;
+            consumerPositionChangedNs = nowNs;
+            return 0;
+        }
+        if (toDriver.producerPosition() > consumerPosition && nowNs - consumerPositionChangedNs > livenessTimeoutNs)
+        {
+            if (toDriver.unblock())
+            {
+                unblocks.incrementRelease();
+                consumerPositionChangedNs = nowNs;
+                return 1;
+            }
+        }
+        return 0;
+    }
+}
