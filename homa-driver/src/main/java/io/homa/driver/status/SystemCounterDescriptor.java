@@ -51,7 +51,7 @@ public enum SystemCounterDescriptor
     FIFO_GRANT_BYTES(218, "fifo_grant_bytes", "bytes granted by FIFO (anti-starvation) grants"),
     GRANTABLE_RPCS(219, "grantable_rpcs", "ours: incoming messages waiting for or receiving grants now"),
     MAX_TOTAL_INCOMING(220, "max_total_incoming",
-        "ours: highest total_incoming (granted-but-unreceived bytes) right after a grant"),
+        "ours: highest total_incoming (granted-but-unreceived bytes) right after an SRPT grant"),
     PACER_HOMA_PACKETS(221, "pacer_homa_packets", "DATA packets sent after waiting for the NIC queue estimate"),
     PACER_HOMA_BYTES(222, "pacer_homa_bytes", "bytes of DATA sent after waiting for the NIC queue estimate"),
     THROTTLE_LIST_ADDS(223, "throttle_list_adds", "times DATA had to wait because the NIC queue estimate was full"),
