@@ -167,6 +167,19 @@ public final class Configuration
     /** Default pacing mode. */
     public static final String PACING_DEFAULT = "auto";
 
+    /**
+     * Opt-in: the network's round-trip time. With it and {@code homa.link.mbps} set, {@code homa.unsched.bytes}
+     * defaults to one RTT of link time and {@code homa.max.incoming} to {@link #MAX_INCOMING_RTTS} of them
+     * (explicit values win); 0 = off, use Linux's numbers.
+     */
+    public static final String RTT_PROP_NAME = "homa.rtt";
+    /** Default: off. */
+    public static final long RTT_DEFAULT_NS = 0;
+    /** max_incoming in unscheduled-byte units when derived from the RTT: Linux's 400,000 / 40,000. */
+    public static final int MAX_INCOMING_RTTS = 10;
+    /** Smallest derived unsched_bytes. */
+    public static final int MIN_DERIVED_UNSCHED_BYTES = 1_000;
+
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";
 
@@ -266,6 +279,29 @@ public final class Configuration
             cutoffs[i] = (int)Math.min(cutoff, Integer.MAX_VALUE);
         }
         return cutoffs;
+    }
+
+    /**
+     * One round trip of link time in bytes: {@code rtt x link rate / 8}, at least {@link #MIN_DERIVED_UNSCHED_BYTES}.
+     * 25 Gbit/s and 13 µs give 40,625 B, close to Linux's 40,000.
+     *
+     * @param rttNs    round-trip time.
+     * @param linkMbps link speed.
+     * @return unscheduled bytes.
+     */
+    public static int unschedBytesForNetwork(final long rttNs, final int linkMbps)
+    {
+        final long bytes = (rttNs * linkMbps + 7_999) / 8_000;
+        return (int)Math.max(MIN_DERIVED_UNSCHED_BYTES, Math.min(bytes, 1_000_000));
+    }
+
+    /**
+     * @param unschedBytes unscheduled bytes (one RTT of link time).
+     * @return max_incoming for them: {@link #MAX_INCOMING_RTTS} round trips.
+     */
+    public static int maxIncomingForNetwork(final int unschedBytes)
+    {
+        return (int)Math.min((long)unschedBytes * MAX_INCOMING_RTTS, Integer.MAX_VALUE);
     }
 
     /**

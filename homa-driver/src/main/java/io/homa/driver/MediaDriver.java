@@ -273,12 +273,15 @@ public final class MediaDriver implements AutoCloseable
             Configuration.OUTBOUND_BUFFER_LENGTH_PROP_NAME, Configuration.OUTBOUND_BUFFER_LENGTH_DEFAULT);
         private int unschedBytes = Configuration.intValue(
             Configuration.UNSCHED_BYTES_PROP_NAME, Configuration.UNSCHED_BYTES_DEFAULT);
+        private boolean isUnschedBytesSet = null != System.getProperty(Configuration.UNSCHED_BYTES_PROP_NAME);
         private int requestAckTicks = Configuration.intValue(
             Configuration.REQUEST_ACK_TICKS_PROP_NAME, Configuration.REQUEST_ACK_TICKS_DEFAULT);
         private SchedulingSettings scheduling;
         private int window = Configuration.sizeAsInt(Configuration.WINDOW_PROP_NAME, Configuration.WINDOW_DEFAULT);
         private int maxIncoming = Configuration.sizeAsInt(
             Configuration.MAX_INCOMING_PROP_NAME, Configuration.MAX_INCOMING_DEFAULT);
+        private boolean isMaxIncomingSet = null != System.getProperty(Configuration.MAX_INCOMING_PROP_NAME);
+        private long rttNs = Configuration.durationNs(Configuration.RTT_PROP_NAME, Configuration.RTT_DEFAULT_NS);
         private int maxOvercommit = Configuration.intValue(
             Configuration.MAX_OVERCOMMIT_PROP_NAME, Configuration.MAX_OVERCOMMIT_DEFAULT);
         private int grantFifoFraction = Configuration.intValue(
@@ -331,6 +334,7 @@ public final class MediaDriver implements AutoCloseable
                 throw new IllegalStateException("context already used by a driver");
             }
             isConcluded = true;
+            deriveFromNetwork();
             validate();
             if (null == nanoClock)
             {
@@ -385,6 +389,23 @@ public final class MediaDriver implements AutoCloseable
             if (printConfiguration)
             {
                 System.out.println(this);
+            }
+        }
+
+        private void deriveFromNetwork()
+        {
+            // Opt-in: Linux's numbers assume 25 Gbit/s and a few-µs RTT; other networks say theirs. Explicit wins.
+            if (rttNs > 0 && isLinkMbpsSet)
+            {
+                final int derived = Configuration.unschedBytesForNetwork(rttNs, linkMbps);
+                if (!isUnschedBytesSet)
+                {
+                    unschedBytes = derived;
+                }
+                if (!isMaxIncomingSet)
+                {
+                    maxIncoming = Configuration.maxIncomingForNetwork(derived);
+                }
             }
         }
 
@@ -770,6 +791,7 @@ public final class MediaDriver implements AutoCloseable
         public Context unschedBytes(final int bytes)
         {
             this.unschedBytes = bytes;
+            this.isUnschedBytesSet = true;
             return this;
         }
 
@@ -806,6 +828,26 @@ public final class MediaDriver implements AutoCloseable
         public Context maxIncoming(final int bytes)
         {
             this.maxIncoming = bytes;
+            this.isMaxIncomingSet = true;
+            return this;
+        }
+
+        /**
+         * @return the network's round-trip time, 0 if not given.
+         */
+        public long rttNs()
+        {
+            return rttNs;
+        }
+
+        /**
+         * @param ns the network's round-trip time; with {@link #linkMbps(int)} it sets the defaults of
+         *           {@link #unschedBytes()} (one RTT of link time) and {@link #maxIncoming()} (ten of them).
+         * @return this for a fluent API.
+         */
+        public Context rttNs(final long ns)
+        {
+            this.rttNs = ns;
             return this;
         }
 
@@ -1048,6 +1090,7 @@ public final class MediaDriver implements AutoCloseable
                 ", socketSendRegionLength=" + socketSendRegionLength +
                 ", unschedBytes=" + unschedBytes +
                 ", requestAckTicks=" + requestAckTicks +
+                ", rttNs=" + rttNs +
                 ", window=" + window +
                 ", maxIncoming=" + maxIncoming +
                 ", maxOvercommit=" + maxOvercommit +

@@ -241,6 +241,55 @@ class SchedulingTest
         assertTrue(shorterSentBeforeOldestDone > outstanding);
     }
 
+    @Test
+    void shouldDeriveUnscheduledBytesAndMaxIncomingFromRttAndLinkSpeed()
+    {
+        final MediaDriver linuxLike = launch(new MediaDriver.Context()
+            .rttNs(TimeUnit.MICROSECONDS.toNanos(13)).linkMbps(25_000));
+        assertEquals(40_625, linuxLike.context().unschedBytes());
+        assertEquals(406_250, linuxLike.context().maxIncoming());
+        final MediaDriver explicit = launch(new MediaDriver.Context()
+            .rttNs(TimeUnit.MICROSECONDS.toNanos(13)).linkMbps(25_000).unschedBytes(30_000));
+        assertEquals(30_000, explicit.context().unschedBytes(), "explicit values win");
+        assertEquals(406_250, explicit.context().maxIncoming(), "still ten RTTs of link time");
+
+        // A 300 Mbit/s network with a 100 us RTT needs far smaller values; a 1 MB message still goes through.
+        final MediaDriver slow = launch(new MediaDriver.Context()
+            .rttNs(TimeUnit.MICROSECONDS.toNanos(100)).linkMbps(300));
+        assertEquals(3_750, slow.context().unschedBytes());
+        assertEquals(37_500, slow.context().maxIncoming());
+        final Homa homa = connect(slow);
+        startServer(homa, true);
+        client = homa.addSocket();
+        client.send(HomaAddress.of(slow.udpAddressIpv4(), slow.udpPort(), SERVER_PORT), pattern(MB, 4), 0, MB, 4);
+        pumpUntil(() -> 1 == completed.size(), "1 MB RPC with small windows");
+        assertTrue(slow.counter(SystemCounterDescriptor.MAX_TOTAL_INCOMING) <= 37_500 / 2);
+        assertTrue(slow.counter(SystemCounterDescriptor.PACKETS_SENT_GRANT) >= (MB - 3_750) / (37_500 / 2));
+    }
+
+    @Test
+    void shouldNotPaceOnLoopbackUnlessAskedAndStillCompleteWhenPacing()
+    {
+        final MediaDriver unpaced = launch(new MediaDriver.Context().linkMbps(25_000));
+        assertTrue(!unpaced.context().schedulingSettings().pacing(), "auto: no pacing on loopback");
+
+        final MediaDriver paced = launch(new MediaDriver.Context().linkMbps(25_000).pacing("true"));
+        assertTrue(paced.context().schedulingSettings().pacing());
+        final Homa homa = connect(paced);
+        startServer(homa, true);
+        client = homa.addSocket();
+        final HomaAddress dest = HomaAddress.of(paced.udpAddressIpv4(), paced.udpPort(), SERVER_PORT);
+        for (int i = 0; i < 3; i++)
+        {
+            client.send(dest, pattern(MB, i), 0, MB, i);
+        }
+        pumpUntil(() -> 3 == completed.size(), "3 paced 1 MB RPCs");
+        // 64 KB loopback packets take 21 us each at 25 Gbit/s: more than the 5 us backlog allowed, so DATA waited.
+        assertTrue(paced.counter(SystemCounterDescriptor.THROTTLE_LIST_ADDS) > 0);
+        assertTrue(paced.counter(SystemCounterDescriptor.PACER_HOMA_PACKETS) > 0);
+        assertEquals(0, unpaced.counter(SystemCounterDescriptor.THROTTLE_LIST_ADDS));
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     private int completedExcept(final long cookie)
