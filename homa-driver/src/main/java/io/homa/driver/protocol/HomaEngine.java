@@ -803,8 +803,14 @@ public final class HomaEngine implements AutoCloseable
         {
             // SRPT among messages with granted bytes to send (a share to the oldest); the pacer may hold it back.
             final Rpc best = pacer.pick(sending);
-            if (null == best || !pacer.mayTransmit(best.txRemaining(), nowNs))
+            if (null == best)
             {
+                break;
+            }
+            if (!pacer.mayTransmit(best.txRemaining(), nowNs))
+            {
+                // Held for the NIC queue estimate to drain within microseconds: keep the duty cycle busy.
+                packets++;
                 break;
             }
             final int txNextBefore = best.txNext;
