@@ -114,9 +114,11 @@ class SchedulingTest
     @Test
     void shouldKeepConcurrentMessagesWithinMaxIncomingAndExchangeCutoffsOncePerPeer()
     {
-        final MediaDriver serverDriver = launch(new MediaDriver.Context());
+        // CUTOFFS are rate-limited per peer per tick: a long tick keeps a descheduled test thread from mattering.
+        final long tickNs = TimeUnit.SECONDS.toNanos(1);
+        final MediaDriver serverDriver = launch(new MediaDriver.Context().timerTickNs(tickNs));
         startServer(connect(serverDriver), true);
-        final MediaDriver clientDriver = launch(new MediaDriver.Context());
+        final MediaDriver clientDriver = launch(new MediaDriver.Context().timerTickNs(tickNs));
         client = connect(clientDriver).addSocket();
         final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
 
