@@ -12,6 +12,7 @@ import io.homa.driver.status.SystemCounterDescriptor;
 import org.HdrHistogram.Histogram;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
+import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
@@ -19,13 +20,17 @@ import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntSupplier;
 
 /**
  * What SRPT scheduling buys: the round-trip time of short RPCs (100 B request, 100 B response) to a server, first
  * alone, then while the same client keeps several long requests (1 MB by default) outstanding to the same server.
  * The long messages need grants; the short ones go unscheduled at a high priority, first in the sender's choice and
  * in the receiver's. Prints an HdrHistogram table per phase and a summary. Client and server run on separate
- * embedded drivers ("hosts") over UDP on loopback. Run with {@code --help} for options.
+ * embedded drivers ("hosts") over UDP on loopback. By default (INVOKER) one thread runs both drivers, the server,
+ * the long-message client and the short-message client, so what is measured is the protocol's queueing rather
+ * than how a small host schedules five busy threads; SHARED gives each driver and application its own thread.
+ * Run with {@code --help} for options.
  */
 public final class SrptLatency
 {
@@ -60,9 +65,9 @@ public final class SrptLatency
     {
         System.out.printf(Locale.ROOT,
             "Homa SrptLatency: %,d B RPCs, %,d measured after %,d warm-up, alone and beside %d outstanding %,d B " +
-            "requests; driver idle %s, application idle %s%s%n",
-            options.size, options.count, options.warmup, options.background, options.longSize, options.driverIdle,
-            options.appIdle, options.noGrants ? "; NO GRANTS (every byte unscheduled)" : "");
+            "requests; %s, driver idle %s, application idle %s%s%n",
+            options.size, options.count, options.warmup, options.background, options.longSize, options.mode,
+            options.driverIdle, options.appIdle, options.noGrants ? "; NO GRANTS (every byte unscheduled)" : "");
 
         final AtomicBoolean running = new AtomicBoolean(true);
         MediaDriver serverDriver = null;
@@ -75,32 +80,53 @@ public final class SrptLatency
         {
             serverDriver = MediaDriver.launchEmbedded(driverContext(options));
             clientDriver = MediaDriver.launchEmbedded(driverContext(options));
-            serverHoma = Homa.connect(new Homa.Context().homaDirectoryName(serverDriver.homaDirectoryName()));
-            clientHoma = Homa.connect(new Homa.Context().homaDirectoryName(clientDriver.homaDirectoryName()));
+            final AgentInvoker serverInvoker = serverDriver.sharedAgentInvoker();
+            final AgentInvoker clientInvoker = clientDriver.sharedAgentInvoker();
+            serverHoma = Homa.connect(new Homa.Context()
+                .homaDirectoryName(serverDriver.homaDirectoryName()).driverAgentInvoker(serverInvoker));
+            clientHoma = Homa.connect(new Homa.Context()
+                .homaDirectoryName(clientDriver.homaDirectoryName()).driverAgentInvoker(clientInvoker));
             final HomaSocket serverSocket = serverHoma.addSocket(SERVER_PORT);
             final HomaAddress serverAddress =
                 HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
-            serverThread = startServer(serverSocket, running, Configuration.idleStrategy(options.appIdle));
+            final boolean isInvoker = ThreadingMode.INVOKER == options.mode;
+            final Server server = new Server(serverSocket);
+            final Background background =
+                new Background(clientHoma.addSocket(), serverAddress, options.longSize, options.background);
+            if (!isInvoker)
+            {
+                serverThread = startThread("srpt-server", running, Configuration.idleStrategy(options.appIdle),
+                    server::poll);
+            }
 
             final Ping ping = new Ping(clientHoma.addSocket(), serverAddress, options.size,
                 Configuration.idleStrategy(options.appIdle));
+            if (isInvoker)
+            {
+                // One thread does everything: both drivers' duty cycles, the server, and (when on) the long messages.
+                ping.sideWork = () -> serverInvoker.invoke() + clientInvoker.invoke() + server.poll() +
+                    (background.isOn ? background.step() : 0);
+            }
             final Histogram alone = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
             ping.run(options.warmup, new Histogram(TimeUnit.SECONDS.toNanos(10), 3));
             ping.run(options.count, alone);
 
-            final AtomicLong longDone = new AtomicLong();
+            background.isOn = true;
             final AtomicBoolean backgroundRunning = new AtomicBoolean(true);
-            backgroundThread = startBackground(clientHoma.addSocket(), serverAddress, options, backgroundRunning,
-                longDone);
+            if (!isInvoker)
+            {
+                backgroundThread = startThread("srpt-background", backgroundRunning,
+                    Configuration.idleStrategy(options.appIdle), background::step);
+            }
             final Histogram loaded = new Histogram(TimeUnit.SECONDS.toNanos(10), 3);
             ping.run(options.warmup, new Histogram(TimeUnit.SECONDS.toNanos(10), 3));
-            final long longBefore = longDone.get();
+            final long longBefore = background.done.get();
             final long startNs = System.nanoTime();
             ping.run(options.count, loaded);
             final long elapsedNs = System.nanoTime() - startNs;
-            final long longMessages = longDone.get() - longBefore;
+            final long longMessages = background.done.get() - longBefore;
             backgroundRunning.set(false);
-            backgroundThread.join(10_000);
+            join(backgroundThread);
 
             print("alone", alone);
             print("with " + options.background + " x " + options.longSize + " B requests outstanding", loaded);
@@ -126,11 +152,6 @@ public final class SrptLatency
                 clientDriver.counter(SystemCounterDescriptor.PRIORITY3_PACKETS));
             return new Histogram[]{ alone, loaded };
         }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(ex);
-        }
         finally
         {
             running.set(false);
@@ -143,7 +164,7 @@ public final class SrptLatency
     private static MediaDriver.Context driverContext(final Options options)
     {
         final MediaDriver.Context ctx = new MediaDriver.Context()
-            .threadingMode(ThreadingMode.SHARED)
+            .threadingMode(options.mode)
             .sharedIdleStrategy(Configuration.idleStrategy(options.driverIdle));
         if (options.noGrants)
         {
@@ -153,77 +174,95 @@ public final class SrptLatency
         return ctx;
     }
 
-    private static Thread startServer(final HomaSocket socket, final AtomicBoolean running, final IdleStrategy idle)
+    private static Thread startThread(
+        final String name, final AtomicBoolean running, final IdleStrategy idle, final IntSupplier work)
     {
-        final UnsafeBuffer reply = new UnsafeBuffer(new byte[REPLY_SIZE]);
-        final MessageHandler handler = new MessageHandler()
-        {
-            public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
-                final int length)
-            {
-                // The first 8 bytes of a short request are the ping's timestamp; echo them.
-                reply.putBytes(0, buffer, offset, Math.min(length, 8));
-                socket.reply(id, reply, 0, REPLY_SIZE);
-            }
-
-            public void onError(final long id, final long cookie, final int errorCode)
-            {
-            }
-        };
         final Thread thread = new Thread(() ->
         {
             while (running.get())
             {
-                idle.idle(socket.poll(handler, 16));
+                idle.idle(work.getAsInt());
             }
-        }, "srpt-server");
+        }, name);
         thread.setDaemon(true);
         thread.start();
         return thread;
     }
 
-    private static Thread startBackground(
-        final HomaSocket socket,
-        final HomaAddress dest,
-        final Options options,
-        final AtomicBoolean running,
-        final AtomicLong done)
+    /**
+     * Answers every request with 100 B (echoing a short request's timestamp).
+     */
+    static final class Server implements MessageHandler
     {
-        final UnsafeBuffer message = new UnsafeBuffer(new byte[options.longSize]);
-        final IdleStrategy idle = Configuration.idleStrategy(options.appIdle);
-        final int[] outstanding = new int[1];
-        final MessageHandler handler = new MessageHandler()
-        {
-            public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
-                final int length)
-            {
-                outstanding[0]--;
-                done.incrementAndGet();
-            }
+        private final HomaSocket socket;
+        private final UnsafeBuffer reply = new UnsafeBuffer(new byte[REPLY_SIZE]);
 
-            public void onError(final long id, final long cookie, final int errorCode)
-            {
-                outstanding[0]--;
-            }
-        };
-        final Thread thread = new Thread(() ->
+        Server(final HomaSocket socket)
         {
-            while (running.get())
+            this.socket = socket;
+        }
+
+        int poll()
+        {
+            return socket.poll(this, 16);
+        }
+
+        public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            reply.putBytes(0, buffer, offset, Math.min(length, 8));
+            socket.reply(id, reply, 0, REPLY_SIZE);
+        }
+
+        public void onError(final long id, final long cookie, final int errorCode)
+        {
+        }
+    }
+
+    /**
+     * Keeps a number of long requests outstanding.
+     */
+    static final class Background implements MessageHandler
+    {
+        private final HomaSocket socket;
+        private final HomaAddress dest;
+        private final UnsafeBuffer message;
+        private final int target;
+        private int outstanding;
+        final AtomicLong done = new AtomicLong();
+        volatile boolean isOn;
+
+        Background(final HomaSocket socket, final HomaAddress dest, final int longSize, final int target)
+        {
+            this.socket = socket;
+            this.dest = dest;
+            this.message = new UnsafeBuffer(new byte[longSize]);
+            this.target = target;
+        }
+
+        int step()
+        {
+            int work = 0;
+            while (outstanding < target)
             {
-                int work = 0;
-                while (outstanding[0] < options.background)
-                {
-                    socket.send(dest, message, 0, options.longSize, 0);
-                    outstanding[0]++;
-                    work++;
-                }
-                work += socket.poll(handler, 16);
-                idle.idle(work);
+                socket.send(dest, message, 0, message.capacity(), 0);
+                outstanding++;
+                work++;
             }
-        }, "srpt-background");
-        thread.setDaemon(true);
-        thread.start();
-        return thread;
+            return work + socket.poll(this, 16);
+        }
+
+        public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            outstanding--;
+            done.incrementAndGet();
+        }
+
+        public void onError(final long id, final long cookie, final int errorCode)
+        {
+            outstanding--;
+        }
     }
 
     private static void join(final Thread thread)
@@ -265,6 +304,7 @@ public final class SrptLatency
         private final IdleStrategy idle;
         private boolean received;
         private long receivedCookie;
+        IntSupplier sideWork = () -> 0;
 
         Ping(final HomaSocket socket, final HomaAddress dest, final int size, final IdleStrategy idle)
         {
@@ -285,7 +325,7 @@ public final class SrptLatency
                 socket.send(dest, request, 0, size, startNs);
                 while (!received)
                 {
-                    idle.idle(socket.poll(this, 16));
+                    idle.idle(sideWork.getAsInt() + socket.poll(this, 16));
                     if (System.nanoTime() - deadlineNs > 0)
                     {
                         throw new IllegalStateException("short RPC " + i + " did not complete");
@@ -321,6 +361,7 @@ public final class SrptLatency
         String driverIdle = "yield";
         String appIdle = "yield";
         boolean noGrants;
+        ThreadingMode mode = ThreadingMode.INVOKER;
 
         /**
          * @param args --size N --count N --warmup N --background N --long-size N --idle NAME --app-idle NAME
@@ -347,6 +388,7 @@ public final class SrptLatency
                     case "--idle" -> o.driverIdle = args[++i];
                     case "--app-idle" -> o.appIdle = args[++i];
                     case "--no-grants" -> o.noGrants = true;
+                    case "--mode" -> o.mode = ThreadingMode.valueOf(args[++i].toUpperCase(Locale.ROOT));
                     default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + usage());
                 }
             }
@@ -369,6 +411,8 @@ public final class SrptLatency
                   --idle NAME      driver idle strategy: noop, spin, yield, backoff, sleep-ns (default yield)
                   --app-idle NAME  client/server idle strategy (default yield)
                   --no-grants      send every message fully unscheduled (homa.unsched.bytes 1000000), for comparison
+                  --mode M         INVOKER (default: one thread runs drivers, server and clients) or SHARED
+                                   (a thread per driver, server, long-message client and short-message client)
                 """;
         }
 
@@ -389,6 +433,16 @@ public final class SrptLatency
         public Options warmup(final int warmup)
         {
             this.warmup = warmup;
+            return this;
+        }
+
+        /**
+         * @param mode INVOKER (one thread for everything) or SHARED.
+         * @return this.
+         */
+        public Options mode(final ThreadingMode mode)
+        {
+            this.mode = mode;
             return this;
         }
 
