@@ -1,5 +1,6 @@
 package io.homa.driver;
 
+import io.homa.driver.protocol.SchedulingSettings;
 import org.agrona.SystemUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
@@ -170,6 +171,71 @@ public final class Configuration
     public static final String FAULT_CONTROL_CORRUPT_RATE_PROP_NAME = "homa.fault.control.corrupt.rate";
     /** Fault injection: packets to drop by type and index, e.g. {@code DATA:0,3;RESEND:0}. */
     public static final String FAULT_DROP_INDICES_PROP_NAME = "homa.fault.drop.indices";
+    /** Homa: fixed grant window in bytes; 0 = dynamic, max_incoming / (active messages + 1) (Linux window). */
+    public static final String WINDOW_PROP_NAME = "homa.window";
+    /** Linux's default: dynamic. */
+    public static final int WINDOW_DEFAULT = 0;
+    /** Homa: cap on granted-but-unreceived plus unreceived unscheduled bytes at a receiver (Linux max_incoming). */
+    public static final String MAX_INCOMING_PROP_NAME = "homa.max.incoming";
+    /** Linux's default. */
+    public static final int MAX_INCOMING_DEFAULT = SchedulingSettings.MAX_INCOMING_DEFAULT;
+    /** Homa: messages a receiver grants to at once, at most 8 (Linux max_overcommit). */
+    public static final String MAX_OVERCOMMIT_PROP_NAME = "homa.max.overcommit";
+    /** Linux's default. */
+    public static final int MAX_OVERCOMMIT_DEFAULT = SchedulingSettings.MAX_OVERCOMMIT_DEFAULT;
+    /** Homa: thousandths of the link given to FIFO grants for the oldest message, 0..500 (Linux grant_fifo_fraction). */
+    public static final String GRANT_FIFO_FRACTION_PROP_NAME = "homa.grant.fifo.fraction";
+    /** Linux's default. */
+    public static final int GRANT_FIFO_FRACTION_DEFAULT = SchedulingSettings.GRANT_FIFO_FRACTION_DEFAULT;
+    /** Homa: bytes per FIFO grant (Linux fifo_grant_increment). */
+    public static final String FIFO_GRANT_INCREMENT_PROP_NAME = "homa.fifo.grant.increment";
+    /** Linux's default. */
+    public static final int FIFO_GRANT_INCREMENT_DEFAULT = SchedulingSettings.FIFO_GRANT_INCREMENT_DEFAULT;
+    /** Homa: uplink speed in Mbit/s for the pacer and the FIFO-grant rate (Linux link_mbps). */
+    public static final String LINK_MBPS_PROP_NAME = "homa.link.mbps";
+    /** Linux's default. */
+    public static final int LINK_MBPS_DEFAULT = SchedulingSettings.LINK_MBPS_DEFAULT;
+    /** Homa: priority levels in use, 1..8 (Linux num_priorities). */
+    public static final String NUM_PRIORITIES_PROP_NAME = "homa.num.priorities";
+    /** Linux's default. */
+    public static final int NUM_PRIORITIES_DEFAULT = 8;
+    /** Homa: this receiver's 8 unscheduled cutoffs, comma-separated, entry i for level i (Linux unsched_cutoffs). */
+    public static final String UNSCHED_CUTOFFS_PROP_NAME = "homa.unsched.cutoffs";
+    /** Linux's default. */
+    public static final String UNSCHED_CUTOFFS_DEFAULT = "0,0,0,0,1000000,15000,2800,200";
+    /** Homa: estimated NIC queue (µs) beyond which DATA waits in the pacer (Linux max_nic_est_backlog_usecs). */
+    public static final String MAX_NIC_EST_BACKLOG_USECS_PROP_NAME = "homa.max.nic.est.backlog.usecs";
+    /** Linux's default. */
+    public static final int MAX_NIC_EST_BACKLOG_USECS_DEFAULT = 5;
+    /** Homa: messages with at most this many bytes left never wait in the pacer (Linux defer_min_bytes). */
+    public static final String DEFER_MIN_BYTES_PROP_NAME = "homa.defer.min.bytes";
+    /** Linux's default. */
+    public static final int DEFER_MIN_BYTES_DEFAULT = SchedulingSettings.DEFER_MIN_BYTES_DEFAULT;
+    /** Homa: thousandths of transmit picks given to the oldest message (Linux pacer_fifo_fraction). */
+    public static final String PACER_FIFO_FRACTION_PROP_NAME = "homa.pacer.fifo.fraction";
+    /** Linux's default. */
+    public static final int PACER_FIFO_FRACTION_DEFAULT = SchedulingSettings.PACER_FIFO_FRACTION_DEFAULT;
+    /**
+     * Pacing: {@code auto} paces only when {@code homa.link.mbps} is set and the UDP address is not loopback (there
+     * is no NIC queue to keep short there, and the pacer must never be loopback's bottleneck); {@code true} or
+     * {@code false} force it.
+     */
+    public static final String PACING_PROP_NAME = "homa.pacing";
+    /** Default pacing mode. */
+    public static final String PACING_DEFAULT = "auto";
+
+    /**
+     * Opt-in: the network's round-trip time. With it and {@code homa.link.mbps} set, {@code homa.unsched.bytes}
+     * defaults to one RTT of link time and {@code homa.max.incoming} to {@link #MAX_INCOMING_RTTS} of them
+     * (explicit values win); 0 = off, use Linux's numbers.
+     */
+    public static final String RTT_PROP_NAME = "homa.rtt";
+    /** Default: off. */
+    public static final long RTT_DEFAULT_NS = 0;
+    /** max_incoming in unscheduled-byte units when derived from the RTT: Linux's 400,000 / 40,000. */
+    public static final int MAX_INCOMING_RTTS = 10;
+    /** Smallest derived unsched_bytes. */
+    public static final int MIN_DERIVED_UNSCHED_BYTES = 1_000;
 
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";
@@ -293,5 +359,74 @@ public final class Configuration
     {
         final String value = System.getProperty(propName);
         return null == value ? 0.0 : Double.parseDouble(value.trim());
+    }
+
+    /**
+     * Parses the 8 unscheduled cutoffs.
+     *
+     * @param value comma-separated list, e.g. {@link #UNSCHED_CUTOFFS_DEFAULT}.
+     * @return 8 cutoffs.
+     * @throws IllegalArgumentException if there are not exactly 8 non-negative integers.
+     */
+    public static int[] parseCutoffs(final String value)
+    {
+        final String[] parts = value.trim().split("\\s*,\\s*");
+        if (8 != parts.length)
+        {
+            throw new IllegalArgumentException(UNSCHED_CUTOFFS_PROP_NAME + " needs 8 values: " + value);
+        }
+        final int[] cutoffs = new int[8];
+        for (int i = 0; i < 8; i++)
+        {
+            final long cutoff = Long.parseLong(parts[i]);
+            if (cutoff < 0)
+            {
+                throw new IllegalArgumentException(UNSCHED_CUTOFFS_PROP_NAME + " values must be >= 0: " + value);
+            }
+            cutoffs[i] = (int)Math.min(cutoff, Integer.MAX_VALUE);
+        }
+        return cutoffs;
+    }
+
+    /**
+     * One round trip of link time in bytes: {@code rtt x link rate / 8}, at least {@link #MIN_DERIVED_UNSCHED_BYTES}.
+     * 25 Gbit/s and 13 µs give 40,625 B, close to Linux's 40,000.
+     *
+     * @param rttNs    round-trip time.
+     * @param linkMbps link speed.
+     * @return unscheduled bytes.
+     */
+    public static int unschedBytesForNetwork(final long rttNs, final int linkMbps)
+    {
+        final long bytes = (rttNs * linkMbps + 7_999) / 8_000;
+        return (int)Math.max(MIN_DERIVED_UNSCHED_BYTES, Math.min(bytes, 1_000_000));
+    }
+
+    /**
+     * @param unschedBytes unscheduled bytes (one RTT of link time).
+     * @return max_incoming for them: {@link #MAX_INCOMING_RTTS} round trips.
+     */
+    public static int maxIncomingForNetwork(final int unschedBytes)
+    {
+        return (int)Math.min((long)unschedBytes * MAX_INCOMING_RTTS, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Decides whether to pace.
+     *
+     * @param mode         {@code auto}, {@code true} or {@code false}.
+     * @param isLinkKnown  true if the link speed was configured (or discovered).
+     * @param isLoopback   true if the driver's address is a loopback address.
+     * @return true to pace.
+     */
+    public static boolean pacing(final String mode, final boolean isLinkKnown, final boolean isLoopback)
+    {
+        return switch (mode.trim())
+        {
+            case "auto" -> isLinkKnown && !isLoopback;
+            case "true", "on" -> true;
+            case "false", "off" -> false;
+            default -> throw new IllegalArgumentException(PACING_PROP_NAME + " must be auto, true or false: " + mode);
+        };
     }
 }

@@ -5,6 +5,7 @@ import io.homa.client.CommonContext;
 import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.protocol.OutboundPackets;
 import io.homa.driver.protocol.RecoverySettings;
+import io.homa.driver.protocol.SchedulingSettings;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import io.homa.driver.transport.FaultInjection;
@@ -316,8 +317,35 @@ public final class MediaDriver implements AutoCloseable
             Configuration.OUTBOUND_BUFFER_LENGTH_PROP_NAME, Configuration.OUTBOUND_BUFFER_LENGTH_DEFAULT);
         private int unschedBytes = Configuration.intValue(
             Configuration.UNSCHED_BYTES_PROP_NAME, Configuration.UNSCHED_BYTES_DEFAULT);
+        private boolean isUnschedBytesSet = null != System.getProperty(Configuration.UNSCHED_BYTES_PROP_NAME);
         private int requestAckTicks = Configuration.intValue(
             Configuration.REQUEST_ACK_TICKS_PROP_NAME, Configuration.REQUEST_ACK_TICKS_DEFAULT);
+        private SchedulingSettings scheduling;
+        private int window = Configuration.sizeAsInt(Configuration.WINDOW_PROP_NAME, Configuration.WINDOW_DEFAULT);
+        private int maxIncoming = Configuration.sizeAsInt(
+            Configuration.MAX_INCOMING_PROP_NAME, Configuration.MAX_INCOMING_DEFAULT);
+        private boolean isMaxIncomingSet = null != System.getProperty(Configuration.MAX_INCOMING_PROP_NAME);
+        private long rttNs = Configuration.durationNs(Configuration.RTT_PROP_NAME, Configuration.RTT_DEFAULT_NS);
+        private int maxOvercommit = Configuration.intValue(
+            Configuration.MAX_OVERCOMMIT_PROP_NAME, Configuration.MAX_OVERCOMMIT_DEFAULT);
+        private int grantFifoFraction = Configuration.intValue(
+            Configuration.GRANT_FIFO_FRACTION_PROP_NAME, Configuration.GRANT_FIFO_FRACTION_DEFAULT);
+        private int fifoGrantIncrement = Configuration.sizeAsInt(
+            Configuration.FIFO_GRANT_INCREMENT_PROP_NAME, Configuration.FIFO_GRANT_INCREMENT_DEFAULT);
+        private int linkMbps = Configuration.intValue(
+            Configuration.LINK_MBPS_PROP_NAME, Configuration.LINK_MBPS_DEFAULT);
+        private boolean isLinkMbpsSet = null != System.getProperty(Configuration.LINK_MBPS_PROP_NAME);
+        private int numPriorities = Configuration.intValue(
+            Configuration.NUM_PRIORITIES_PROP_NAME, Configuration.NUM_PRIORITIES_DEFAULT);
+        private int[] unschedCutoffs = Configuration.parseCutoffs(System.getProperty(
+            Configuration.UNSCHED_CUTOFFS_PROP_NAME, Configuration.UNSCHED_CUTOFFS_DEFAULT));
+        private long maxNicEstBacklogNs = TimeUnit.MICROSECONDS.toNanos(Configuration.intValue(
+            Configuration.MAX_NIC_EST_BACKLOG_USECS_PROP_NAME, Configuration.MAX_NIC_EST_BACKLOG_USECS_DEFAULT));
+        private int deferMinBytes = Configuration.sizeAsInt(
+            Configuration.DEFER_MIN_BYTES_PROP_NAME, Configuration.DEFER_MIN_BYTES_DEFAULT);
+        private int pacerFifoFraction = Configuration.intValue(
+            Configuration.PACER_FIFO_FRACTION_PROP_NAME, Configuration.PACER_FIFO_FRACTION_DEFAULT);
+        private String pacing = System.getProperty(Configuration.PACING_PROP_NAME, Configuration.PACING_DEFAULT);
         private boolean printConfiguration = Boolean.getBoolean(Configuration.PRINT_CONFIGURATION_PROP_NAME);
         private int resendTicks = Configuration.intValue(
             Configuration.RESEND_TICKS_PROP_NAME, Configuration.RESEND_TICKS_DEFAULT);
@@ -385,6 +413,7 @@ public final class MediaDriver implements AutoCloseable
                 throw new IllegalStateException("context already used by a driver");
             }
             isConcluded = true;
+            deriveFromNetwork();
             validate();
             if (null == nanoClock)
             {
@@ -426,9 +455,10 @@ public final class MediaDriver implements AutoCloseable
 
             final OutboundPackets outbound = new OutboundPackets(
                 new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(outboundBufferLength, 64))));
+            scheduling = schedulingSettings(bindAddress.isLoopbackAddress());
             final HomaEngine.Settings settings = new HomaEngine.Settings(
                 unschedBytes, requestAckTicks, timerTickNs, socketEventBufferLength, socketPoolLength,
-                socketSendRegionLength, socketMinBlockLength, transport.maxPacketLength());
+                socketSendRegionLength, socketMinBlockLength, transport.maxPacketLength(), scheduling);
             final ClientProxy clientProxy = new ClientProxy(
                 new BroadcastTransmitter(CncFileDescriptor.toClientsBuffer(cncByteBuffer, cncMetaData)));
             final RecoverySettings recovery = new RecoverySettings(resendTicks, resendInterval, timeoutTicks,
@@ -494,6 +524,23 @@ public final class MediaDriver implements AutoCloseable
             return null == inboundAdapter ? conductor : new CompositeAgent(inboundAdapter, conductor);
         }
 
+        private void deriveFromNetwork()
+        {
+            // Opt-in: Linux's numbers assume 25 Gbit/s and a few-µs RTT; other networks say theirs. Explicit wins.
+            if (rttNs > 0 && isLinkMbpsSet)
+            {
+                final int derived = Configuration.unschedBytesForNetwork(rttNs, linkMbps);
+                if (!isUnschedBytesSet)
+                {
+                    unschedBytes = derived;
+                }
+                if (!isMaxIncomingSet)
+                {
+                    maxIncoming = Configuration.maxIncomingForNetwork(derived);
+                }
+            }
+        }
+
         private void validate()
         {
             requirePowerOfTwo(Configuration.SOCKET_POOL_LENGTH_PROP_NAME, socketPoolLength);
@@ -524,6 +571,8 @@ public final class MediaDriver implements AutoCloseable
             {
                 throw new IllegalArgumentException(Configuration.UNSCHED_BYTES_PROP_NAME + " must be > 0");
             }
+            schedulingSettings(false).validate();
+            Configuration.pacing(pacing, isLinkMbpsSet, false);
             if (udpPort < 0 || udpPort > 0xFFFF)
             {
                 throw new IllegalArgumentException(Configuration.UDP_PORT_PROP_NAME + " out of range: " + udpPort);
@@ -638,6 +687,13 @@ public final class MediaDriver implements AutoCloseable
                     }
                 },
                 errorCounter);
+        }
+
+        private SchedulingSettings schedulingSettings(final boolean isLoopback)
+        {
+            return new SchedulingSettings(window, maxIncoming, maxOvercommit, grantFifoFraction, fifoGrantIncrement,
+                linkMbps, numPriorities, unschedCutoffs.clone(), maxNicEstBacklogNs, deferMinBytes, pacerFifoFraction,
+                Configuration.pacing(pacing, isLinkMbpsSet, isLoopback));
         }
 
         /**
@@ -877,7 +933,254 @@ public final class MediaDriver implements AutoCloseable
         public Context unschedBytes(final int bytes)
         {
             this.unschedBytes = bytes;
+            this.isUnschedBytesSet = true;
             return this;
+        }
+
+        /**
+         * @return fixed grant window in bytes, 0 for dynamic.
+         */
+        public int window()
+        {
+            return window;
+        }
+
+        /**
+         * @param bytes fixed grant window in bytes, 0 for dynamic ({@code max_incoming / (active + 1)}).
+         * @return this for a fluent API.
+         */
+        public Context window(final int bytes)
+        {
+            this.window = bytes;
+            return this;
+        }
+
+        /**
+         * @return cap on granted-but-unreceived bytes at this receiver.
+         */
+        public int maxIncoming()
+        {
+            return maxIncoming;
+        }
+
+        /**
+         * @param bytes cap on granted-but-unreceived bytes at this receiver.
+         * @return this for a fluent API.
+         */
+        public Context maxIncoming(final int bytes)
+        {
+            this.maxIncoming = bytes;
+            this.isMaxIncomingSet = true;
+            return this;
+        }
+
+        /**
+         * @return the network's round-trip time, 0 if not given.
+         */
+        public long rttNs()
+        {
+            return rttNs;
+        }
+
+        /**
+         * @param ns the network's round-trip time; with {@link #linkMbps(int)} it sets the defaults of
+         *           {@link #unschedBytes()} (one RTT of link time) and {@link #maxIncoming()} (ten of them).
+         * @return this for a fluent API.
+         */
+        public Context rttNs(final long ns)
+        {
+            this.rttNs = ns;
+            return this;
+        }
+
+        /**
+         * @return messages granted to at once.
+         */
+        public int maxOvercommit()
+        {
+            return maxOvercommit;
+        }
+
+        /**
+         * @param count messages granted to at once, 1 to 8.
+         * @return this for a fluent API.
+         */
+        public Context maxOvercommit(final int count)
+        {
+            this.maxOvercommit = count;
+            return this;
+        }
+
+        /**
+         * @return thousandths of the link given to FIFO grants.
+         */
+        public int grantFifoFraction()
+        {
+            return grantFifoFraction;
+        }
+
+        /**
+         * @param fraction thousandths of the link given to FIFO grants, 0 (none) to 500.
+         * @return this for a fluent API.
+         */
+        public Context grantFifoFraction(final int fraction)
+        {
+            this.grantFifoFraction = fraction;
+            return this;
+        }
+
+        /**
+         * @return bytes per FIFO grant.
+         */
+        public int fifoGrantIncrement()
+        {
+            return fifoGrantIncrement;
+        }
+
+        /**
+         * @param bytes bytes per FIFO grant.
+         * @return this for a fluent API.
+         */
+        public Context fifoGrantIncrement(final int bytes)
+        {
+            this.fifoGrantIncrement = bytes;
+            return this;
+        }
+
+        /**
+         * @return link speed in Mbit/s.
+         */
+        public int linkMbps()
+        {
+            return linkMbps;
+        }
+
+        /**
+         * @param mbps link speed in Mbit/s; setting it lets {@code auto} pacing pace on a non-loopback address.
+         * @return this for a fluent API.
+         */
+        public Context linkMbps(final int mbps)
+        {
+            this.linkMbps = mbps;
+            this.isLinkMbpsSet = true;
+            return this;
+        }
+
+        /**
+         * @return priority levels in use.
+         */
+        public int numPriorities()
+        {
+            return numPriorities;
+        }
+
+        /**
+         * @param count priority levels in use, 1 to 8.
+         * @return this for a fluent API.
+         */
+        public Context numPriorities(final int count)
+        {
+            this.numPriorities = count;
+            return this;
+        }
+
+        /**
+         * @return this receiver's unscheduled cutoffs (a copy).
+         */
+        public int[] unschedCutoffs()
+        {
+            return unschedCutoffs.clone();
+        }
+
+        /**
+         * @param cutoffs 8 cutoffs, entry i = largest message sent unscheduled at level i.
+         * @return this for a fluent API.
+         */
+        public Context unschedCutoffs(final int[] cutoffs)
+        {
+            this.unschedCutoffs = cutoffs.clone();
+            return this;
+        }
+
+        /**
+         * @return NIC queue estimate beyond which DATA waits, in ns.
+         */
+        public long maxNicEstBacklogNs()
+        {
+            return maxNicEstBacklogNs;
+        }
+
+        /**
+         * @param ns NIC queue estimate beyond which DATA waits.
+         * @return this for a fluent API.
+         */
+        public Context maxNicEstBacklogNs(final long ns)
+        {
+            this.maxNicEstBacklogNs = ns;
+            return this;
+        }
+
+        /**
+         * @return messages with at most this many bytes left never wait in the pacer.
+         */
+        public int deferMinBytes()
+        {
+            return deferMinBytes;
+        }
+
+        /**
+         * @param bytes messages with at most this many bytes left never wait in the pacer.
+         * @return this for a fluent API.
+         */
+        public Context deferMinBytes(final int bytes)
+        {
+            this.deferMinBytes = bytes;
+            return this;
+        }
+
+        /**
+         * @return thousandths of transmit picks given to the oldest message.
+         */
+        public int pacerFifoFraction()
+        {
+            return pacerFifoFraction;
+        }
+
+        /**
+         * @param fraction thousandths of transmit picks given to the oldest message.
+         * @return this for a fluent API.
+         */
+        public Context pacerFifoFraction(final int fraction)
+        {
+            this.pacerFifoFraction = fraction;
+            return this;
+        }
+
+        /**
+         * @return pacing mode: auto, true or false.
+         */
+        public String pacing()
+        {
+            return pacing;
+        }
+
+        /**
+         * @param mode {@code auto} (pace when the link speed is set and the address is not loopback), {@code true}
+         *             or {@code false}.
+         * @return this for a fluent API.
+         */
+        public Context pacing(final String mode)
+        {
+            this.pacing = mode;
+            return this;
+        }
+
+        /**
+         * @return the scheduling settings in effect, once the driver started.
+         */
+        public SchedulingSettings schedulingSettings()
+        {
+            return scheduling;
         }
 
         /**
@@ -1201,6 +1504,19 @@ public final class MediaDriver implements AutoCloseable
                 ", resendInterval=" + resendInterval +
                 ", timeoutTicks=" + timeoutTicks +
                 ", faultInjection=" + faultInjection +
+                ", rttNs=" + rttNs +
+                ", window=" + window +
+                ", maxIncoming=" + maxIncoming +
+                ", maxOvercommit=" + maxOvercommit +
+                ", grantFifoFraction=" + grantFifoFraction +
+                ", fifoGrantIncrement=" + fifoGrantIncrement +
+                ", linkMbps=" + linkMbps +
+                ", numPriorities=" + numPriorities +
+                ", unschedCutoffs=" + java.util.Arrays.toString(unschedCutoffs) +
+                ", maxNicEstBacklogNs=" + maxNicEstBacklogNs +
+                ", deferMinBytes=" + deferMinBytes +
+                ", pacerFifoFraction=" + pacerFifoFraction +
+                ", pacing=" + pacing +
                 "}";
         }
     }

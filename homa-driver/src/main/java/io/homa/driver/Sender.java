@@ -92,6 +92,7 @@ final class Sender implements Agent
                 sent.incrementRelease();
             }
             bytesSent.getAndAddRelease(packetLength);
+            counters.sentAtPriority(tos, packetLength);
         }
         return ControlledMessageHandler.Action.CONTINUE;
     }

@@ -47,6 +47,21 @@ class SamplesTest
     }
 
     @Test
+    void shouldMeasureShortRpcsAloneAndBesideLongMessages()
+    {
+        final String output = captureStdout(() ->
+        {
+            final Histogram[] histograms =
+                SrptLatency.run(new SrptLatency.Options().count(200).warmup(50).background(2));
+            assertEquals(200, histograms[0].getTotalCount());
+            assertEquals(200, histograms[1].getTotalCount());
+        });
+        assertTrue(output.contains("| alone |"), output);
+        assertTrue(output.contains("| with long messages |"), output);
+        assertTrue(output.contains("UDP drops 0"), output);
+    }
+
+    @Test
     void shouldDecodeEveryPacketTypeInCodecDemo()
     {
         final String output = captureStdout(() -> CodecDemo.main(new String[0]));

@@ -93,7 +93,11 @@ class LossRecoveryTest
 
     private MediaDriver launchDriver(final Consumer<MediaDriver.Context> config)
     {
-        final MediaDriver.Context ctx = new MediaDriver.Context().threadingMode(ThreadingMode.SHARED);
+        // Whole messages unscheduled, so "first, middle, last packet" are packets of one unscheduled burst and each
+        // loss is repaired by a RESEND for that gap; loss together with grants is exercised by LossSoakTest.
+        final MediaDriver.Context ctx = new MediaDriver.Context()
+            .threadingMode(ThreadingMode.SHARED)
+            .unschedBytes(1_000_000);
         config.accept(ctx);
         final MediaDriver driver = MediaDriver.launchEmbedded(ctx);
         closeables.add(driver);

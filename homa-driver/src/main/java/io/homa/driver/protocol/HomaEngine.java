@@ -84,6 +84,10 @@ public final class HomaEngine implements AutoCloseable
     private final AtomicCounter socketsOpen;
     private final AtomicCounter rpcsActive;
     private final AtomicCounter acksPiggybacked;
+    private final Priorities priorities;
+    private final GrantScheduler grants;
+    private final Pacer pacer;
+    private final int controlTos;
 
     // Loss recovery and at-most-once (LossRecovery below).
     private final RecoverySettings recovery;
@@ -105,6 +109,7 @@ public final class HomaEngine implements AutoCloseable
     private int nextClientPort = HomaWire.HOMA_MIN_DEFAULT_PORT;
     private long nextServerHandle = 1;
     private long nextTickNs;
+    private long nextTxBirth = 1;
 
     /**
      * Protocol and memory settings the engine needs.
@@ -117,6 +122,7 @@ public final class HomaEngine implements AutoCloseable
      * @param sendRegionLength    per-socket send region length.
      * @param minBlockLength      smallest allocator block.
      * @param maxPacketLength     largest packet the transport carries.
+     * @param scheduling          grants, priorities, cutoffs and pacer.
      */
     public record Settings(
         int unschedBytes,
@@ -126,8 +132,25 @@ public final class HomaEngine implements AutoCloseable
         int poolLength,
         int sendRegionLength,
         int minBlockLength,
-        int maxPacketLength)
+        int maxPacketLength,
+        SchedulingSettings scheduling)
     {
+        /**
+         * Settings with Linux's scheduling defaults.
+         */
+        public Settings(
+            final int unschedBytes,
+            final int requestAckTicks,
+            final long tickNs,
+            final int eventRingCapacity,
+            final int poolLength,
+            final int sendRegionLength,
+            final int minBlockLength,
+            final int maxPacketLength)
+        {
+            this(unschedBytes, requestAckTicks, tickNs, eventRingCapacity, poolLength, sendRegionLength,
+                minBlockLength, maxPacketLength, SchedulingSettings.defaults());
+        }
     }
 
     /**
@@ -205,6 +228,12 @@ public final class HomaEngine implements AutoCloseable
         needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
         peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
         peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);
+        final SchedulingSettings scheduling = settings.scheduling();
+        priorities = new Priorities(scheduling.numPriorities(), scheduling.unschedCutoffs());
+        grants = new GrantScheduler(
+            scheduling, priorities.maxSchedPriority(), priorities.highPriority(), this::sendGrant, counters);
+        pacer = new Pacer(scheduling, counters);
+        controlTos = priorities.tos(priorities.controlPriority());
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -238,7 +267,9 @@ public final class HomaEngine implements AutoCloseable
 
         switch (type)
         {
-            case HomaWire.DATA -> onData(buffer, offset, length, srcIpv4, srcPort);
+            case HomaWire.DATA -> onData(buffer, offset, length, srcIpv4, srcPort, nowNs);
+            case HomaWire.GRANT -> onGrant(buffer, offset, srcIpv4, srcPort);
+            case HomaWire.CUTOFFS -> onCutoffs(buffer, offset, srcIpv4, srcPort);
             case HomaWire.ACK -> onAck(buffer, offset, srcIpv4, srcPort);
             case HomaWire.NEED_ACK -> onNeedAck(buffer, offset, srcIpv4, srcPort);
             case HomaWire.PORT_UNREACHABLE -> onPortUnreachable(buffer, offset, srcIpv4, srcPort);
@@ -247,8 +278,7 @@ public final class HomaEngine implements AutoCloseable
             case HomaWire.RPC_UNKNOWN -> onRpcUnknown(buffer, offset, srcIpv4, srcPort);
             default ->
             {
-                // GRANT, CUTOFFS, FREEZE: counted above; acted on by the scheduling layer, which all messages here
-                // do without (they go fully unscheduled).
+                // FREEZE: counted above; nothing to do.
             }
         }
     }
@@ -270,7 +300,12 @@ public final class HomaEngine implements AutoCloseable
     }
 
     private void onData(
-        final DirectBuffer buffer, final int offset, final int length, final int srcIpv4, final int srcPort)
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int srcIpv4,
+        final int srcPort,
+        final long nowNs)
     {
         final Peer peer = peers.lookupOrCreate(srcIpv4, srcPort);
         final long senderId = HomaWire.senderId(buffer, offset);
@@ -318,6 +353,7 @@ public final class HomaEngine implements AutoCloseable
             }
         }
 
+        checkCutoffVersion(HomaWire.cutoffVersion(buffer, offset), rpc, nowNs);
         if (!rpc.rx.isInitialised())
         {
             final int poolOffset = rpc.isWaitingForBuffer ? -1 : rpc.socket.poolAllocator.allocate(messageLength);
@@ -329,6 +365,7 @@ public final class HomaEngine implements AutoCloseable
                 return;
             }
             rpc.rx.init(messageLength, poolOffset);
+            grants.initMessage(rpc, (int)Math.min(HomaWire.incoming(buffer, offset), messageLength));
         }
         else if (rpc.rx.length() != messageLength)
         {
@@ -343,6 +380,7 @@ public final class HomaEngine implements AutoCloseable
         }
         rpc.socket.poolBuffer.putBytes(
             rpc.rx.poolOffset() + dataOffset, buffer, offset + HomaWire.DATA_HEADER_LENGTH, payloadLength);
+        grants.onDataReceived(rpc);
 
         if (rpc.rx.isComplete())
         {
@@ -394,6 +432,7 @@ public final class HomaEngine implements AutoCloseable
 
     private void onMessageComplete(final Rpc rpc)
     {
+        grants.remove(rpc);
         if (Rpc.SERVER_INCOMING == rpc.state)
         {
             rpc.state = Rpc.SERVER_IN_SERVICE;
@@ -551,6 +590,7 @@ public final class HomaEngine implements AutoCloseable
     {
         stopSending(rpc);
         stopWaitingForBuffer(rpc);
+        grants.remove(rpc);
         if (rpc.rx.isInitialised())
         {
             rpc.socket.poolAllocator.free(rpc.rx.poolOffset());
@@ -824,6 +864,7 @@ public final class HomaEngine implements AutoCloseable
             work++;
         }
 
+        work += grants.processPending(nowNs);
         work += transmit(nowNs);
 
         if (nowNs - nextTickNs >= 0)
@@ -837,22 +878,26 @@ public final class HomaEngine implements AutoCloseable
     private int transmit(final long nowNs)
     {
         int packets = 0;
-        while (packets < MAX_PACKETS_PER_CYCLE && !sending.isEmpty())
+        while (packets < MAX_PACKETS_PER_CYCLE)
         {
-            // SRPT: the message with the fewest bytes left goes first (the pacer seam for later issues).
-            Rpc best = sending.get(0);
-            for (int i = 1, size = sending.size(); i < size; i++)
+            // SRPT among messages with granted bytes to send (a share to the oldest); the pacer may hold it back.
+            final Rpc best = pacer.pick(sending);
+            if (null == best)
             {
-                final Rpc candidate = sending.get(i);
-                if (candidate.txRemaining() < best.txRemaining())
-                {
-                    best = candidate;
-                }
+                break;
             }
+            if (!pacer.mayTransmit(best.txRemaining(), nowNs))
+            {
+                // Held for the NIC queue estimate to drain within microseconds: keep the duty cycle busy.
+                packets++;
+                break;
+            }
+            final int txNextBefore = best.txNext;
             if (!sendNextDataPacket(best, nowNs))
             {
                 break;
             }
+            pacer.onTransmit(best.txNext - txNextBefore, nowNs);
             packets++;
         }
         return packets;
@@ -867,7 +912,7 @@ public final class HomaEngine implements AutoCloseable
         {
             end = unsched;
         }
-        if (!sendDataPacket(rpc, start, end, rpc.txLength, false, DEFAULT_UNSCHED_PRIORITY))
+        if (!sendDataPacket(rpc, start, end, unschedLimit(rpc), false, dataTos(rpc, start)))
         {
             return false;
         }
@@ -894,13 +939,13 @@ public final class HomaEngine implements AutoCloseable
      * @return false when the outbound ring is full.
      */
     private boolean sendDataPacket(
-        final Rpc rpc, final int start, final int end, final int incoming, final boolean retransmit, final int priority)
+        final Rpc rpc, final int start, final int end, final int incoming, final boolean retransmit, final int tos)
     {
         final int payload = end - start;
         final Peer peer = rpc.peer;
         // The header goes into the ring; the payload stays in the send region and the sender gathers both.
         final int index = outbound.claim(
-            HomaWire.DATA_HEADER_LENGTH, peer.ipv4, peer.port, HomaWire.tos(priority), HomaWire.DATA,
+            HomaWire.DATA_HEADER_LENGTH, peer.ipv4, peer.port, tos, HomaWire.DATA,
             rpc.socket.sendRegion.addressOffset() + rpc.txSendOffset + start, payload);
         if (index <= 0)
         {
@@ -919,7 +964,7 @@ public final class HomaEngine implements AutoCloseable
 
         final int packetOffset = index + OutboundPackets.PREFIX_LENGTH;
         writer.data(outBuffer, packetOffset, rpc.socket.port, rpc.peerPort, rpc.id, rpc.txLength, incoming,
-            ackId, ackPort, 0, retransmit, start);
+            ackId, ackPort, peer.cutoffVersion, retransmit, start);
         outbound.commit(index);
         return true;
     }
@@ -1050,7 +1095,7 @@ public final class HomaEngine implements AutoCloseable
         while (next < end)
         {
             final int packetEnd = Math.min(next + maxDataPerPacket, end);
-            if (!sendDataPacket(rpc, next, packetEnd, end, true, priority))
+            if (!sendDataPacket(rpc, next, packetEnd, end, true, priorities.tos(priority)))
             {
                 break;
             }
@@ -1242,6 +1287,106 @@ public final class HomaEngine implements AutoCloseable
     }
 
     // ---------------------------------------------------------------------------------------------------------
+    // Scheduling: GRANT and CUTOFFS, priorities of DATA (policy in GrantScheduler, Pacer, Priorities).
+    // ---------------------------------------------------------------------------------------------------------
+
+    private int unschedLimit(final Rpc rpc)
+    {
+        return Math.min(settings.unschedBytes(), rpc.txLength);
+    }
+
+    /**
+     * TOS of a DATA packet starting at {@code start}: unscheduled bytes at the level the receiver's cutoffs choose
+     * for the message's length, scheduled bytes at the level of the latest GRANT.
+     */
+    private int dataTos(final Rpc rpc, final int start)
+    {
+        return start < unschedLimit(rpc) ?
+            priorities.tos(priorities.unschedPriority(rpc.peer.unschedCutoffs, rpc.txLength)) :
+            priorities.tos(rpc.txPriority);
+    }
+
+    private void onGrant(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
+    {
+        // The GRANT carries the receiver's id for the RPC; ours differs in bit 0.
+        final long id = HomaWire.senderId(buffer, offset) ^ 1;
+        final Rpc rpc;
+        if (0 == (id & 1))
+        {
+            rpc = clientRpcs.get(id);
+        }
+        else
+        {
+            final Peer peer = peers.lookup(srcIpv4, srcPort);
+            rpc = null == peer ? null : peer.serverRpcs.get(id);
+        }
+        if (null == rpc || rpc.peer.ipv4 != srcIpv4 || rpc.peer.port != srcPort)
+        {
+            unknownRpcs.incrementRelease();
+            return;
+        }
+        if (Rpc.CLIENT_OUTGOING != rpc.state && Rpc.SERVER_OUTGOING != rpc.state)
+        {
+            return;
+        }
+        // Offsets are absolute: a late, duplicate or repeated GRANT changes nothing.
+        final long grantOffset = HomaWire.grantOffset(buffer, offset);
+        if (grantOffset > rpc.txGranted)
+        {
+            rpc.txGranted = (int)Math.min(grantOffset, rpc.txLength);
+        }
+        rpc.txPriority = HomaWire.grantPriority(buffer, offset);
+    }
+
+    private void onCutoffs(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
+    {
+        final Peer peer = peers.lookupOrCreate(srcIpv4, srcPort);
+        for (int i = 0; i < HomaWire.HOMA_MAX_PRIORITIES; i++)
+        {
+            peer.unschedCutoffs[i] = HomaWire.cutoff(buffer, offset, i);
+        }
+        peer.cutoffVersion = HomaWire.cutoffsVersion(buffer, offset);
+    }
+
+    /**
+     * A DATA arrived with the sender's idea of our cutoffs' version: if stale, send ours (once per peer per tick,
+     * so a burst of stale DATA costs one CUTOFFS, and a lost one is replaced by the next stale DATA).
+     */
+    private void checkCutoffVersion(final int version, final Rpc rpc, final long nowNs)
+    {
+        final Peer peer = rpc.peer;
+        if (version == priorities.cutoffVersion() || nowNs - peer.lastCutoffsSentNs < settings.tickNs())
+        {
+            return;
+        }
+        final int index = outbound.claim(HomaWire.CUTOFFS_LENGTH, peer.ipv4, peer.port, controlTos, HomaWire.CUTOFFS);
+        if (index <= 0)
+        {
+            controlXmitErrors.incrementRelease();
+            return;
+        }
+        writer.cutoffs(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
+            priorities.receiverCutoffs(), priorities.cutoffVersion());
+        outbound.commit(index);
+        peer.lastCutoffsSentNs = nowNs;
+    }
+
+    private boolean sendGrant(final Rpc rpc, final int grantOffset, final int priority)
+    {
+        final Peer peer = rpc.peer;
+        final int index = outbound.claim(HomaWire.GRANT_LENGTH, peer.ipv4, peer.port, controlTos, HomaWire.GRANT);
+        if (index <= 0)
+        {
+            controlXmitErrors.incrementRelease();
+            return false;
+        }
+        writer.grant(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
+            grantOffset, priority);
+        outbound.commit(index);
+        return true;
+    }
+
+    // ---------------------------------------------------------------------------------------------------------
     // Helpers.
     // ---------------------------------------------------------------------------------------------------------
 
@@ -1250,8 +1395,10 @@ public final class HomaEngine implements AutoCloseable
         rpc.txSendOffset = sendOffset;
         rpc.txLength = length;
         rpc.txNext = 0;
-        // Everything goes unscheduled until the grant scheduler exists (as in upstream-stripped Linux Homa).
-        rpc.txGranted = length;
+        // Only the unscheduled bytes go without permission; GRANTs raise txGranted.
+        rpc.txGranted = unschedLimit(rpc);
+        rpc.txPriority = 0;
+        rpc.txBirth = nextTxBirth++;
         rpc.isSending = true;
         sending.add(rpc);
     }
@@ -1268,8 +1415,7 @@ public final class HomaEngine implements AutoCloseable
     private boolean sendControl(
         final int type, final int ipv4, final int port, final int sport, final int dport, final long senderId)
     {
-        final int index = outbound.claim(
-            HomaWire.COMMON_HEADER_LENGTH, ipv4, port, HomaWire.tos(CONTROL_PRIORITY), type);
+        final int index = outbound.claim(HomaWire.COMMON_HEADER_LENGTH, ipv4, port, controlTos, type);
         if (index <= 0)
         {
             controlXmitErrors.incrementRelease();
@@ -1290,8 +1436,7 @@ public final class HomaEngine implements AutoCloseable
 
     private boolean sendAck(final Peer peer, final int sport, final int dport, final long senderId, final int count)
     {
-        final int index = outbound.claim(
-            HomaWire.ACK_LENGTH, peer.ipv4, peer.port, HomaWire.tos(CONTROL_PRIORITY), HomaWire.ACK);
+        final int index = outbound.claim(HomaWire.ACK_LENGTH, peer.ipv4, peer.port, controlTos, HomaWire.ACK);
         if (index <= 0)
         {
             controlXmitErrors.incrementRelease();
@@ -1319,6 +1464,7 @@ public final class HomaEngine implements AutoCloseable
         {
             rpc.peer.rpcCount--;
         }
+        grants.remove(rpc);
         rpc.reset();
         rpcPool.addFirst(rpc);
         rpcsActive.decrementRelease();

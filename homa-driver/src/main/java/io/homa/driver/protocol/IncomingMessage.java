@@ -14,6 +14,22 @@ final class IncomingMessage
     private int[] gapStart = new int[4];
     private int[] gapEnd = new int[4];
 
+    // Grant state, owned by the GrantScheduler (Linux msgin: granted, rec_incoming, birth, active slot, flags).
+    /** Offset below which the sender may transmit. */
+    int granted;
+    /** Granted-but-unreceived bytes as last counted into the scheduler's total. */
+    int recIncoming;
+    /** Arrival order: smaller is older. */
+    long birth;
+    /** Slot among the active messages, or -1. */
+    int activeSlot = -1;
+    /** Needs grants and has not been fully received or ended. */
+    boolean isGrantable;
+    /** Known to the scheduler: active or queued. */
+    boolean isGrantManaged;
+    /** Data arrived since the last grant decision. */
+    boolean isGrantCheckPending;
+
     void init(final int length, final int poolOffset)
     {
         this.length = length;
@@ -53,6 +69,11 @@ final class IncomingMessage
         return gapCount;
     }
 
+    int bytesRemaining()
+    {
+        return length - received;
+    }
+
     void reset()
     {
         length = -1;
@@ -60,6 +81,13 @@ final class IncomingMessage
         received = 0;
         recvEnd = 0;
         gapCount = 0;
+        granted = 0;
+        recIncoming = 0;
+        birth = 0;
+        activeSlot = -1;
+        isGrantable = false;
+        isGrantManaged = false;
+        isGrantCheckPending = false;
     }
 
     /**

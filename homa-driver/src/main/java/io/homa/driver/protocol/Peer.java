@@ -23,10 +23,18 @@ final class Peer
     /** Server RPCs of this peer that ran and ended recently; created on first use. */
     RecentAcks recentAcks;
 
+    // Scheduling: the peer's unscheduled cutoffs as its CUTOFFS gave them (sender side), when we last sent it ours
+    // (receiver side, rate limit), and how many of its messages are active for grants here.
+    final int[] unschedCutoffs = new int[io.homa.codecs.HomaWire.HOMA_MAX_PRIORITIES];
+    int cutoffVersion;
+    long lastCutoffsSentNs = Long.MIN_VALUE / 2;
+    int activeGrants;
+
     Peer(final int ipv4, final int port)
     {
         this.ipv4 = ipv4;
         this.port = port;
+        Priorities.initPeerCutoffs(unschedCutoffs);
     }
 
     static long key(final int ipv4, final int port)

@@ -31,6 +31,10 @@ final class Rpc
     int txLength;
     int txNext;
     int txGranted;
+    /** Level for scheduled DATA, from the latest GRANT. */
+    int txPriority;
+    /** Order in which outgoing messages started: smaller is older (the pacer's FIFO share). */
+    long txBirth;
     boolean isSending;
     long txDoneNs;
     long lastNeedAckNs;
@@ -72,6 +76,8 @@ final class Rpc
         txLength = 0;
         txNext = 0;
         txGranted = 0;
+        txPriority = 0;
+        txBirth = 0;
         isSending = false;
         txDoneNs = 0;
         lastNeedAckNs = 0;

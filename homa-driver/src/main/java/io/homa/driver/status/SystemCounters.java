@@ -15,6 +15,8 @@ public final class SystemCounters implements AutoCloseable
         new EnumMap<>(SystemCounterDescriptor.class);
     private final AtomicCounter[] sentByType = new AtomicCounter[256];
     private final AtomicCounter[] receivedByType = new AtomicCounter[256];
+    private final AtomicCounter[] priorityBytes = new AtomicCounter[HomaWire.HOMA_MAX_PRIORITIES];
+    private final AtomicCounter[] priorityPackets = new AtomicCounter[HomaWire.HOMA_MAX_PRIORITIES];
 
     /**
      * @param countersManager where to allocate them.
@@ -50,6 +52,11 @@ public final class SystemCounters implements AutoCloseable
             sentByType[types[i]] = counters.get(sent[i]);
             receivedByType[types[i]] = counters.get(received[i]);
         }
+        for (int level = 0; level < HomaWire.HOMA_MAX_PRIORITIES; level++)
+        {
+            priorityBytes[level] = counters.get(SystemCounterDescriptor.valueOf("PRIORITY" + level + "_BYTES"));
+            priorityPackets[level] = counters.get(SystemCounterDescriptor.valueOf("PRIORITY" + level + "_PACKETS"));
+        }
     }
 
     /**
@@ -77,6 +84,19 @@ public final class SystemCounters implements AutoCloseable
     public AtomicCounter received(final int type)
     {
         return receivedByType[type & 0xFF];
+    }
+
+    /**
+     * Counts a packet sent at the priority its TOS byte carries.
+     *
+     * @param tos    the packet's TOS byte.
+     * @param length its length.
+     */
+    public void sentAtPriority(final int tos, final int length)
+    {
+        final int level = HomaWire.priorityFromTos(tos);
+        priorityBytes[level].getAndAddRelease(length);
+        priorityPackets[level].incrementRelease();
     }
 
     /**
