@@ -9,6 +9,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * Command-line parsing shared by the samples and tools. Accepts {@code --name value}, {@code --name=value} and
@@ -19,6 +21,8 @@ import java.util.Set;
  */
 public final class Args
 {
+    private static final Pattern DURATION = Pattern.compile("(\\d+(?:\\.\\d*)?)(ns|us|ms|s)?");
+
     private final Map<String, String> values = new HashMap<>();
     private final Set<String> flags = new HashSet<>();
     private final List<String> positional = new ArrayList<>();
@@ -157,9 +161,21 @@ public final class Args
         {
             return defaultNs;
         }
-        final String trimmed = value.replace("_", "").toLowerCase(Locale.ROOT);
-        final boolean bare = !trimmed.isEmpty() && Character.isDigit(trimmed.charAt(trimmed.length() - 1));
-        return SystemUtil.parseDuration(name, bare ? trimmed + bareNumberUnit : trimmed);
+        final Matcher matcher = DURATION.matcher(value.replace("_", "").trim().toLowerCase(Locale.ROOT));
+        if (!matcher.matches())
+        {
+            throw new IllegalArgumentException("--" + name + ": not a duration: " + value);
+        }
+        final String unit = null == matcher.group(2) ? bareNumberUnit : matcher.group(2);
+        final double nsPerUnit = switch (unit)
+        {
+            case "ns" -> 1;
+            case "us" -> 1e3;
+            case "ms" -> 1e6;
+            case "s" -> 1e9;
+            default -> throw new IllegalArgumentException("--" + name + ": unknown unit " + unit);
+        };
+        return (long)(Double.parseDouble(matcher.group(1)) * nsPerUnit);
     }
 
     /**
