@@ -85,6 +85,19 @@ public final class RateReporter
     }
 
     /**
+     * Prints a last, partial-interval report if RPCs completed since the previous one.
+     *
+     * @param nowNs the current time.
+     */
+    public void reportRemainder(final long nowNs)
+    {
+        if (totalRpcs != lastRpcs && nowNs != lastReportNs)
+        {
+            report(nowNs);
+        }
+    }
+
+    /**
      * @return RPCs counted so far.
      */
     public long totalRpcs()

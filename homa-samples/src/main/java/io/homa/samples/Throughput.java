@@ -106,10 +106,7 @@ public final class Throughput
                 work += reporter.poll(nowNs);
                 idle.idle(work);
             }
-            if (nowNs - startNs > reporter.reports() * intervalNs)
-            {
-                reporter.report(nowNs);
-            }
+            reporter.reportRemainder(nowNs);
             final double seconds = (nowNs - startNs) / 1e9;
 
             out.println();
