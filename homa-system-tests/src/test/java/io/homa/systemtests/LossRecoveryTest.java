@@ -283,7 +283,9 @@ class LossRecoveryTest
     void shouldDiscardServerRpcWhenClientAnswersRpcUnknown()
     {
         // The request's middle packet is lost and the client abandons the RPC: the server's RESEND gets RPC_UNKNOWN.
-        launch(none(), drop(HomaWire.DATA, 1));
+        // A long resend delay at the server, so the abort below surely comes before its first RESEND even when
+        // the test thread is descheduled for a while.
+        launch(none(), drop(HomaWire.DATA, 1).andThen(ctx -> ctx.resendTicks(50)));
         final long id = client.send(dest, pattern(THREE_PACKETS, 3), 0, THREE_PACKETS, 3);
         await(() -> 2 == serverDriver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA), this::pollBoth, 10_000,
             "two of three request packets at the server");

@@ -34,6 +34,8 @@ public final class PcapReader implements AutoCloseable
     public static final int IPPROTO_ICMPV6 = 58;
     /** IP protocol number of Homa. */
     public static final int IPPROTO_HOMA = 146;
+    /** IP protocol number of UDP, delivered only after {@link #deliverUdp(boolean)} (our UDP framing). */
+    public static final int IPPROTO_UDP = 17;
 
     /** Link type: Ethernet. */
     public static final int LINKTYPE_ETHERNET = 1;
@@ -75,7 +77,8 @@ public final class PcapReader implements AutoCloseable
         /**
          * One IP packet carrying Homa, ICMP or ICMPv6.
          *
-         * @param protocol         {@link #IPPROTO_HOMA}, {@link #IPPROTO_ICMP} or {@link #IPPROTO_ICMPV6}.
+         * @param protocol         {@link #IPPROTO_HOMA}, {@link #IPPROTO_ICMP}, {@link #IPPROTO_ICMPV6} or, when
+         *                         enabled, {@link #IPPROTO_UDP}.
          * @param tos              IPv4 TOS byte or IPv6 traffic class (Homa priority = tos >> 5).
          * @param buffer           holding the packet.
          * @param offset           of the IP payload (the Homa header for protocol 146).
@@ -103,6 +106,7 @@ public final class PcapReader implements AutoCloseable
     private long skippedCount;
     private long truncatedCount;
     private long fragmentCount;
+    private boolean deliverUdp;
 
     private PcapReader(final FileChannel channel) throws IOException
     {
@@ -221,6 +225,19 @@ public final class PcapReader implements AutoCloseable
 
         decodeLink(frameOffset, capturedLength, handler);
         return true;
+    }
+
+    /**
+     * Also deliver UDP datagrams (protocol {@link #IPPROTO_UDP}, offset at the UDP header), so a tool can find
+     * Homa in our UDP framing. Off by default.
+     *
+     * @param deliver true to deliver UDP.
+     * @return this for a fluent API.
+     */
+    public PcapReader deliverUdp(final boolean deliver)
+    {
+        this.deliverUdp = deliver;
+        return this;
     }
 
     /**
@@ -506,7 +523,8 @@ public final class PcapReader implements AutoCloseable
         final int addressLength,
         final PacketHandler handler)
     {
-        if (IPPROTO_HOMA == protocol || IPPROTO_ICMP == protocol || IPPROTO_ICMPV6 == protocol)
+        if (IPPROTO_HOMA == protocol || IPPROTO_ICMP == protocol || IPPROTO_ICMPV6 == protocol ||
+            (deliverUdp && IPPROTO_UDP == protocol))
         {
             deliveredCount++;
             handler.onPacket(protocol, tos, buffer, offset, length, addressOffset, addressLength);
