@@ -114,6 +114,10 @@ public final class Configuration
     /** Linux's default. */
     public static final int REQUEST_ACK_TICKS_DEFAULT = 2;
 
+    /** Ticks between repeated NEED_ACKs while a server waits for an ack (Linux: every tick). */
+    public static final String NEED_ACK_INTERVAL_TICKS_PROP_NAME = "homa.need.ack.interval.ticks";
+    /** Linux's behaviour. */
+    public static final int NEED_ACK_INTERVAL_TICKS_DEFAULT = 1;
     /** Homa: silent ticks before an RPC asks for retransmission (Linux resend_ticks). */
     public static final String RESEND_TICKS_PROP_NAME = "homa.resend.ticks";
     /** Linux's default. */

@@ -347,6 +347,8 @@ public final class MediaDriver implements AutoCloseable
             Configuration.PACER_FIFO_FRACTION_PROP_NAME, Configuration.PACER_FIFO_FRACTION_DEFAULT);
         private String pacing = System.getProperty(Configuration.PACING_PROP_NAME, Configuration.PACING_DEFAULT);
         private boolean printConfiguration = Boolean.getBoolean(Configuration.PRINT_CONFIGURATION_PROP_NAME);
+        private int needAckIntervalTicks = Configuration.intValue(
+            Configuration.NEED_ACK_INTERVAL_TICKS_PROP_NAME, Configuration.NEED_ACK_INTERVAL_TICKS_DEFAULT);
         private int resendTicks = Configuration.intValue(
             Configuration.RESEND_TICKS_PROP_NAME, Configuration.RESEND_TICKS_DEFAULT);
         private int resendInterval = Configuration.intValue(
@@ -462,7 +464,7 @@ public final class MediaDriver implements AutoCloseable
             final ClientProxy clientProxy = new ClientProxy(
                 new BroadcastTransmitter(CncFileDescriptor.toClientsBuffer(cncByteBuffer, cncMetaData)));
             final RecoverySettings recovery = new RecoverySettings(resendTicks, resendInterval, timeoutTicks,
-                recentAcksTicks, recentAcksPerPeer, peerGcThreshold, peerIdleMinNs, peerIdleMaxNs);
+                recentAcksTicks, recentAcksPerPeer, peerGcThreshold, peerIdleMinNs, peerIdleMaxNs, needAckIntervalTicks);
             engine = new HomaEngine(homaDirectory(), settings, recovery, outbound, clientProxy, systemCounters);
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
@@ -1406,6 +1408,16 @@ public final class MediaDriver implements AutoCloseable
         public Context timeoutTicks(final int ticks)
         {
             this.timeoutTicks = ticks;
+            return this;
+        }
+
+        /**
+         * @param ticks ticks between repeated NEED_ACKs (Linux: 1).
+         * @return this for a fluent API.
+         */
+        public Context needAckIntervalTicks(final int ticks)
+        {
+            this.needAckIntervalTicks = ticks;
             return this;
         }
 

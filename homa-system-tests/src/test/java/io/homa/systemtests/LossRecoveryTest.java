@@ -356,11 +356,22 @@ class LossRecoveryTest
         new PacketWriter().needAck(packet, 0, SERVER_PORT, 40_000, 1001);
         final InetSocketAddress serverUdp =
             new InetSocketAddress(InetAddress.getLoopbackAddress(), serverDriver.udpPort());
-        for (int i = 0; i < peers; i++)
+        // All channels stay open until every one has sent, so each has its own ephemeral port (a peer of its own).
+        final java.util.List<DatagramChannel> channels = new java.util.ArrayList<>();
+        try
         {
-            try (DatagramChannel channel = DatagramChannel.open())
+            for (int i = 0; i < peers; i++)
             {
+                final DatagramChannel channel = DatagramChannel.open();
+                channels.add(channel);
                 channel.send(packet.byteBuffer().duplicate().clear(), serverUdp);
+            }
+        }
+        finally
+        {
+            for (final DatagramChannel channel : channels)
+            {
+                channel.close();
             }
         }
         await(() -> serverDriver.counter(PEER_EVICTIONS) >= peers + 1 && 0 == serverDriver.counter(PEERS_ACTIVE),

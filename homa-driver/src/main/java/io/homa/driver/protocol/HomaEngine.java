@@ -217,7 +217,7 @@ public final class HomaEngine implements AutoCloseable
 
         this.recovery = recovery;
         timer = new RpcTimer(recovery.resendTicks(), recovery.resendInterval(), recovery.timeoutTicks(),
-            settings.requestAckTicks());
+            settings.requestAckTicks(), recovery.needAckIntervalTicks());
         resentPackets = counters.get(SystemCounterDescriptor.RESENT_PACKETS);
         rpcTimeouts = counters.get(SystemCounterDescriptor.RPC_TIMEOUTS);
         serverRpcDiscards = counters.get(SystemCounterDescriptor.SERVER_RPC_DISCARDS);

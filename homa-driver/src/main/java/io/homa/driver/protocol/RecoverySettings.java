@@ -22,7 +22,8 @@ public record RecoverySettings(
     int recentAcksPerPeer,
     int peerGcThreshold,
     long peerIdleMinNs,
-    long peerIdleMaxNs)
+    long peerIdleMaxNs,
+    int needAckIntervalTicks)
 {
     /**
      * @return Linux's defaults.
@@ -30,6 +31,6 @@ public record RecoverySettings(
     public static RecoverySettings defaults()
     {
         return new RecoverySettings(5, 5, 100, 200, 1024, 5000, TimeUnit.SECONDS.toNanos(10),
-            TimeUnit.SECONDS.toNanos(120));
+            TimeUnit.SECONDS.toNanos(120), 1);
     }
 }

@@ -49,6 +49,7 @@ final class RpcTimer
     private final int resendInterval;
     private final int timeoutTicks;
     private final int requestAckTicks;
+    private int needAckIntervalTicks = 1;
     private final ArrayList<Rpc> rpcs = new ArrayList<>();
     private final ArrayList<Rpc> expired = new ArrayList<>();
     private long ticks;
@@ -65,6 +66,17 @@ final class RpcTimer
 
     RpcTimer(final int resendTicks, final int resendInterval, final int timeoutTicks, final int requestAckTicks)
     {
+        this(resendTicks, resendInterval, timeoutTicks, requestAckTicks, 1);
+    }
+
+    RpcTimer(
+        final int resendTicks,
+        final int resendInterval,
+        final int timeoutTicks,
+        final int requestAckTicks,
+        final int needAckIntervalTicks)
+    {
+        this.needAckIntervalTicks = Math.max(1, needAckIntervalTicks);
         this.resendTicks = resendTicks;
         this.resendInterval = Math.max(1, resendInterval);
         this.timeoutTicks = timeoutTicks;
@@ -182,9 +194,10 @@ final class RpcTimer
             expired.add(rpc);
             return 0;
         }
-        // Repeated every request_ack_ticks rather than every tick: with hundreds of RPCs awaiting acks on a busy
-        // host, per-tick NEED_ACKs (and their ACKs) were most of the traffic and caused the drops they recover from.
-        if (0 == (ticks - rpc.txDoneTick) % Math.max(1, requestAckTicks))
+        // Linux repeats NEED_ACK every tick (the default); a longer interval keeps a busy host with hundreds of
+        // RPCs awaiting acks from filling its queues with NEED_ACKs and ACKs. No NEED_ACK goes out at all while our
+        // own transmit or receive path is backlogged (needAcksAllowed above).
+        if (0 == (ticks - rpc.txDoneTick) % needAckIntervalTicks)
         {
             actions.sendNeedAck(rpc);
             return 1;
