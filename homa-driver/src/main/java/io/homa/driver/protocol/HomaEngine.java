@@ -924,7 +924,6 @@ public final class HomaEngine implements AutoCloseable
             stopSending(rpc);
             if (Rpc.SERVER_OUTGOING == rpc.state)
             {
-                rpc.txDoneNs = nowNs;
                 rpc.txDoneTick = timer.ticks();
                 rpc.silentTicks = 0;
             }

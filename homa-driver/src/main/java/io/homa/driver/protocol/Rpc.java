@@ -36,8 +36,6 @@ final class Rpc
     /** Order in which outgoing messages started: smaller is older (the pacer's FIFO share). */
     long txBirth;
     boolean isSending;
-    long txDoneNs;
-    long lastNeedAckNs;
 
     // Incoming message: reassembled into a receive-pool block.
     final IncomingMessage rx = new IncomingMessage();
@@ -79,8 +77,6 @@ final class Rpc
         txPriority = 0;
         txBirth = 0;
         isSending = false;
-        txDoneNs = 0;
-        lastNeedAckNs = 0;
         rx.reset();
         errorCode = 0;
         isDeliveryPending = false;
