@@ -113,6 +113,20 @@ public final class Configuration
     /** Linux's default. */
     public static final int REQUEST_ACK_TICKS_DEFAULT = 2;
 
+    /**
+     * What carries Homa packets: {@code udp} (Java to Java), {@code raw} (IPv4 protocol 146, interoperable with the
+     * Linux module; needs CAP_NET_RAW and its own address, {@code homa.udp.address}).
+     */
+    public static final String TRANSPORT_PROP_NAME = "homa.transport";
+    /** Default transport. */
+    public static final String TRANSPORT_DEFAULT = "udp";
+    /** Link speed in Mb/s (Linux link_mbps); 0 = ask the NIC (ethtool), else {@link #LINK_MBPS_FALLBACK}. */
+    public static final String LINK_MBPS_PROP_NAME = "homa.link.mbps";
+    /** Default: discover. */
+    public static final int LINK_MBPS_DEFAULT = 0;
+    /** Used when the NIC does not tell (loopback, virtio): Linux's link_mbps default. */
+    public static final int LINK_MBPS_FALLBACK = 25_000;
+
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";
 

@@ -7,7 +7,9 @@ import io.homa.driver.protocol.OutboundPackets;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import io.homa.driver.transport.PacketTransport;
-import io.homa.driver.transport.UdpTransport;
+import io.homa.driver.net.NicDiscovery;
+import io.homa.driver.net.UdpSocket;
+import io.homa.driver.status.TransportCounters;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
@@ -143,6 +145,7 @@ public final class MediaDriver implements AutoCloseable
         {
             System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
                 driver.context().udpAddress() + ":" + driver.udpPort());
+            System.out.println(driver.context().nicDescription());
             barrier.await();
             System.out.println("homa driver: shutdown");
         }
@@ -215,6 +218,15 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
+     * @param descriptor a transport counter (NIC facts, raw-IP and ICMP activity).
+     * @return its current value.
+     */
+    public long counter(final io.homa.driver.status.TransportCounterDescriptor descriptor)
+    {
+        return ctx.transportCounters.get(descriptor).get();
+    }
+
+    /**
      * Stops the agents, closes every socket and the transport, and (if configured) deletes the directory.
      */
     public void close()
@@ -245,6 +257,10 @@ public final class MediaDriver implements AutoCloseable
         private boolean isUdpPortSet;
         private int mtuLength = Configuration.sizeAsInt(
             Configuration.MTU_LENGTH_PROP_NAME, Configuration.MTU_LENGTH_DEFAULT);
+        private String transportName =
+            System.getProperty(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_DEFAULT);
+        private int linkMbps = Configuration.intValue(
+            Configuration.LINK_MBPS_PROP_NAME, Configuration.LINK_MBPS_DEFAULT);
         private int socketRcvbufLength = Configuration.sizeAsInt(
             Configuration.SOCKET_RCVBUF_PROP_NAME, Configuration.SOCKET_RCVBUF_DEFAULT);
         private int socketSndbufLength = Configuration.sizeAsInt(
@@ -288,6 +304,9 @@ public final class MediaDriver implements AutoCloseable
         private AtomicCounter errorCounter;
         private ErrorHandler errorHandler;
         private PacketTransport transport;
+        private TransportCounters transportCounters;
+        private NicDiscovery.Nic nic;
+        private int[] resolvedNic;
         private HomaEngine engine;
         private DriverConductor conductor;
         private Receiver receiver;
@@ -332,7 +351,12 @@ public final class MediaDriver implements AutoCloseable
             {
                 throw new IllegalArgumentException("bad " + Configuration.UDP_ADDRESS_PROP_NAME + ": " + udpAddress, ex);
             }
-            transport = new UdpTransport(bindAddress, udpPort, mtuLength, socketRcvbufLength, socketSndbufLength);
+            transportCounters = new TransportCounters(countersManager);
+            nic = NicDiscovery.discover(bindAddress instanceof java.net.Inet4Address ?
+                UdpSocket.ipv4ToInt(bindAddress) : 0);
+            resolvedNic = Transports.resolveNic(nic, mtuLength, linkMbps, transportCounters);
+            transport = Transports.open(transportName, bindAddress, udpPort, resolvedNic[0], socketRcvbufLength,
+                socketSndbufLength, transportCounters);
             cncMetaData.putInt(CncFileDescriptor.UDP_PORT_OFFSET, transport.localPort());
             cncMetaData.putInt(CncFileDescriptor.UDP_ADDRESS_OFFSET, transport.localIpv4());
 
@@ -359,6 +383,7 @@ public final class MediaDriver implements AutoCloseable
             if (printConfiguration)
             {
                 System.out.println(this);
+                System.out.println(nicDescription());
             }
         }
 
@@ -667,6 +692,74 @@ public final class MediaDriver implements AutoCloseable
         }
 
         /**
+         * @return {@code homa.transport}: udp or raw.
+         */
+        public String transportName()
+        {
+            return transportName;
+        }
+
+        /**
+         * @param name {@code udp} or {@code raw} (IPv4 protocol 146; needs CAP_NET_RAW and its own address).
+         * @return this for a fluent API.
+         */
+        public Context transportName(final String name)
+        {
+            this.transportName = name;
+            return this;
+        }
+
+        /**
+         * @return link speed in Mb/s as configured (0 = discover); see {@link #resolvedLinkMbps()}.
+         */
+        public int linkMbps()
+        {
+            return linkMbps;
+        }
+
+        /**
+         * @param mbps link speed in Mb/s; 0 = ask the NIC, falling back to {@link Configuration#LINK_MBPS_FALLBACK}.
+         * @return this for a fluent API.
+         */
+        public Context linkMbps(final int mbps)
+        {
+            this.linkMbps = mbps;
+            return this;
+        }
+
+        /**
+         * @return what NIC discovery found, once the driver started.
+         */
+        public NicDiscovery.Nic nic()
+        {
+            return nic;
+        }
+
+        /**
+         * @return the MTU in use (explicit, discovered or fallback), once the driver started.
+         */
+        public int resolvedMtu()
+        {
+            return resolvedNic[0];
+        }
+
+        /**
+         * @return the link speed in use, Mb/s (explicit, discovered or fallback), once the driver started.
+         */
+        public int resolvedLinkMbps()
+        {
+            return resolvedNic[1];
+        }
+
+        /**
+         * @return one line on the transport, the NIC and the MTU and speed chosen, once the driver started.
+         */
+        public String nicDescription()
+        {
+            return Transports.describe(transportName, nic, mtuLength, linkMbps, resolvedNic);
+        }
+
+        /**
          * @return the Homa timer tick in ns.
          */
         public long timerTickNs()
@@ -781,7 +874,9 @@ public final class MediaDriver implements AutoCloseable
                 ", threadingMode=" + threadingMode +
                 ", sharedIdleStrategy=" + sharedIdleStrategyName +
                 ", udp=" + udpAddress + ":" + udpPort +
+                ", transport=" + transportName +
                 ", mtuLength=" + mtuLength +
+                ", linkMbps=" + linkMbps +
                 ", timerTickNs=" + timerTickNs +
                 ", socketPoolLength=" + socketPoolLength +
                 ", socketSendRegionLength=" + socketSendRegionLength +

@@ -28,6 +28,7 @@ final class Receiver implements Agent
     private final AtomicCounter truncated;
     private final AtomicCounter discards;
     private final AtomicCounter maxCycleTime;
+    private final PacketTransport.UnreachableHandler unreachableHandler;
 
     Receiver(
         final PacketTransport transport,
@@ -47,6 +48,7 @@ final class Receiver implements Agent
         truncated = counters.get(SystemCounterDescriptor.TRUNCATED_PACKETS);
         discards = counters.get(SystemCounterDescriptor.PACKET_DISCARDS);
         maxCycleTime = counters.get(SystemCounterDescriptor.RECEIVER_MAX_CYCLE_TIME);
+        unreachableHandler = engine::onPeerUnreachable;
     }
 
     public String roleName()
@@ -87,6 +89,9 @@ final class Receiver implements Agent
                 errorHandler.onError(ex);
             }
         }
+
+        // ICMP destination-unreachable (raw IP) fails RPCs to dead ports or hosts fast.
+        work += transport.pollUnreachable(unreachableHandler);
 
         if (work > 0)
         {

@@ -84,6 +84,45 @@ public interface PacketTransport extends AutoCloseable
     long receiveDrops();
 
     /**
+     * The port a peer is known by on this transport, given the one a client named: UDP keeps it; raw IP has no
+     * transport port, so every peer there is (address, 0) whatever the client passed.
+     *
+     * @param port the port a client named for a peer.
+     * @return the port to key the peer with.
+     */
+    default int peerPort(final int port)
+    {
+        return port;
+    }
+
+    /**
+     * Reports peers the network says cannot be reached (ICMP destination-unreachable about our packets, or a send
+     * the kernel refused as unreachable), so their RPCs fail fast instead of timing out. Non-blocking.
+     *
+     * @param handler told about each report.
+     * @return reports handled.
+     */
+    default int pollUnreachable(final UnreachableHandler handler)
+    {
+        return 0;
+    }
+
+    /**
+     * Receives unreachability reports from {@link #pollUnreachable(UnreachableHandler)}.
+     */
+    @FunctionalInterface
+    interface UnreachableHandler
+    {
+        /**
+         * @param ipv4      the peer's address.
+         * @param port      the peer's transport port (0 over raw IP).
+         * @param homaPort  the Homa port that has no socket, or 0 when the whole peer is unreachable.
+         * @param errorCode what the matching client RPCs fail with (ENOTCONN, EHOSTUNREACH, EPROTONOSUPPORT).
+         */
+        void onUnreachable(int ipv4, int port, int homaPort, int errorCode);
+    }
+
+    /**
      * Closes the transport.
      */
     void close();
