@@ -29,6 +29,8 @@ final class Receiver implements Agent
     private final AtomicCounter discards;
     private final AtomicCounter maxCycleTime;
     private final PacketTransport.UnreachableHandler unreachableHandler;
+    private final int batchLimit;
+    private final UnsafeBuffer batchView = new UnsafeBuffer(0, 0);
 
     Receiver(
         final PacketTransport transport,
@@ -49,6 +51,54 @@ final class Receiver implements Agent
         discards = counters.get(SystemCounterDescriptor.PACKET_DISCARDS);
         maxCycleTime = counters.get(SystemCounterDescriptor.RECEIVER_MAX_CYCLE_TIME);
         unreachableHandler = engine::onPeerUnreachable;
+        batchLimit = transport.receiveBatchLimit();
+    }
+
+    /**
+     * A batching transport receives into its own slots; each packet goes to the engine in place.
+     */
+    private int receiveBatch()
+    {
+        int work = 0;
+        while (work < RECEIVE_LIMIT)
+        {
+            final int count = transport.receiveBatch();
+            if (count <= 0)
+            {
+                if (count < 0)
+                {
+                    errorHandler.onError(new IllegalStateException("receive failed: errno " + -count));
+                }
+                break;
+            }
+            final long nowNs = clock.nanoTime();
+            for (int i = 0; i < count; i++)
+            {
+                final int length = transport.batchLength(i);
+                if (transport.batchTruncated(i) || length > transport.maxPacketLength())
+                {
+                    truncated.incrementRelease();
+                    continue;
+                }
+                batchView.wrap(transport.batchAddress(i), length);
+                try
+                {
+                    engine.onPacket(
+                        batchView, 0, length, transport.batchSourceIpv4(i), transport.batchSourcePort(i), nowNs);
+                }
+                catch (final Exception ex)
+                {
+                    discards.incrementRelease();
+                    errorHandler.onError(ex);
+                }
+            }
+            work += count;
+            if (count < transport.receiveBatchLimit())
+            {
+                break;
+            }
+        }
+        return work;
     }
 
     public String roleName()
@@ -61,7 +111,11 @@ final class Receiver implements Agent
         final long startNs = System.nanoTime();
         int work = 0;
         final int capacity = buffer.capacity();
-        while (work < RECEIVE_LIMIT)
+        if (batchLimit > 0)
+        {
+            work = receiveBatch();
+        }
+        while (0 == batchLimit && work < RECEIVE_LIMIT)
         {
             final int length = transport.receive(bufferAddress, capacity);
             if (length < 0)

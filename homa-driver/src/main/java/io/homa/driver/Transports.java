@@ -6,6 +6,7 @@ import io.homa.driver.status.TransportCounterDescriptor;
 import io.homa.driver.status.TransportCounters;
 import io.homa.driver.transport.PacketTransport;
 import io.homa.driver.transport.RawIpTransport;
+import io.homa.driver.transport.UdpBatchTransport;
 import io.homa.driver.transport.UdpTransport;
 
 import java.net.InetAddress;
@@ -18,6 +19,8 @@ final class Transports
 {
     /** {@code homa.transport} value: Homa over UDP. */
     static final String UDP = "udp";
+    /** {@code homa.transport} value: Homa over UDP, sendmmsg/recvmmsg batches and GSO where the kernel has it. */
+    static final String UDP_BATCH = "udp-batch";
     /** {@code homa.transport} value: Homa over IPv4 protocol 146. */
     static final String RAW = "raw";
 
@@ -88,9 +91,10 @@ final class Transports
         return switch (name.trim())
         {
             case UDP -> new UdpTransport(address, port, mtu, rcvBufBytes, sndBufBytes);
+            case UDP_BATCH -> new UdpBatchTransport(address, port, mtu, rcvBufBytes, sndBufBytes, true, counters);
             case RAW -> new RawIpTransport(UdpSocket.ipv4ToInt(address), mtu, rcvBufBytes, sndBufBytes, counters);
             default -> throw new IllegalArgumentException(
-                "unknown " + Configuration.TRANSPORT_PROP_NAME + ": " + name + " (udp or raw)");
+                "unknown " + Configuration.TRANSPORT_PROP_NAME + ": " + name + " (udp, udp-batch or raw)");
         };
     }
 }

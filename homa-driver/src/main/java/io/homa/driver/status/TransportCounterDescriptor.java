@@ -17,7 +17,9 @@ public enum TransportCounterDescriptor
     ICMP_IGNORED(8, "icmp_ignored", "ours: ICMP messages received that were not about our Homa packets"),
     SEND_SYSCALLS(9, "send_syscalls", "ours: send system calls made by the transport (one per packet unbatched)"),
     GSO_SENDS(10, "gso_sends", "ours: UDP GSO sends (one system call, several packets)"),
-    SEND_UNREACHABLE(11, "send_unreachable", "ours: sends refused locally as unreachable, RPCs failed");
+    SEND_UNREACHABLE(11, "send_unreachable", "ours: sends refused locally as unreachable, RPCs failed"),
+    BATCH_SEND_ERRORS(12, "batch_send_errors", "ours: datagrams of a batched send the kernel refused, dropped"),
+    RECEIVE_SYSCALLS(13, "receive_syscalls", "ours: receive system calls that returned packets");
 
     /** Counter type id for transport counters. */
     public static final int TRANSPORT_COUNTER_TYPE_ID = 1;

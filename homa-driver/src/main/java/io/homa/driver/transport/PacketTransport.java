@@ -108,6 +108,93 @@ public interface PacketTransport extends AutoCloseable
     }
 
     /**
+     * Whether {@code send} only queues packets (pointing at the caller's memory) for {@link #flush()} to hand to
+     * the kernel in batches. The caller must then flush before it releases that memory. A batching transport
+     * returns 0 from {@code send} ("try later") only when it holds none of the caller's memory any more.
+     *
+     * @return true for a batching transport.
+     */
+    default boolean isBatching()
+    {
+        return false;
+    }
+
+    /**
+     * Hands queued packets to the kernel; what the kernel cannot take now is copied into the transport's own
+     * memory and retried by the next flush.
+     *
+     * @return packets handed over.
+     */
+    default int flush()
+    {
+        return 0;
+    }
+
+    /**
+     * @return how many packets {@link #receiveBatch()} may return at once; 0 when only {@code receive} exists.
+     */
+    default int receiveBatchLimit()
+    {
+        return 0;
+    }
+
+    /**
+     * Receives waiting packets, without blocking, into memory the transport owns; they stay valid until the
+     * next call. Read each with the {@code batch*} accessors.
+     *
+     * @return packets received (0 if none), or -errno.
+     */
+    default int receiveBatch()
+    {
+        return 0;
+    }
+
+    /**
+     * @param i packet index, less than the count {@link #receiveBatch()} returned.
+     * @return native address of its first byte.
+     */
+    default long batchAddress(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * @param i packet index.
+     * @return its length.
+     */
+    default int batchLength(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * @param i packet index.
+     * @return its source address.
+     */
+    default int batchSourceIpv4(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * @param i packet index.
+     * @return its source port.
+     */
+    default int batchSourcePort(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * @param i packet index.
+     * @return true if it did not fit its slot and was cut.
+     */
+    default boolean batchTruncated(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
      * Receives unreachability reports from {@link #pollUnreachable(UnreachableHandler)}.
      */
     @FunctionalInterface
