@@ -355,7 +355,7 @@ public final class MediaDriver implements AutoCloseable
             nic = NicDiscovery.discover(bindAddress instanceof java.net.Inet4Address ?
                 UdpSocket.ipv4ToInt(bindAddress) : 0);
             resolvedNic = Transports.resolveNic(nic, mtuLength, linkMbps, transportCounters);
-            transport = Transports.open(transportName, bindAddress, udpPort, resolvedNic[0], socketRcvbufLength,
+            transport = Transports.open(transportName, nic, bindAddress, udpPort, resolvedNic[0], socketRcvbufLength,
                 socketSndbufLength, transportCounters);
             cncMetaData.putInt(CncFileDescriptor.UDP_PORT_OFFSET, transport.localPort());
             cncMetaData.putInt(CncFileDescriptor.UDP_ADDRESS_OFFSET, transport.localIpv4());

@@ -5,6 +5,7 @@ import io.homa.driver.net.UdpSocket;
 import io.homa.driver.status.TransportCounterDescriptor;
 import io.homa.driver.status.TransportCounters;
 import io.homa.driver.transport.PacketTransport;
+import io.homa.driver.transport.PacketRingTransport;
 import io.homa.driver.transport.RawIpTransport;
 import io.homa.driver.transport.UdpBatchTransport;
 import io.homa.driver.transport.UdpTransport;
@@ -23,6 +24,8 @@ final class Transports
     static final String UDP_BATCH = "udp-batch";
     /** {@code homa.transport} value: Homa over IPv4 protocol 146. */
     static final String RAW = "raw";
+    /** {@code homa.transport} value: protocol 146 through AF_PACKET TPACKET_V3 rings. */
+    static final String PACKET_RING = "packet-ring";
 
     /** Ethernet's MTU, when neither a property nor the interface says. */
     static final int MTU_FALLBACK = 1500;
@@ -71,6 +74,7 @@ final class Transports
      * Opens the transport.
      *
      * @param name        {@code homa.transport}.
+     * @param nic         the interface behind the address.
      * @param address     local address.
      * @param port        UDP port (UDP only).
      * @param mtu         resolved MTU.
@@ -81,6 +85,7 @@ final class Transports
      */
     static PacketTransport open(
         final String name,
+        final NicDiscovery.Nic nic,
         final InetAddress address,
         final int port,
         final int mtu,
@@ -92,9 +97,10 @@ final class Transports
         {
             case UDP -> new UdpTransport(address, port, mtu, rcvBufBytes, sndBufBytes);
             case UDP_BATCH -> new UdpBatchTransport(address, port, mtu, rcvBufBytes, sndBufBytes, true, counters);
+            case PACKET_RING -> new PacketRingTransport(UdpSocket.ipv4ToInt(address), nic, mtu, sndBufBytes, counters);
             case RAW -> new RawIpTransport(UdpSocket.ipv4ToInt(address), mtu, rcvBufBytes, sndBufBytes, counters);
             default -> throw new IllegalArgumentException(
-                "unknown " + Configuration.TRANSPORT_PROP_NAME + ": " + name + " (udp, udp-batch or raw)");
+                "unknown " + Configuration.TRANSPORT_PROP_NAME + ": " + name + " (udp, udp-batch, raw or packet-ring)");
         };
     }
 }

@@ -70,6 +70,17 @@ final class LibC
 
     static final int SIOCETHTOOL = 0x8946;
 
+    static final int SO_ATTACH_FILTER = 26;
+    static final int SOL_PACKET = 263;
+    static final int PACKET_RX_RING = 5;
+    static final int PACKET_VERSION = 10;
+    static final int PACKET_TX_RING = 13;
+    static final int PACKET_LOSS = 14;
+    static final int PACKET_IGNORE_OUTGOING = 23;
+    static final int TPACKET_V3 = 2;
+    static final int PROT_READ_WRITE = 0x3;
+    static final int MAP_SHARED = 0x1;
+
     static final int MSG_TRUNC = 0x20;
     static final int MSG_DONTWAIT = 0x40;
 
@@ -164,6 +175,13 @@ final class LibC
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
         CAPTURE_ERRNO,
         Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle MMAP = downcall(
+        "mmap", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+        CAPTURE_ERRNO);
+    private static final MethodHandle MUNMAP = downcall(
+        "munmap", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle SEND_FLUSH = downcall(
+        "send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO, CRITICAL);
     private static final MethodHandle RECVMMSG = downcall(
         "recvmmsg",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
@@ -360,6 +378,58 @@ final class LibC
         try
         {
             return (long)RECV.invokeExact(state, fd, buffer, length, flags);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    /**
+     * {@code mmap}, with addresses as longs so the caller can wrap the mapping in an Agrona buffer.
+     */
+    static long mmap(
+        final MemorySegment state,
+        final long address,
+        final long length,
+        final int prot,
+        final int flags,
+        final int fd,
+        final long offset)
+    {
+        try
+        {
+            return (long)MMAP.invokeExact(state, address, length, prot, flags, fd, offset);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    static int munmap(final MemorySegment state, final long address, final long length)
+    {
+        try
+        {
+            return (int)MUNMAP.invokeExact(state, address, length);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    /**
+     * {@code send(fd, NULL, 0, flags)}: tells a packet socket to transmit the frames marked in its TX ring.
+     */
+    static long sendFlush(final MemorySegment state, final int fd, final int flags)
+    {
+        try
+        {
+            return (long)SEND_FLUSH.invokeExact(state, fd, 0L, 0L, flags);
         }
         catch (final Throwable t)
         {

@@ -59,7 +59,15 @@ public final class NicDiscovery
     private static final int RTM_GETADDR = 22;
     private static final int IFINFOMSG_LENGTH = 16;
     private static final int IFADDRMSG_LENGTH = 8;
+    private static final int IFLA_ADDRESS = 1;
     private static final int IFLA_IFNAME = 3;
+    private static final int RTM_NEWNEIGH = 28;
+    private static final int RTM_GETNEIGH = 30;
+    private static final int NDMSG_LENGTH = 12;
+    private static final int NDA_DST = 1;
+    private static final int NDA_LLADDR = 2;
+    private static final int NUD_INCOMPLETE = 0x01;
+    private static final int NUD_FAILED = 0x20;
     private static final int IFLA_MTU = 4;
     private static final int IFA_ADDRESS = 1;
     private static final int IFA_LOCAL = 2;
@@ -87,8 +95,10 @@ public final class NicDiscovery
      * @param linkMbps    link speed in Mb/s, 0 if unknown.
      * @param mtuSource   where the MTU came from, or why it is unknown.
      * @param speedSource where the speed came from, or why it is unknown.
+     * @param hardwareAddress the interface's MAC address in the low 48 bits (0 for loopback or unknown).
      */
-    public record Nic(String name, int index, int mtu, int linkMbps, String mtuSource, String speedSource)
+    public record Nic(
+        String name, int index, int mtu, int linkMbps, String mtuSource, String speedSource, long hardwareAddress)
     {
         /**
          * @return one line for logs.
@@ -122,7 +132,7 @@ public final class NicDiscovery
         }
         catch (final RuntimeException ex)
         {
-            return new Nic("?", 0, 0, 0, "rtnetlink failed: " + ex.getMessage(), "not read");
+            return new Nic("?", 0, 0, 0, "rtnetlink failed: " + ex.getMessage(), "not read", 0);
         }
 
         final int index = chooseInterface(ipv4, addresses, links);
@@ -137,13 +147,14 @@ public final class NicDiscovery
         }
         if (null == link)
         {
-            return new Nic("?", 0, 0, 0, "no interface for " + UdpSocket.ipv4ToString(ipv4), "not read");
+            return new Nic("?", 0, 0, 0, "no interface for " + UdpSocket.ipv4ToString(ipv4), "not read", 0);
         }
 
         final int[] speed = linkSpeedMbps(link.name);
         final String speedSource = speed[0] > 0 ? speed[1] == ETHTOOL_GLINKSETTINGS ?
             "ethtool GLINKSETTINGS" : "ethtool GSET" : speedFailure(speed[1]);
-        return new Nic(link.name, link.index, link.mtu, Math.max(speed[0], 0), "rtnetlink", speedSource);
+        return new Nic(
+            link.name, link.index, link.mtu, Math.max(speed[0], 0), "rtnetlink", speedSource, link.mac);
     }
 
     private static String speedFailure(final int code)
@@ -155,7 +166,7 @@ public final class NicDiscovery
         return "ethtool: " + LibC.describe(code);
     }
 
-    private record Link(int index, String name, int mtu, int flags)
+    private record Link(int index, String name, int mtu, int flags, long mac)
     {
     }
 
@@ -250,6 +261,7 @@ public final class NicDiscovery
             final int flags = message.get(JAVA_INT, offset + 8);
             String name = "?";
             int mtu = 0;
+            long mac = 0;
             int attr = offset + IFINFOMSG_LENGTH;
             while (attr + 4 <= offset + length)
             {
@@ -267,9 +279,74 @@ public final class NicDiscovery
                 {
                     mtu = message.get(JAVA_INT, attr + 4);
                 }
+                else if (IFLA_ADDRESS == attrType && 4 + 6 == attrLength)
+                {
+                    mac = readMac(message, attr + 4);
+                }
                 attr += (attrLength + 3) & ~3;
             }
-            result.add(new Link(index, name, mtu, flags));
+            result.add(new Link(index, name, mtu, flags, mac));
+        });
+        return result;
+    }
+
+    private static long readMac(final MemorySegment message, final int offset)
+    {
+        long mac = 0;
+        for (int i = 0; i < 6; i++)
+        {
+            mac = mac << 8 | (message.get(JAVA_BYTE, offset + i) & 0xFF);
+        }
+        return mac;
+    }
+
+    /**
+     * The kernel's IPv4 neighbour table for one interface (rtnetlink {@code RTM_GETNEIGH}): address to MAC, for
+     * entries that have one (not incomplete or failed). Allocates; for setup and cache misses only.
+     *
+     * @param ifindex interface index.
+     * @return {ipv4, mac} pairs.
+     */
+    public static List<long[]> neighbours(final int ifindex)
+    {
+        final List<long[]> result = new ArrayList<>();
+        netlinkDump(RTM_GETNEIGH, NDMSG_LENGTH, (type, message, offset, length) ->
+        {
+            if (RTM_NEWNEIGH != type || AF_INET != (message.get(JAVA_BYTE, offset) & 0xFF) ||
+                ifindex != message.get(JAVA_INT, offset + 4))
+            {
+                return;
+            }
+            final int state = message.get(JAVA_SHORT, offset + 8) & 0xFFFF;
+            if (0 != (state & (NUD_INCOMPLETE | NUD_FAILED)))
+            {
+                return;
+            }
+            long dst = -1;
+            long mac = -1;
+            int attr = offset + NDMSG_LENGTH;
+            while (attr + 4 <= offset + length)
+            {
+                final int attrLength = message.get(JAVA_SHORT, attr) & 0xFFFF;
+                final int attrType = message.get(JAVA_SHORT, attr + 2) & 0x3FFF;
+                if (attrLength < 4)
+                {
+                    break;
+                }
+                if (NDA_DST == attrType && 8 == attrLength)
+                {
+                    dst = message.get(NETWORK_INT, attr + 4) & 0xFFFF_FFFFL;
+                }
+                else if (NDA_LLADDR == attrType && 4 + 6 == attrLength)
+                {
+                    mac = readMac(message, attr + 4);
+                }
+                attr += (attrLength + 3) & ~3;
+            }
+            if (dst >= 0 && mac >= 0)
+            {
+                result.add(new long[]{ dst, mac });
+            }
         });
         return result;
     }

@@ -19,7 +19,8 @@ public enum TransportCounterDescriptor
     GSO_SENDS(10, "gso_sends", "ours: UDP GSO sends (one system call, several packets)"),
     SEND_UNREACHABLE(11, "send_unreachable", "ours: sends refused locally as unreachable, RPCs failed"),
     BATCH_SEND_ERRORS(12, "batch_send_errors", "ours: datagrams of a batched send the kernel refused, dropped"),
-    RECEIVE_SYSCALLS(13, "receive_syscalls", "ours: receive system calls that returned packets");
+    RECEIVE_SYSCALLS(13, "receive_syscalls", "ours: receive system calls (or ring batches) that returned packets"),
+    NEIGHBOUR_MISSES(14, "neighbour_misses", "ours: packets sent through the kernel as the next hop's MAC was unknown");
 
     /** Counter type id for transport counters. */
     public static final int TRANSPORT_COUNTER_TYPE_ID = 1;

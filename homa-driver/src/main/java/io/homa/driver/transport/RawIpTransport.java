@@ -2,6 +2,7 @@ package io.homa.driver.transport;
 
 import io.homa.client.HomaError;
 import io.homa.codecs.HomaWire;
+import io.homa.driver.net.PacketRingSocket;
 import io.homa.driver.net.RawIpSocket;
 import io.homa.driver.net.UdpSocket;
 import io.homa.driver.status.TransportCounterDescriptor;
@@ -89,6 +90,27 @@ public final class RawIpTransport implements PacketTransport
         final int sndBufBytes,
         final TransportCounters counters)
     {
+        this(localIpv4, mtu, rcvBufBytes, sndBufBytes, counters, true);
+    }
+
+    /**
+     * @param localIpv4    the driver's address (must be a specific local address).
+     * @param mtu          path MTU.
+     * @param rcvBufBytes  kernel receive buffer wanted.
+     * @param sndBufBytes  kernel send buffer wanted.
+     * @param counters     where foreign, malformed and ICMP packets are counted.
+     * @param receivesHoma false when another path (a packet ring) receives Homa packets: the protocol-146 socket
+     *                     then only keeps the kernel from answering protocol-unreachable, and a filter keeps its
+     *                     queue empty.
+     */
+    public RawIpTransport(
+        final int localIpv4,
+        final int mtu,
+        final int rcvBufBytes,
+        final int sndBufBytes,
+        final TransportCounters counters,
+        final boolean receivesHoma)
+    {
         if (0 == localIpv4)
         {
             throw new IllegalStateException(
@@ -117,7 +139,14 @@ public final class RawIpTransport implements PacketTransport
         RawIpSocket icmp = null;
         try
         {
-            homaSocket.receiveBufferSize(rcvBufBytes);
+            if (receivesHoma)
+            {
+                homaSocket.receiveBufferSize(rcvBufBytes);
+            }
+            else
+            {
+                PacketRingSocket.attachFilter(homaSocket.fd(), new long[]{ PacketRingSocket.bpf(0x06, 0, 0, 0) });
+            }
             homaSocket.sendBufferSize(sndBufBytes);
             icmp = RawIpSocket.open(1, localIpv4);
             // Only destination-unreachable is of interest: keep echo replies and the rest out of the queue.

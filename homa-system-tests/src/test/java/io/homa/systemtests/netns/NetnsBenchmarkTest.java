@@ -38,7 +38,7 @@ class NetnsBenchmarkTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "udp", "udp-batch", "raw" })
+    @ValueSource(strings = { "udp", "udp-batch", "raw", "packet-ring" })
     void shouldMeasureRttAndThroughputBetweenNamespaces(final String transport)
     {
         assumeTrue(Boolean.getBoolean("homa.netns.bench"), "a measurement: run with -Dhoma.netns.bench=true");

@@ -83,7 +83,7 @@ class NetnsMultiHostTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "raw", "udp", "udp-batch" })
+    @ValueSource(strings = { "raw", "packet-ring", "udp", "udp-batch" })
     void shouldCarryRpcsOfEverySizeBetweenTwoHosts(final String transport)
     {
         final NetnsTestbed.Driver clientDriver = start(1, transport);
@@ -113,6 +113,16 @@ class NetnsMultiHostTest
         assertEquals(10_000, counter(clientDriver, "nic_link_mbps"));
         assertEquals(1, counter(clientDriver, "nic_link_speed_known"));
         assertTrue(clientDriver.logText().contains("nic eth0"), clientDriver.logText());
+
+        if ("packet-ring".equals(transport))
+        {
+            // Frames went through the rings once the kernel had resolved the peer's MAC (the first packets went
+            // through its raw-socket path, which made it resolve it).
+            final long data = counter(clientDriver, "packets_sent_DATA");
+            assertTrue(counter(clientDriver, "neighbour_misses") < 20, "packets sent before the MAC was known");
+            assertTrue(counter(clientDriver, "send_syscalls") < data, "ring flushes for " + data + " packets");
+            assertTrue(counter(serverDriver, "receive_syscalls") > 0);
+        }
 
         // Homa's priorities reached the wire: control packets in the top leaf, DATA at 6 before cutoffs.
         final long[] leaves = bed.leafPackets(bed.hostNs(1), "eth0");
@@ -182,11 +192,12 @@ class NetnsMultiHostTest
         assertTrue(dataSent >= 113 && dataSent <= 120, "DATA packets for 1 MB at MTU 9000: " + dataSent);
     }
 
-    @Test
-    void shouldFailRequestToHostWithoutHomaWithEprotonosupportAndToUnboundPortWithEnotconn()
+    @ParameterizedTest
+    @ValueSource(strings = { "raw", "packet-ring" })
+    void shouldFailRequestToHostWithoutHomaWithEprotonosupportAndToUnboundPortWithEnotconn(final String transport)
     {
-        final NetnsTestbed.Driver clientDriver = start(1, "raw");
-        start(2, "raw");
+        final NetnsTestbed.Driver clientDriver = start(1, transport);
+        start(2, transport);
         final HomaSocket client = clientDriver.homa().addSocket();
         final Responses responses = new Responses();
         // Host 3 runs no Homa: its kernel answers ICMP protocol-unreachable. Host 2 has no socket on port 7.
