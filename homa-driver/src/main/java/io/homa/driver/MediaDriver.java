@@ -261,6 +261,8 @@ public final class MediaDriver implements AutoCloseable
             System.getProperty(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_DEFAULT);
         private int linkMbps = Configuration.intValue(
             Configuration.LINK_MBPS_PROP_NAME, Configuration.LINK_MBPS_DEFAULT);
+        private int packetRingVersion = Configuration.intValue(
+            Configuration.PACKET_RING_VERSION_PROP_NAME, Configuration.PACKET_RING_VERSION_DEFAULT);
         private int socketRcvbufLength = Configuration.sizeAsInt(
             Configuration.SOCKET_RCVBUF_PROP_NAME, Configuration.SOCKET_RCVBUF_DEFAULT);
         private int socketSndbufLength = Configuration.sizeAsInt(
@@ -356,7 +358,7 @@ public final class MediaDriver implements AutoCloseable
                 UdpSocket.ipv4ToInt(bindAddress) : 0);
             resolvedNic = Transports.resolveNic(nic, mtuLength, linkMbps, transportCounters);
             transport = Transports.open(transportName, nic, bindAddress, udpPort, resolvedNic[0], socketRcvbufLength,
-                socketSndbufLength, transportCounters);
+                socketSndbufLength, packetRingVersion, transportCounters);
             cncMetaData.putInt(CncFileDescriptor.UDP_PORT_OFFSET, transport.localPort());
             cncMetaData.putInt(CncFileDescriptor.UDP_ADDRESS_OFFSET, transport.localIpv4());
 
@@ -706,6 +708,24 @@ public final class MediaDriver implements AutoCloseable
         public Context transportName(final String name)
         {
             this.transportName = name;
+            return this;
+        }
+
+        /**
+         * @return TPACKET version of the packet-ring transport (2 or 3).
+         */
+        public int packetRingVersion()
+        {
+            return packetRingVersion;
+        }
+
+        /**
+         * @param version 3 (RX in blocks) or 2 (RX frame by frame, lower latency).
+         * @return this for a fluent API.
+         */
+        public Context packetRingVersion(final int version)
+        {
+            this.packetRingVersion = version;
             return this;
         }
 

@@ -80,6 +80,7 @@ final class Transports
      * @param mtu         resolved MTU.
      * @param rcvBufBytes kernel receive buffer.
      * @param sndBufBytes kernel send buffer.
+     * @param packetRingVersion TPACKET version for packet-ring.
      * @param counters    transport counters.
      * @return the open transport.
      */
@@ -91,13 +92,15 @@ final class Transports
         final int mtu,
         final int rcvBufBytes,
         final int sndBufBytes,
+        final int packetRingVersion,
         final TransportCounters counters)
     {
         return switch (name.trim())
         {
             case UDP -> new UdpTransport(address, port, mtu, rcvBufBytes, sndBufBytes);
             case UDP_BATCH -> new UdpBatchTransport(address, port, mtu, rcvBufBytes, sndBufBytes, true, counters);
-            case PACKET_RING -> new PacketRingTransport(UdpSocket.ipv4ToInt(address), nic, mtu, sndBufBytes, counters);
+            case PACKET_RING -> new PacketRingTransport(packetRingVersion, UdpSocket.ipv4ToInt(address), nic, mtu,
+                sndBufBytes, counters);
             case RAW -> new RawIpTransport(UdpSocket.ipv4ToInt(address), mtu, rcvBufBytes, sndBufBytes, counters);
             default -> throw new IllegalArgumentException(
                 "unknown " + Configuration.TRANSPORT_PROP_NAME + ": " + name + " (udp, udp-batch, raw or packet-ring)");

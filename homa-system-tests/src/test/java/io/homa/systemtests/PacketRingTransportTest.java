@@ -51,6 +51,11 @@ class PacketRingTransportTest
 
     private MediaDriver launch(final int host, final ThreadingMode mode)
     {
+        return launch(host, mode, 3);
+    }
+
+    private MediaDriver launch(final int host, final ThreadingMode mode, final int version)
+    {
         if (0 == net)
         {
             assumeTrue(RawIpTransportTest.canOpenRaw(), "packet rings need CAP_NET_RAW, which this process lacks");
@@ -58,7 +63,7 @@ class PacketRingTransportTest
             net = 0x7F000000 | (100 + random.nextInt(100)) << 16 | random.nextInt(256) << 8;
         }
         final MediaDriver driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
-            .transportName("packet-ring").threadingMode(mode).udpAddress(UdpSocket.ipv4ToString(net | host)));
+            .transportName("packet-ring").packetRingVersion(version).threadingMode(mode).udpAddress(UdpSocket.ipv4ToString(net | host)));
         closeables.add(driver);
         return driver;
     }
@@ -72,12 +77,19 @@ class PacketRingTransportTest
         return homa;
     }
 
-    @ParameterizedTest
-    @ValueSource(ints = { 1, 100, 1_424, 40_000, 65_536, 500_000, 1_000_000 })
-    void shouldEchoEachSizeBetweenTwoPacketRingDrivers(final int size)
+    static java.util.stream.Stream<org.junit.jupiter.params.provider.Arguments> versionsAndSizes()
     {
-        final MediaDriver clientDriver = launch(2, ThreadingMode.SHARED);
-        final MediaDriver serverDriver = launch(3, ThreadingMode.SHARED);
+        return java.util.stream.Stream.of(3, 2).flatMap(version -> java.util.stream.Stream.of(
+            1, 100, 1_424, 40_000, 65_536, 500_000, 1_000_000).map(size ->
+            org.junit.jupiter.params.provider.Arguments.of(version, size)));
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("versionsAndSizes")
+    void shouldEchoEachSizeBetweenTwoPacketRingDrivers(final int version, final int size)
+    {
+        final MediaDriver clientDriver = launch(2, ThreadingMode.SHARED, version);
+        final MediaDriver serverDriver = launch(3, ThreadingMode.SHARED, version);
         final HomaSocket server = connect(serverDriver).addSocket(SERVER_PORT);
         final HomaSocket client = connect(clientDriver).addSocket();
         client.send(HomaAddress.of(serverDriver.udpAddressIpv4(), 0, SERVER_PORT), pattern(size, size), 0, size,
@@ -154,18 +166,19 @@ class PacketRingTransportTest
         assertEquals(1, serverDriver.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT));
     }
 
-    @Test
-    void shouldNotAllocatePerRpcInSteadyState()
+    @ParameterizedTest
+    @ValueSource(ints = { 3, 2 })
+    void shouldNotAllocatePerRpcInSteadyState(final int version)
     {
         final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
         threads.setThreadAllocatedMemoryEnabled(true);
-        final MediaDriver driver = launch(7, ThreadingMode.INVOKER);
+        final MediaDriver driver = launch(7, ThreadingMode.INVOKER, version);
         final Homa homa = connect(driver);
-        final HomaSocket server = homa.addSocket(603);
+        final HomaSocket server = homa.addSocket(600 + version);
         final HomaSocket client = homa.addSocket();
         final SteadyStateAllocationTest.Loop loop = new SteadyStateAllocationTest.Loop(driver.sharedAgentInvoker(),
-            server, client, HomaAddress.of(driver.udpAddressIpv4(), 0, 603));
+            server, client, HomaAddress.of(driver.udpAddressIpv4(), 0, 600 + version));
         final int[] sizes = { 100, 1_400, 100_000 };
         loop.run(5_000, sizes);
         final long threadId = Thread.currentThread().threadId();

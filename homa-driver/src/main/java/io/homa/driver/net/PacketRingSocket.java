@@ -47,7 +47,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
- * An {@code AF_PACKET} socket on one interface with memory-mapped {@code TPACKET_V3} receive and transmit rings,
+ * An {@code AF_PACKET} socket on one interface with memory-mapped {@code TPACKET_V3} (or V2) RX and TX rings,
  * so that packets move between the kernel and the agents through shared memory: receiving costs no system call
  * (the kernel retires blocks of frames into the RX ring, the receiver reads them in place), and one
  * {@code send(fd, NULL, 0)} transmits every frame marked in the TX ring. A classic BPF filter lets only IPv4
@@ -59,7 +59,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
  * per packet. The RX side belongs to one thread, the TX side to one thread.
  * <p>
  * A TPACKET_V3 block goes to user space when it is full or when its timer ({@code blockTimeoutMs}) retires it, so
- * a lone packet can wait up to that long: the price of V3's batching, visible in round-trip times.
+ * a lone packet can wait up to that long: the price of V3's batching, visible in round-trip times. TPACKET_V2
+ * hands over every frame as soon as it is written, at the cost of one status word per packet.
  */
 public final class PacketRingSocket implements AutoCloseable
 {
@@ -81,12 +82,13 @@ public final class PacketRingSocket implements AutoCloseable
     private static final int BLOCK_FIRST_PKT_OFFSET = 16;
     /** {@code struct tpacket3_hdr}: next_offset @0, snaplen @12, len @16, status @20, mac @24, net @26. */
     private static final int HDR_NEXT_OFFSET = 0;
-    private static final int HDR_SNAPLEN_OFFSET = 12;
-    private static final int HDR_LEN_OFFSET = 16;
-    private static final int HDR_STATUS_OFFSET = 20;
-    private static final int HDR_NET_OFFSET = 26;
     /** {@code TPACKET_ALIGN(sizeof(struct tpacket3_hdr))}: the sockaddr_ll follows; TX data starts here. */
-    private static final int HDR_LENGTH = 48;
+    private static final int V3_HDR_LENGTH = 48;
+    /** {@code TPACKET_ALIGN(sizeof(struct tpacket2_hdr))}: status @0, len @4, snaplen @8, mac @12, net @14. */
+    private static final int V2_HDR_LENGTH = 32;
+    private static final int TPACKET_V2 = 1;
+    /** {@code struct tpacket_req} (V2): four u32. */
+    private static final int REQ_LENGTH = 16;
     private static final int SLL_PKTTYPE_OFFSET = 10;
     private static final int PAGE_SIZE = 4096;
     /** {@code struct tpacket_req3}: seven u32. */
@@ -105,6 +107,18 @@ public final class PacketRingSocket implements AutoCloseable
     private final int txFrameSize;
     private final int txFrames;
 
+    private final boolean isV3;
+    private final int hdrStatusOffset;
+    private final int hdrLenOffset;
+    private final int hdrSnaplenOffset;
+    private final int hdrMacOffset;
+    private final int hdrNetOffset;
+    private final int hdrLength;
+    private final int rxFrameSize;
+    private final int rxFrames;
+    private int rxHead;
+    private int rxHeld;
+
     private int rxBlock;
     private boolean isBlockHeld;
     private int blockPacketsLeft;
@@ -118,6 +132,7 @@ public final class PacketRingSocket implements AutoCloseable
 
     private PacketRingSocket(
         final Arena arena,
+        final int version,
         final int ifindex,
         final long[] filter,
         final int rxBlockSize,
@@ -127,6 +142,15 @@ public final class PacketRingSocket implements AutoCloseable
         final int txFrames)
     {
         this.arena = arena;
+        this.isV3 = 3 == version;
+        hdrStatusOffset = isV3 ? 20 : 0;
+        hdrLenOffset = isV3 ? 16 : 4;
+        hdrSnaplenOffset = isV3 ? 12 : 8;
+        hdrMacOffset = isV3 ? 24 : 12;
+        hdrNetOffset = isV3 ? 26 : 14;
+        hdrLength = isV3 ? V3_HDR_LENGTH : V2_HDR_LENGTH;
+        rxFrameSize = txFrameSize;
+        rxFrames = (int)((long)rxBlockSize * rxBlocks / rxFrameSize);
         this.rxBlockSize = rxBlockSize;
         this.rxBlocks = rxBlocks;
         this.txFrameSize = txFrameSize;
@@ -147,16 +171,21 @@ public final class PacketRingSocket implements AutoCloseable
         {
             // The filter goes on before bind, so no frame of anybody else's ever enters the ring.
             attachFilter(arena, errno, fd, filter);
-            setInt(SOL_PACKET, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION");
+            setInt(SOL_PACKET, PACKET_VERSION, isV3 ? TPACKET_V3 : TPACKET_V2, "PACKET_VERSION");
             // Skip malformed TX frames rather than stall the ring (must come before the rings exist).
             setInt(SOL_PACKET, PACKET_LOSS, 1, "PACKET_LOSS");
             final MemorySegment req = arena.allocate(REQ3_LENGTH, 8);
+            final int reqLength = isV3 ? REQ3_LENGTH : REQ_LENGTH;
             req.set(JAVA_INT, 0, rxBlockSize);
             req.set(JAVA_INT, 4, rxBlocks);
-            req.set(JAVA_INT, 8, rxBlockSize);
-            req.set(JAVA_INT, 12, rxBlocks);
-            req.set(JAVA_INT, 16, blockTimeoutMs);
-            setOption(SOL_PACKET, PACKET_RX_RING, req, REQ3_LENGTH, "PACKET_RX_RING");
+            // V3 frames are only accounting; V2 frames are the slots packets land in.
+            req.set(JAVA_INT, 8, isV3 ? rxBlockSize : rxFrameSize);
+            req.set(JAVA_INT, 12, isV3 ? rxBlocks : rxFrames);
+            if (isV3)
+            {
+                req.set(JAVA_INT, 16, blockTimeoutMs);
+            }
+            setOption(SOL_PACKET, PACKET_RX_RING, req, reqLength, "PACKET_RX_RING");
             req.fill((byte)0);
             // Blocks are whole pages; frames tile them, so frame i sits at i * txFrameSize in the mapping.
             final int txBlockSize = Math.max(PAGE_SIZE, txFrameSize);
@@ -164,7 +193,7 @@ public final class PacketRingSocket implements AutoCloseable
             req.set(JAVA_INT, 4, (int)((long)txFrameSize * txFrames / txBlockSize));
             req.set(JAVA_INT, 8, txFrameSize);
             req.set(JAVA_INT, 12, txFrames);
-            setOption(SOL_PACKET, PACKET_TX_RING, req, REQ3_LENGTH, "PACKET_TX_RING");
+            setOption(SOL_PACKET, PACKET_TX_RING, req, reqLength, "PACKET_TX_RING");
 
             final MemorySegment sll = arena.allocate(20, 8);
             sll.set(JAVA_SHORT, 0, (short)AF_PACKET);
@@ -199,6 +228,8 @@ public final class PacketRingSocket implements AutoCloseable
     /**
      * Opens the socket and its rings on one interface.
      *
+     * @param version        3 for TPACKET_V3 (RX in blocks: fewer wake-ups, but a block waits for its timer), 2 for
+     *                       TPACKET_V2 (RX frame by frame: each packet visible at once).
      * @param ifindex        interface index.
      * @param filter         classic BPF program, one instruction per long ({@link #bpf(int, int, int, int)}).
      * @param rxBlockSize    RX block size (a multiple of the page size, larger than the largest frame).
@@ -210,6 +241,7 @@ public final class PacketRingSocket implements AutoCloseable
      * @return the open socket.
      */
     public static PacketRingSocket open(
+        final int version,
         final int ifindex,
         final long[] filter,
         final int rxBlockSize,
@@ -222,7 +254,7 @@ public final class PacketRingSocket implements AutoCloseable
         try
         {
             return new PacketRingSocket(
-                arena, ifindex, filter, rxBlockSize, rxBlocks, blockTimeoutMs, txFrameSize, txFrames);
+                arena, version, ifindex, filter, rxBlockSize, rxBlocks, blockTimeoutMs, txFrameSize, txFrames);
         }
         catch (final RuntimeException ex)
         {
@@ -303,6 +335,44 @@ public final class PacketRingSocket implements AutoCloseable
      */
     public int receive()
     {
+        return isV3 ? receiveBlock() : receiveFrames();
+    }
+
+    private int receiveFrames()
+    {
+        for (int i = 0; i < rxHeld; i++)
+        {
+            final int frame = packetOffsets[i] - (packetOffsets[i] % rxFrameSize);
+            rx.putIntRelease(frame + hdrStatusOffset, TP_STATUS_KERNEL);
+        }
+        rxHeld = 0;
+        int count = 0;
+        while (count < RECEIVE_BATCH)
+        {
+            final int frame = rxHead * rxFrameSize;
+            if (0 == (rx.getIntVolatile(frame + hdrStatusOffset) & TP_STATUS_USER))
+            {
+                break;
+            }
+            rxHead = rxHead + 1 == rxFrames ? 0 : rxHead + 1;
+            final int net = rx.getShort(frame + hdrNetOffset) & 0xFFFF;
+            final int mac = rx.getShort(frame + hdrMacOffset) & 0xFFFF;
+            packetOffsets[count] = frame + net;
+            packetLengths[count] = rx.getInt(frame + hdrSnaplenOffset) - (net - mac);
+            if (PACKET_OUTGOING == (rx.getByte(frame + hdrLength + SLL_PKTTYPE_OFFSET) & 0xFF))
+            {
+                // Give it back now: count only packets for the caller.
+                rx.putIntRelease(frame + hdrStatusOffset, TP_STATUS_KERNEL);
+                continue;
+            }
+            count++;
+        }
+        rxHeld = count;
+        return count;
+    }
+
+    private int receiveBlock()
+    {
         if (isBlockHeld && 0 == blockPacketsLeft)
         {
             final int block = rxBlock * rxBlockSize;
@@ -328,14 +398,14 @@ public final class PacketRingSocket implements AutoCloseable
             final int header = blockCursor;
             blockPacketsLeft--;
             blockCursor = header + rx.getInt(header + HDR_NEXT_OFFSET);
-            if (PACKET_OUTGOING == (rx.getByte(header + HDR_LENGTH + SLL_PKTTYPE_OFFSET) & 0xFF))
+            if (PACKET_OUTGOING == (rx.getByte(header + hdrLength + SLL_PKTTYPE_OFFSET) & 0xFF))
             {
                 continue;
             }
-            final int net = rx.getShort(header + HDR_NET_OFFSET) & 0xFFFF;
-            final int mac = rx.getShort(header + 24) & 0xFFFF;
+            final int net = rx.getShort(header + hdrNetOffset) & 0xFFFF;
+            final int mac = rx.getShort(header + hdrMacOffset) & 0xFFFF;
             packetOffsets[count] = header + net;
-            packetLengths[count] = rx.getInt(header + HDR_SNAPLEN_OFFSET) - (net - mac);
+            packetLengths[count] = rx.getInt(header + hdrSnaplenOffset) - (net - mac);
             count++;
         }
         return count;
@@ -367,7 +437,7 @@ public final class PacketRingSocket implements AutoCloseable
     public long claimTxFrame()
     {
         final int frame = txHead * txFrameSize;
-        final int status = tx.getIntVolatile(frame + HDR_STATUS_OFFSET);
+        final int status = tx.getIntVolatile(frame + hdrStatusOffset);
         if (TP_STATUS_AVAILABLE != status)
         {
             if (TP_STATUS_WRONG_FORMAT != status)
@@ -375,9 +445,9 @@ public final class PacketRingSocket implements AutoCloseable
                 return 0;
             }
             txErrors++;
-            tx.putIntRelease(frame + HDR_STATUS_OFFSET, TP_STATUS_AVAILABLE);
+            tx.putIntRelease(frame + hdrStatusOffset, TP_STATUS_AVAILABLE);
         }
-        return tx.addressOffset() + frame + HDR_LENGTH;
+        return tx.addressOffset() + frame + hdrLength;
     }
 
     /**
@@ -388,9 +458,12 @@ public final class PacketRingSocket implements AutoCloseable
     public void commitTxFrame(final int length)
     {
         final int frame = txHead * txFrameSize;
-        tx.putInt(frame + HDR_LEN_OFFSET, length);
-        tx.putInt(frame + HDR_NEXT_OFFSET, 0);
-        tx.putIntRelease(frame + HDR_STATUS_OFFSET, TP_STATUS_SEND_REQUEST);
+        tx.putInt(frame + hdrLenOffset, length);
+        if (isV3)
+        {
+            tx.putInt(frame + HDR_NEXT_OFFSET, 0);
+        }
+        tx.putIntRelease(frame + hdrStatusOffset, TP_STATUS_SEND_REQUEST);
         txHead = txHead + 1 == txFrames ? 0 : txHead + 1;
         txPending++;
     }
@@ -400,7 +473,7 @@ public final class PacketRingSocket implements AutoCloseable
      */
     public int maxTxFrameLength()
     {
-        return txFrameSize - HDR_LENGTH;
+        return txFrameSize - hdrLength;
     }
 
     /**
@@ -457,7 +530,7 @@ public final class PacketRingSocket implements AutoCloseable
      */
     int txStatus(final int i)
     {
-        return tx.getIntVolatile(i * txFrameSize + HDR_STATUS_OFFSET);
+        return tx.getIntVolatile(i * txFrameSize + hdrStatusOffset);
     }
 
     /**

@@ -58,6 +58,7 @@ public final class PacketRingTransport implements PacketTransport
     private short ipId;
 
     /**
+     * @param version     TPACKET version, 3 or 2 (see {@link PacketRingSocket}).
      * @param localIpv4   the driver's address.
      * @param nic         the interface that holds it (from {@link NicDiscovery}).
      * @param mtu         path MTU.
@@ -65,9 +66,13 @@ public final class PacketRingTransport implements PacketTransport
      * @param counters    transport counters.
      */
     public PacketRingTransport(
-        final int localIpv4, final NicDiscovery.Nic nic, final int mtu, final int sndBufBytes,
+        final int version, final int localIpv4, final NicDiscovery.Nic nic, final int mtu, final int sndBufBytes,
         final TransportCounters counters)
     {
+        if (2 != version && 3 != version)
+        {
+            throw new IllegalArgumentException("TPACKET version must be 2 or 3: " + version);
+        }
         if (nic.index() <= 0)
         {
             throw new IllegalStateException("packet rings need the interface of " +
@@ -87,8 +92,8 @@ public final class PacketRingTransport implements PacketTransport
             final int txFrameSize = Math.max(2_048, Integer.highestOneBit(frameLength - 1) << 1);
             final int txFrames = Math.max(16, Math.min(512, (8 << 20) / txFrameSize));
             final int rxBlockSize = Math.max(256 * 1024, txFrameSize * 2);
-            ring = PacketRingSocket.open(ifindex, PacketRingSocket.homaFilter(localIpv4), rxBlockSize, RX_BLOCKS,
-                RX_BLOCK_TIMEOUT_MS, txFrameSize, txFrames);
+            ring = PacketRingSocket.open(version, ifindex, PacketRingSocket.homaFilter(localIpv4), rxBlockSize,
+                RX_BLOCKS, RX_BLOCK_TIMEOUT_MS, txFrameSize, txFrames);
         }
         catch (final RuntimeException ex)
         {

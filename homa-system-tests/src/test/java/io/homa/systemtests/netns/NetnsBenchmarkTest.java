@@ -38,15 +38,21 @@ class NetnsBenchmarkTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "udp", "udp-batch", "raw", "packet-ring" })
+    @ValueSource(strings = { "udp", "udp-batch", "raw", "packet-ring", "packet-ring-v2" })
     void shouldMeasureRttAndThroughputBetweenNamespaces(final String transport)
     {
         assumeTrue(Boolean.getBoolean("homa.netns.bench"), "a measurement: run with -Dhoma.netns.bench=true");
         final String reason = NetnsTestbed.unavailableReason();
         assumeTrue(null == reason, () -> "network namespaces unavailable: " + reason);
         bed = new NetnsTestbed(2, 1_500, 10_000);
-        final NetnsTestbed.Driver clientDriver = bed.startDriver(1, transport, Map.of());
-        final NetnsTestbed.Driver serverDriver = bed.startDriver(2, transport, Map.of());
+        final String name = transport.endsWith("-v2") ? "packet-ring" : transport;
+        final Map<String, String> extra = new java.util.HashMap<>(extra());
+        if (transport.endsWith("-v2"))
+        {
+            extra.put("homa.packet.ring.version", "2");
+        }
+        final NetnsTestbed.Driver clientDriver = bed.startDriver(1, name, extra);
+        final NetnsTestbed.Driver serverDriver = bed.startDriver(2, name, extra);
         final HomaSocket server = serverDriver.homa().addSocket(SERVER_PORT);
         final HomaSocket client = clientDriver.homa().addSocket();
         final HomaAddress dest = HomaAddress.of(serverDriver.ipv4(), serverDriver.transportPort(), SERVER_PORT);
@@ -121,6 +127,15 @@ class NetnsBenchmarkTest
                 NetnsMultiHostTest.counter(driver, "send_syscalls"),
                 NetnsMultiHostTest.counter(driver, "receive_syscalls"));
         }
+    }
+
+    /**
+     * Driver settings for the measurement: {@code -Dhoma.netns.bench.idle=spin} etc. sets the drivers' idle strategy.
+     */
+    private static Map<String, String> extra()
+    {
+        final String idle = System.getProperty("homa.netns.bench.idle");
+        return null == idle ? Map.of() : Map.of("homa.shared.idle.strategy", idle);
     }
 
     private static void roundTrip(

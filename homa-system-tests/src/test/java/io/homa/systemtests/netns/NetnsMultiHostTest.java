@@ -77,13 +77,16 @@ class NetnsMultiHostTest
 
     private NetnsTestbed.Driver start(final int host, final String transport)
     {
-        final NetnsTestbed.Driver driver = bed.startDriver(host, transport, Map.of());
+        // "packet-ring-v2" is the packet-ring transport with TPACKET_V2 rings.
+        final NetnsTestbed.Driver driver = transport.endsWith("-v2") ?
+            bed.startDriver(host, "packet-ring", Map.of("homa.packet.ring.version", "2")) :
+            bed.startDriver(host, transport, Map.of());
         drivers.add(driver);
         return driver;
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "raw", "packet-ring", "udp", "udp-batch" })
+    @ValueSource(strings = { "raw", "packet-ring", "packet-ring-v2", "udp", "udp-batch" })
     void shouldCarryRpcsOfEverySizeBetweenTwoHosts(final String transport)
     {
         final NetnsTestbed.Driver clientDriver = start(1, transport);
@@ -114,7 +117,7 @@ class NetnsMultiHostTest
         assertEquals(1, counter(clientDriver, "nic_link_speed_known"));
         assertTrue(clientDriver.logText().contains("nic eth0"), clientDriver.logText());
 
-        if ("packet-ring".equals(transport))
+        if (transport.startsWith("packet-ring"))
         {
             // Frames went through the rings once the kernel had resolved the peer's MAC (the first packets went
             // through its raw-socket path, which made it resolve it).

@@ -324,7 +324,7 @@ public final class NetnsTestbed implements AutoCloseable
          */
         public int transportPort()
         {
-            return "raw".equals(transport) ? 0 : 4000;
+            return transport.startsWith("udp") ? 4000 : 0;
         }
 
         /**
