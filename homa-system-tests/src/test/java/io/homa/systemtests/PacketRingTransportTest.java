@@ -108,7 +108,7 @@ class PacketRingTransportTest
             client.poll(responses, 10);
         }, 10_000, "server RPC acked");
         // Frames went through the rings: one flush covers several frames, receives need no system call.
-        assertTrue(clientDriver.counter(TransportCounterDescriptor.SEND_SYSCALLS) > 0);
+        assertTrue(clientDriver.counter(TransportCounterDescriptor.RING_FLUSHES) > 0);
         assertTrue(serverDriver.counter(TransportCounterDescriptor.RECEIVE_SYSCALLS) > 0);
         assertEquals(0, serverDriver.counter(TransportCounterDescriptor.RAW_BAD_PACKETS));
     }
@@ -136,8 +136,8 @@ class PacketRingTransportTest
         }, 30_000, rpcs + " responses");
         assertEquals(rpcs, responses.matched);
         final long dataSent = clientDriver.counter(SystemCounterDescriptor.PACKETS_SENT_DATA);
-        assertTrue(clientDriver.counter(TransportCounterDescriptor.SEND_SYSCALLS) < dataSent,
-            "flushes " + clientDriver.counter(TransportCounterDescriptor.SEND_SYSCALLS) + " for " + dataSent);
+        assertTrue(clientDriver.counter(TransportCounterDescriptor.RING_FLUSHES) < dataSent,
+            "flushes " + clientDriver.counter(TransportCounterDescriptor.RING_FLUSHES) + " for " + dataSent);
     }
 
     @Test

@@ -40,6 +40,8 @@ import static io.homa.driver.net.LibC.IOVEC_BASE_OFFSET;
 import static io.homa.driver.net.LibC.IOVEC_LENGTH;
 import static io.homa.driver.net.LibC.IOVEC_LEN_OFFSET;
 import static io.homa.driver.net.LibC.IP_TOS;
+import static io.homa.driver.net.LibC.MMSGHDR_LENGTH;
+import static io.homa.driver.net.LibC.MMSGHDR_LEN_OFFSET;
 import static io.homa.driver.net.LibC.MSGHDR_CONTROLLEN_OFFSET;
 import static io.homa.driver.net.LibC.MSGHDR_CONTROL_OFFSET;
 import static io.homa.driver.net.LibC.MSGHDR_FLAGS_OFFSET;
@@ -89,6 +91,8 @@ public final class RawIpSocket implements AutoCloseable
     public static final int IPV4_HEADER_LENGTH = 20;
     /** Largest IPv4 datagram. */
     public static final int MAX_IPV4_DATAGRAM = 65_535;
+    /** Largest {@code vlen} of {@link #receiveBatch(long, int, int)}. */
+    public static final int MAX_BATCH = 64;
 
     private static final ValueLayout.OfInt NETWORK_INT = JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfShort NETWORK_SHORT = JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
@@ -117,6 +121,14 @@ public final class RawIpSocket implements AutoCloseable
     private final MemorySegment ipHeader;
     private final UnsafeBuffer moveView = new UnsafeBuffer(0, 0);
 
+    private final MemorySegment batchErrno;
+    private final MemorySegment batchMsgs;
+    private final MemorySegment batchIovs;
+    private final MemorySegment batchHeaders;
+    private long batchBase = -1;
+    private int batchSlotCapacity = -1;
+    private int batchFilled;
+
     private int lastSourceIpv4;
     private int lastDestinationIpv4;
     private int lastTos;
@@ -144,6 +156,20 @@ public final class RawIpSocket implements AutoCloseable
         receiveIov = arena.allocate(IOVEC_LENGTH * 2L, 8);
         receiveAddress = arena.allocate(SOCKADDR_IN_LENGTH, 8);
         ipHeader = arena.allocate(IPV4_HEADER_LENGTH, 8);
+
+        batchErrno = arena.allocate(LibC.errnoStateLayout());
+        batchMsgs = arena.allocate((long)MMSGHDR_LENGTH * MAX_BATCH, 8);
+        batchIovs = arena.allocate((long)IOVEC_LENGTH * 2 * MAX_BATCH, 8);
+        batchHeaders = arena.allocate((long)IPV4_HEADER_LENGTH * MAX_BATCH, 8);
+        for (int i = 0; i < MAX_BATCH; i++)
+        {
+            final long msg = (long)i * MMSGHDR_LENGTH;
+            final long iov = (long)i * 2 * IOVEC_LENGTH;
+            batchIovs.set(JAVA_LONG, iov + IOVEC_BASE_OFFSET, batchHeaders.address() + (long)i * IPV4_HEADER_LENGTH);
+            batchIovs.set(JAVA_LONG, iov + IOVEC_LEN_OFFSET, IPV4_HEADER_LENGTH);
+            batchMsgs.set(JAVA_LONG, msg + MSGHDR_IOV_OFFSET, batchIovs.address() + iov);
+            batchMsgs.set(JAVA_LONG, msg + MSGHDR_IOVLEN_OFFSET, 2L);
+        }
 
         sendAddress.set(JAVA_SHORT, 0, (short)AF_INET);
         sendControl.set(JAVA_LONG, 0, SEND_TOS_CMSG_LEN);
@@ -398,6 +424,123 @@ public final class RawIpSocket implements AutoCloseable
             moveView.putBytes(0, moveView, options, payloadLength);
         }
         return Math.min(payloadLength, capacity);
+    }
+
+    /**
+     * Receives up to {@code vlen} datagrams with one {@code recvmmsg}, without blocking: slot {@code i} is
+     * {@code [base + i * slotCapacity, + slotCapacity)} and gets the IP payload (each header lands in memory of
+     * this class). Read each with the {@code batch*} accessors; a slot whose header makes no sense has
+     * {@link #batchLength(int)} {@link #RECEIVE_BAD_HEADER}.
+     *
+     * @param base         address of slot 0.
+     * @param slotCapacity bytes per slot.
+     * @param vlen         slots, 1..{@link #MAX_BATCH}.
+     * @return datagrams received, 0 if none, or -errno.
+     */
+    public int receiveBatch(final long base, final int slotCapacity, final int vlen)
+    {
+        if (fd < 0)
+        {
+            return -EBADF;
+        }
+        if (base != batchBase || slotCapacity != batchSlotCapacity)
+        {
+            for (int i = 0; i < MAX_BATCH; i++)
+            {
+                final long iov = (long)i * 2 * IOVEC_LENGTH + IOVEC_LENGTH;
+                batchIovs.set(JAVA_LONG, iov + IOVEC_BASE_OFFSET, base + (long)i * slotCapacity);
+                batchIovs.set(JAVA_LONG, iov + IOVEC_LEN_OFFSET, slotCapacity);
+            }
+            batchBase = base;
+            batchSlotCapacity = slotCapacity;
+            batchFilled = MAX_BATCH;
+        }
+        for (int i = 0; i < batchFilled; i++)
+        {
+            batchMsgs.set(JAVA_INT, (long)i * MMSGHDR_LENGTH + MSGHDR_FLAGS_OFFSET, 0);
+        }
+
+        // Kept small so that the JIT can see the capture-state slice of the downcall die in here.
+        while (true)
+        {
+            final int result = LibC.recvmmsg(batchErrno, fd, batchMsgs, vlen, MSG_DONTWAIT);
+            if (result >= 0)
+            {
+                batchFilled = result;
+                return result;
+            }
+            final int errno = LibC.errno(batchErrno);
+            if (EINTR != errno)
+            {
+                batchFilled = 0;
+                return EAGAIN == errno || EWOULDBLOCK == errno ? 0 : -errno;
+            }
+        }
+    }
+
+    /**
+     * @param i slot, less than {@link #receiveBatch(long, int, int)}'s count.
+     * @return IP payload length in the slot, or {@link #RECEIVE_BAD_HEADER}.
+     */
+    public int batchLength(final int i)
+    {
+        final int received = batchMsgs.get(JAVA_INT, (long)i * MMSGHDR_LENGTH + MMSGHDR_LEN_OFFSET);
+        final long header = (long)i * IPV4_HEADER_LENGTH;
+        final int versionAndIhl = batchHeaders.get(JAVA_BYTE, header) & 0xFF;
+        final int headerLength = (versionAndIhl & 0xF) << 2;
+        if (received < IPV4_HEADER_LENGTH || 4 != versionAndIhl >>> 4 || headerLength < IPV4_HEADER_LENGTH ||
+            headerLength > received)
+        {
+            return RECEIVE_BAD_HEADER;
+        }
+        if (headerLength > IPV4_HEADER_LENGTH)
+        {
+            // Options spilled into the slot: move the payload down over them (rare).
+            final int options = headerLength - IPV4_HEADER_LENGTH;
+            final int inSlot = Math.max(Math.min(received - IPV4_HEADER_LENGTH, batchSlotCapacity) - options, 0);
+            moveView.wrap(batchBase + (long)i * batchSlotCapacity, batchSlotCapacity);
+            moveView.putBytes(0, moveView, options, inSlot);
+            batchHeaders.set(JAVA_BYTE, header, (byte)0x45);
+            batchMsgs.set(JAVA_INT, (long)i * MMSGHDR_LENGTH + MMSGHDR_LEN_OFFSET, inSlot + IPV4_HEADER_LENGTH);
+            return inSlot;
+        }
+        return Math.min(received - headerLength, batchSlotCapacity);
+    }
+
+    /**
+     * @param i slot.
+     * @return source address of its datagram.
+     */
+    public int batchSourceIpv4(final int i)
+    {
+        return batchHeaders.get(NETWORK_INT, (long)i * IPV4_HEADER_LENGTH + 12);
+    }
+
+    /**
+     * @param i slot.
+     * @return destination address of its datagram.
+     */
+    public int batchDestinationIpv4(final int i)
+    {
+        return batchHeaders.get(NETWORK_INT, (long)i * IPV4_HEADER_LENGTH + 16);
+    }
+
+    /**
+     * @param i slot.
+     * @return TOS byte of its datagram.
+     */
+    public int batchTos(final int i)
+    {
+        return batchHeaders.get(JAVA_BYTE, (long)i * IPV4_HEADER_LENGTH + 1) & 0xFF;
+    }
+
+    /**
+     * @param i slot.
+     * @return true if its datagram did not fit the slot.
+     */
+    public boolean batchTruncated(final int i)
+    {
+        return 0 != (batchMsgs.get(JAVA_INT, (long)i * MMSGHDR_LENGTH + MSGHDR_FLAGS_OFFSET) & MSG_TRUNC);
     }
 
     /**

@@ -85,6 +85,8 @@ public final class UdpBatchSender implements AutoCloseable
     private static final int SEGMENT_CMSG_OFFSET = 24;
 
     private final UdpSocket socket;
+    private final RawIpSocket rawSocket;
+    private RefusalListener refusalListener;
     private final Arena arena;
     private final MemorySegment errno;
     private final MemorySegment msgs;
@@ -126,7 +128,51 @@ public final class UdpBatchSender implements AutoCloseable
      */
     public UdpBatchSender(final UdpSocket socket, final boolean gso, final int maxSegmentLength)
     {
+        this(socket, null, gso, maxSegmentLength);
+    }
+
+    /**
+     * Batches for a raw IP socket: the same {@code sendmmsg} (the port of each destination is ignored), no GSO.
+     *
+     * @param socket           the raw socket to send on (not owned).
+     * @param maxSegmentLength largest packet the path takes.
+     */
+    public UdpBatchSender(final RawIpSocket socket, final int maxSegmentLength)
+    {
+        this(null, socket, false, maxSegmentLength);
+    }
+
+    /**
+     * Told about each message the kernel refused (and that was dropped).
+     */
+    @FunctionalInterface
+    public interface RefusalListener
+    {
+        /**
+         * @param ipv4  destination of the refused message.
+         * @param errno why.
+         */
+        void onRefused(int ipv4, int errno);
+    }
+
+    /**
+     * @param listener told about each refused message (e.g. EHOSTUNREACH for a peer), or null.
+     */
+    public void refusalListener(final RefusalListener listener)
+    {
+        this.refusalListener = listener;
+    }
+
+    private int fd()
+    {
+        return null != socket ? socket.fd() : rawSocket.fd();
+    }
+
+    private UdpBatchSender(
+        final UdpSocket socket, final RawIpSocket rawSocket, final boolean gso, final int maxSegmentLength)
+    {
         this.socket = socket;
+        this.rawSocket = rawSocket;
         this.gso = gso;
         this.maxSegmentLength = maxSegmentLength;
         arena = Arena.ofShared();
@@ -311,7 +357,7 @@ public final class UdpBatchSender implements AutoCloseable
         {
             final int count = messageCount - firstPending;
             syscalls++;
-            final int sent = LibC.sendmmsg(errno, socket.fd(), msgsFrom[firstPending], count, MSG_DONTWAIT);
+            final int sent = LibC.sendmmsg(errno, fd(), msgsFrom[firstPending], count, MSG_DONTWAIT);
             if (sent > 0)
             {
                 for (int m = firstPending; m < firstPending + sent; m++)
@@ -337,6 +383,10 @@ public final class UdpBatchSender implements AutoCloseable
             // This message is refused (e.g. EMSGSIZE): drop it and go on with the rest.
             errors++;
             lastErrno = error;
+            if (null != refusalListener)
+            {
+                refusalListener.onRefused(messageIpv4[firstPending], error);
+            }
             firstPending++;
         }
         reset();

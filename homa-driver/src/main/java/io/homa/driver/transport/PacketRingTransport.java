@@ -50,7 +50,7 @@ public final class PacketRingTransport implements PacketTransport
     private final long[] batchAddresses = new long[PacketRingSocket.RECEIVE_BATCH];
     private final int[] batchLengths = new int[PacketRingSocket.RECEIVE_BATCH];
     private final int[] batchSources = new int[PacketRingSocket.RECEIVE_BATCH];
-    private final AtomicCounter sendSyscalls;
+    private final AtomicCounter ringFlushes;
     private final AtomicCounter receiveBatches;
     private final AtomicCounter badPackets;
     private final AtomicCounter neighbourMisses;
@@ -100,7 +100,7 @@ public final class PacketRingTransport implements PacketTransport
             raw.close();
             throw ex;
         }
-        sendSyscalls = counters.get(TransportCounterDescriptor.SEND_SYSCALLS);
+        ringFlushes = counters.get(TransportCounterDescriptor.RING_FLUSHES);
         receiveBatches = counters.get(TransportCounterDescriptor.RECEIVE_SYSCALLS);
         badPackets = counters.get(TransportCounterDescriptor.RAW_BAD_PACKETS);
         neighbourMisses = counters.get(TransportCounterDescriptor.NEIGHBOUR_MISSES);
@@ -229,12 +229,14 @@ public final class PacketRingTransport implements PacketTransport
      */
     public int flush()
     {
-        if (!ring.hasPendingTx())
+        // Port-unreachables and packets to peers without a known MAC went to the raw transport's batch.
+        int sent = raw.flush();
+        if (ring.hasPendingTx())
         {
-            return 0;
+            ringFlushes.incrementRelease();
+            sent += ring.flush();
         }
-        sendSyscalls.incrementRelease();
-        return ring.flush();
+        return sent;
     }
 
     /**

@@ -4,6 +4,7 @@ import io.homa.client.HomaError;
 import io.homa.codecs.HomaWire;
 import io.homa.driver.net.PacketRingSocket;
 import io.homa.driver.net.RawIpSocket;
+import io.homa.driver.net.UdpBatchSender;
 import io.homa.driver.net.UdpSocket;
 import io.homa.driver.status.TransportCounterDescriptor;
 import io.homa.driver.status.TransportCounters;
@@ -18,7 +19,8 @@ import java.nio.file.Path;
 
 /**
  * Homa straight over IPv4, protocol 146, as the Linux kernel module speaks it: the Homa header is the IP payload,
- * the priority rides in the TOS byte, and a peer is just an address (port 0). One raw socket bound to the driver's
+ * the priority rides in the TOS byte, and a peer is just an address (port 0). Packets go out in {@code sendmmsg}
+ * batches and come in with {@code recvmmsg}, IP headers stripped into separate memory so payloads land in place. One raw socket bound to the driver's
  * address carries Homa; a second one, for ICMP, sends port-unreachable for packets to ports with no socket (the
  * engine asks for that with our UDP-only PORT_UNREACHABLE packet, which this transport turns into the real ICMP
  * message) and receives destination-unreachable reports about our packets, which
@@ -46,6 +48,8 @@ public final class RawIpTransport implements PacketTransport
     private static final int ICMP_RECEIVE_CAPACITY = 1024;
     private static final int ICMP_POLL_LIMIT = 16;
     private static final int ERROR_QUEUE_CAPACITY = 16;
+    /** Datagrams one receive system call may return. */
+    private static final int RECEIVE_BATCH = 32;
     private static final int EHOSTUNREACH = 113;
     private static final int ENETUNREACH = 101;
     private static final ByteOrder NETWORK = ByteOrder.BIG_ENDIAN;
@@ -59,6 +63,14 @@ public final class RawIpTransport implements PacketTransport
     private final UnsafeBuffer icmpOut = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64, 64));
     private final UnsafeBuffer icmpIn =
         new UnsafeBuffer(BufferUtil.allocateDirectAligned(ICMP_RECEIVE_CAPACITY, 64));
+    private final UdpBatchSender sender;
+    private final int slotCapacity;
+    private final UnsafeBuffer slots;
+    private final long[] batchAddresses = new long[RECEIVE_BATCH];
+    private final int[] batchLengths = new int[RECEIVE_BATCH];
+    private final int[] batchSources = new int[RECEIVE_BATCH];
+    private final AtomicCounter batchSendErrors;
+    private final AtomicCounter receiveSyscalls;
     private final int[] sendFailures = new int[ERROR_QUEUE_CAPACITY];
     private int sendFailureCount;
 
@@ -134,6 +146,11 @@ public final class RawIpTransport implements PacketTransport
         icmpIgnored = counters.get(TransportCounterDescriptor.ICMP_IGNORED);
         sendSyscalls = counters.get(TransportCounterDescriptor.SEND_SYSCALLS);
         sendUnreachable = counters.get(TransportCounterDescriptor.SEND_UNREACHABLE);
+        batchSendErrors = counters.get(TransportCounterDescriptor.BATCH_SEND_ERRORS);
+        receiveSyscalls = counters.get(TransportCounterDescriptor.RECEIVE_SYSCALLS);
+        slotCapacity = org.agrona.BitUtil.align(maxPacketLength + 1, 64);
+        slots = new UnsafeBuffer(BufferUtil.allocateDirectAligned(receivesHoma ? slotCapacity * RECEIVE_BATCH : 64,
+            64));
 
         homaSocket = RawIpSocket.open(IPPROTO_HOMA, localIpv4);
         RawIpSocket icmp = null;
@@ -158,6 +175,14 @@ public final class RawIpTransport implements PacketTransport
             throw ex;
         }
         icmpSocket = icmp;
+        sender = new UdpBatchSender(homaSocket, maxPacketLength);
+        sender.refusalListener((ipv4, errno) ->
+        {
+            if (EHOSTUNREACH == errno || ENETUNREACH == errno)
+            {
+                noteSendFailure(ipv4);
+            }
+        });
     }
 
     /**
@@ -218,13 +243,142 @@ public final class RawIpTransport implements PacketTransport
                 return sendPortUnreachable(headerView, ipv4, headerLength);
             }
         }
-        sendSyscalls.incrementRelease();
-        final int result = homaSocket.send(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, tos);
-        if (-EHOSTUNREACH == result || -ENETUNREACH == result)
+        if (!sender.add(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos))
         {
-            noteSendFailure(ipv4);
+            flush();
+            if (!sender.add(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos))
+            {
+                // Full of stashed packets the kernel has not taken yet: this one waits in the caller's ring.
+                return 0;
+            }
         }
-        return result;
+        return headerLength + payloadLength;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public boolean isBatching()
+    {
+        return true;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int flush()
+    {
+        if (0 == sender.pendingMessages())
+        {
+            return 0;
+        }
+        final int sent = sender.flush();
+        if (sender.pendingMessages() > 0)
+        {
+            sender.stash();
+        }
+        sendSyscalls.setRelease(sender.syscalls());
+        batchSendErrors.setRelease(sender.errors());
+        return sent;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int receiveBatchLimit()
+    {
+        return RECEIVE_BATCH;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int receiveBatch()
+    {
+        int count;
+        int valid;
+        // A full batch whose datagrams were all dropped still means "more may be waiting".
+        do
+        {
+            count = homaSocket.receiveBatch(slots.addressOffset(), slotCapacity, RECEIVE_BATCH);
+            if (count <= 0)
+            {
+                return count;
+            }
+            receiveSyscalls.incrementRelease();
+            valid = 0;
+            for (int i = 0; i < count; i++)
+            {
+                final int length = homaSocket.batchLength(i);
+                if (RawIpSocket.RECEIVE_BAD_HEADER == length)
+                {
+                    badPackets.incrementRelease();
+                    continue;
+                }
+                if (homaSocket.batchDestinationIpv4(i) != localIpv4)
+                {
+                    foreignPackets.incrementRelease();
+                    continue;
+                }
+                final long address = slots.addressOffset() + (long)i * slotCapacity;
+                if (length >= HomaWire.COMMON_HEADER_LENGTH)
+                {
+                    headerView.wrap(address, length);
+                    if (HomaWire.PORT_UNREACHABLE == HomaWire.type(headerView, 0))
+                    {
+                        badPackets.incrementRelease();
+                        continue;
+                    }
+                }
+                // A truncated datagram is reported longer than the largest packet: the receiver drops it.
+                batchAddresses[valid] = address;
+                batchLengths[valid] = homaSocket.batchTruncated(i) ? maxPacketLength + 1 : length;
+                batchSources[valid] = homaSocket.batchSourceIpv4(i);
+                valid++;
+            }
+        }
+        while (0 == valid && RECEIVE_BATCH == count);
+        return valid;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public long batchAddress(final int i)
+    {
+        return batchAddresses[i];
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int batchLength(final int i)
+    {
+        return batchLengths[i];
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int batchSourceIpv4(final int i)
+    {
+        return batchSources[i];
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int batchSourcePort(final int i)
+    {
+        return 0;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public boolean batchTruncated(final int i)
+    {
+        return batchLengths[i] > maxPacketLength;
     }
 
     /**
@@ -475,6 +629,7 @@ public final class RawIpTransport implements PacketTransport
      */
     public void close()
     {
+        sender.close();
         homaSocket.close();
         icmpSocket.close();
     }

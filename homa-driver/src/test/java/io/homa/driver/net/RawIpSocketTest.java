@@ -178,6 +178,61 @@ class RawIpSocketTest
     }
 
     @Test
+    void shouldReceiveBatchWithHeadersStrippedOptionsMovedAndTruncationReported()
+    {
+        final UnsafeBuffer slots = new UnsafeBuffer(ByteBuffer.allocateDirect(8 * 256));
+        for (int i = 0; i < 4; i++)
+        {
+            sendBuffer.putInt(0, 1000 + i);
+            assertEquals(50 + i, a.send(sendBuffer.addressOffset(), 50 + i, 0, 0, base | 3, i << 5));
+        }
+        // One from c with IP options (24-byte header), one too big for its slot.
+        try (Arena arena = Arena.ofConfined())
+        {
+            final MemorySegment errno = arena.allocate(LibC.errnoStateLayout());
+            final MemorySegment options = arena.allocate(4);
+            options.set(JAVA_BYTE, 0, (byte)1);
+            assertEquals(0, LibC.setsockopt(errno, c.fd(), LibC.SOL_IP, 4, options, 4), "IP_OPTIONS");
+        }
+        sendBuffer.putInt(0, 2000);
+        assertEquals(64, c.send(sendBuffer.addressOffset(), 64, 0, 0, base | 3, 0));
+        assertEquals(300, a.send(sendBuffer.addressOffset(), 300, 0, 0, base | 3, 0));
+
+        int count = 0;
+        final long deadline = System.nanoTime() + POLL_TIMEOUT_NS;
+        while (count < 6 && System.nanoTime() - deadline < 0)
+        {
+            final int received = b.receiveBatch(slots.addressOffset() + count * 256L, 256, 8 - count);
+            assertTrue(received >= 0);
+            for (int i = 0; i < received; i++)
+            {
+                final int slot = count + i;
+                final int length = b.batchLength(i);
+                if (slot < 4)
+                {
+                    assertEquals(50 + slot, length);
+                    assertEquals(1000 + slot, slots.getInt(slot * 256));
+                    assertEquals(slot << 5, b.batchTos(i));
+                    assertEquals(base | 2, b.batchSourceIpv4(i));
+                    assertEquals(base | 3, b.batchDestinationIpv4(i));
+                }
+                else if (4 == slot)
+                {
+                    assertEquals(64, length);
+                    assertEquals(2000, slots.getInt(slot * 256), "payload moved over the options");
+                    assertEquals(base | 4, b.batchSourceIpv4(i));
+                }
+                else
+                {
+                    assertTrue(b.batchTruncated(i));
+                }
+            }
+            count += received;
+        }
+        assertEquals(6, count);
+    }
+
+    @Test
     void shouldComputeInternetChecksum()
     {
         // RFC 1071's example words 0001 f203 f4f5 f6f7 sum to ddf2; the checksum is its complement.

@@ -121,10 +121,11 @@ class NetnsBenchmarkTest
             transfers * 500_000 * 8.0 / elapsedNs, elapsedNs / 1e3 / transfers);
         for (final NetnsTestbed.Driver driver : new NetnsTestbed.Driver[]{ clientDriver, serverDriver })
         {
-            System.out.printf(Locale.ROOT, "  host %d: DATA sent %d rcvd %d, send calls %d, rcv calls %d%n",
+            System.out.printf(Locale.ROOT, "  host %d: DATA sent %d rcvd %d, send calls %d, ring flushes %d, rcv calls %d%n",
                 driver.host(), NetnsMultiHostTest.counter(driver, "packets_sent_DATA"),
                 NetnsMultiHostTest.counter(driver, "packets_rcvd_DATA"),
                 NetnsMultiHostTest.counter(driver, "send_syscalls"),
+                NetnsMultiHostTest.counter(driver, "ring_flushes"),
                 NetnsMultiHostTest.counter(driver, "receive_syscalls"));
         }
     }
