@@ -38,18 +38,18 @@ class NetnsBenchmarkTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "udp", "udp-batch", "raw", "packet-ring", "packet-ring-v2" })
+    @ValueSource(strings = { "udp", "udp-batch", "raw", "packet-ring", "packet-ring-v3" })
     void shouldMeasureRttAndThroughputBetweenNamespaces(final String transport)
     {
         assumeTrue(Boolean.getBoolean("homa.netns.bench"), "a measurement: run with -Dhoma.netns.bench=true");
         final String reason = NetnsTestbed.unavailableReason();
         assumeTrue(null == reason, () -> "network namespaces unavailable: " + reason);
         bed = new NetnsTestbed(2, 1_500, 10_000);
-        final String name = transport.endsWith("-v2") ? "packet-ring" : transport;
+        final String name = transport.endsWith("-v3") ? "packet-ring" : transport;
         final Map<String, String> extra = new java.util.HashMap<>(extra());
-        if (transport.endsWith("-v2"))
+        if (transport.endsWith("-v3"))
         {
-            extra.put("homa.packet.ring.version", "2");
+            extra.put("homa.packet.ring.version", "3");
         }
         final NetnsTestbed.Driver clientDriver = bed.startDriver(1, name, extra);
         final NetnsTestbed.Driver serverDriver = bed.startDriver(2, name, extra);

@@ -77,16 +77,16 @@ class NetnsMultiHostTest
 
     private NetnsTestbed.Driver start(final int host, final String transport)
     {
-        // "packet-ring-v2" is the packet-ring transport with TPACKET_V2 rings.
-        final NetnsTestbed.Driver driver = transport.endsWith("-v2") ?
-            bed.startDriver(host, "packet-ring", Map.of("homa.packet.ring.version", "2")) :
+        // "packet-ring-v3" is the packet-ring transport with TPACKET_V3 rings.
+        final NetnsTestbed.Driver driver = transport.endsWith("-v3") ?
+            bed.startDriver(host, "packet-ring", Map.of("homa.packet.ring.version", "3")) :
             bed.startDriver(host, transport, Map.of());
         drivers.add(driver);
         return driver;
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "raw", "packet-ring", "packet-ring-v2", "udp", "udp-batch" })
+    @ValueSource(strings = { "raw", "packet-ring", "packet-ring-v3", "udp", "udp-batch" })
     void shouldCarryRpcsOfEverySizeBetweenTwoHosts(final String transport)
     {
         final NetnsTestbed.Driver clientDriver = start(1, transport);
