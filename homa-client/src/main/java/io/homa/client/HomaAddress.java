@@ -60,15 +60,16 @@ public final class HomaAddress
 
     /**
      * @param ipv4    IPv4 address as an int (a.b.c.d = a &lt;&lt; 24 | ...).
-     * @param udpPort the peer driver's UDP port.
+     * @param udpPort the peer driver's UDP port (0 for a peer reached over raw IP).
      * @param port    the Homa server port.
      * @return the address.
      */
     public static HomaAddress of(final int ipv4, final int udpPort, final int port)
     {
-        if (udpPort < 1 || udpPort > 0xFFFF)
+        // 0 is how a raw-IP peer is named: protocol 146 has no transport port.
+        if (udpPort < 0 || udpPort > 0xFFFF)
         {
-            throw new HomaException(HomaError.EINVAL, "UDP port out of range 1..65535: " + udpPort);
+            throw new HomaException(HomaError.EINVAL, "UDP port out of range 0..65535: " + udpPort);
         }
         if (port < 1 || port > 0xFFFF)
         {

@@ -159,7 +159,7 @@ final class DriverConductor implements Agent
                         sendRequest.length(),
                         sendRequest.flags(),
                         sendRequest.destAddress(),
-                        sendRequest.destUdpPort(),
+                        transport.peerPort(sendRequest.destUdpPort()),
                         sendRequest.destPort());
                 }
                 case SendReplyDecoder.TEMPLATE_ID ->

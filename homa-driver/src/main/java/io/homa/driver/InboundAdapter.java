@@ -51,12 +51,16 @@ final class InboundAdapter implements Agent, InboundPackets.PacketHandler
     {
         if (0 == inbound.size())
         {
+            engine.inboundBacklogged(false);
             return 0;
         }
         // The conductor's cached clock may be an idle period old; packets get the time they are handled.
         nowNs = nanoClock.nanoTime();
         cachedNanoClock.update(nowNs);
-        return inbound.read(this, PACKET_LIMIT);
+        final int packets = inbound.read(this, PACKET_LIMIT);
+        // Silence from peers does not count while packets queue on our side (the RPC timer reads this).
+        engine.inboundBacklogged(packets >= PACKET_LIMIT);
+        return packets;
     }
 
     public void onPacket(
@@ -69,6 +73,18 @@ final class InboundAdapter implements Agent, InboundPackets.PacketHandler
         catch (final Exception ex)
         {
             discards.incrementRelease();
+            errorHandler.onError(ex);
+        }
+    }
+
+    public void onUnreachable(final int ipv4, final int port, final int homaPort, final int errorCode)
+    {
+        try
+        {
+            engine.onPeerUnreachable(ipv4, port, homaPort, errorCode);
+        }
+        catch (final Exception ex)
+        {
             errorHandler.onError(ex);
         }
     }

@@ -33,6 +33,8 @@ final class InboundPackets
     private static final int SOURCE_IPV4_OFFSET = 8;
     private static final int SOURCE_PORT_OFFSET = 12;
     private static final int PACKET_TYPE = 1;
+    private static final int UNREACHABLE_TYPE = 2;
+    private static final int UNREACHABLE_LENGTH = 8;
     private static final int PADDING_TYPE = -1;
 
     /**
@@ -49,6 +51,18 @@ final class InboundPackets
          * @param srcPort sender's transport port.
          */
         void onPacket(DirectBuffer buffer, int offset, int length, int srcIpv4, int srcPort);
+
+        /**
+         * An ICMP unreachability report the receiver saw; see {@code PacketTransport.UnreachableHandler}.
+         *
+         * @param ipv4      the peer's address.
+         * @param port      the peer's transport port.
+         * @param homaPort  the Homa port with no socket, or 0 for the whole peer.
+         * @param errorCode what matching client RPCs fail with.
+         */
+        default void onUnreachable(final int ipv4, final int port, final int homaPort, final int errorCode)
+        {
+        }
     }
 
     private final UnsafeBuffer buffer;
@@ -172,6 +186,33 @@ final class InboundPackets
     }
 
     /**
+     * Producer: publishes an unreachability report in the claimed slot, so the engine hears of it on its own thread.
+     *
+     * @param ipv4      the peer's address.
+     * @param port      the peer's transport port.
+     * @param homaPort  the Homa port with no socket, or 0.
+     * @param errorCode what matching client RPCs fail with.
+     */
+    void commitUnreachable(final int ipv4, final int port, final int homaPort, final int errorCode)
+    {
+        final int index = claimedIndex;
+        if (index < 0)
+        {
+            throw new IllegalStateException("no claimed slot");
+        }
+        final UnsafeBuffer buffer = this.buffer;
+        buffer.putInt(index + HEADER_LENGTH, homaPort);
+        buffer.putInt(index + HEADER_LENGTH + 4, errorCode);
+        buffer.putInt(index + LENGTH_OFFSET, UNREACHABLE_LENGTH);
+        buffer.putInt(index + TYPE_OFFSET, UNREACHABLE_TYPE);
+        buffer.putInt(index + SOURCE_IPV4_OFFSET, ipv4);
+        buffer.putInt(index + SOURCE_PORT_OFFSET, port);
+        final long tail = buffer.getLong(tailPositionIndex);
+        buffer.putLongRelease(tailPositionIndex, tail + BitUtil.align(HEADER_LENGTH + UNREACHABLE_LENGTH, ALIGNMENT));
+        claimedIndex = -1;
+    }
+
+    /**
      * Consumer: hands up to {@code limit} packets to the handler, in ring memory.
      *
      * @param handler gets each packet.
@@ -191,13 +232,21 @@ final class InboundPackets
             {
                 final int index = (int)head & mask;
                 final int length = buffer.getInt(index + LENGTH_OFFSET);
-                if (PADDING_TYPE == buffer.getInt(index + TYPE_OFFSET))
+                final int type = buffer.getInt(index + TYPE_OFFSET);
+                if (PADDING_TYPE == type)
                 {
                     head += length;
                     continue;
                 }
                 head += BitUtil.align(HEADER_LENGTH + length, ALIGNMENT);
                 packets++;
+                if (UNREACHABLE_TYPE == type)
+                {
+                    handler.onUnreachable(buffer.getInt(index + SOURCE_IPV4_OFFSET),
+                        buffer.getInt(index + SOURCE_PORT_OFFSET), buffer.getInt(index + HEADER_LENGTH),
+                        buffer.getInt(index + HEADER_LENGTH + 4));
+                    continue;
+                }
                 handler.onPacket(buffer, index + HEADER_LENGTH, length,
                     buffer.getInt(index + SOURCE_IPV4_OFFSET), buffer.getInt(index + SOURCE_PORT_OFFSET));
             }

@@ -11,7 +11,9 @@ import io.homa.driver.status.SystemCounters;
 import io.homa.driver.transport.FaultInjection;
 import io.homa.driver.transport.FaultInjectionTransport;
 import io.homa.driver.transport.PacketTransport;
-import io.homa.driver.transport.UdpTransport;
+import io.homa.driver.net.NicDiscovery;
+import io.homa.driver.net.UdpSocket;
+import io.homa.driver.status.TransportCounters;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
@@ -177,6 +179,7 @@ public final class MediaDriver implements AutoCloseable
         {
             System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
                 driver.context().udpAddress() + ":" + driver.udpPort());
+            System.out.println(driver.context().nicDescription());
             barrier.await();
             System.out.println("homa driver: shutdown");
         }
@@ -258,6 +261,15 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
+     * @param descriptor a transport counter (NIC facts, raw-IP and ICMP activity).
+     * @return its current value.
+     */
+    public long counter(final io.homa.driver.status.TransportCounterDescriptor descriptor)
+    {
+        return ctx.transportCounters.get(descriptor).get();
+    }
+
+    /**
      * Stops the agents, closes every socket and the transport, and (if configured) deletes the directory.
      */
     public void close()
@@ -290,6 +302,10 @@ public final class MediaDriver implements AutoCloseable
         private boolean isUdpPortSet;
         private int mtuLength = Configuration.sizeAsInt(
             Configuration.MTU_LENGTH_PROP_NAME, Configuration.MTU_LENGTH_DEFAULT);
+        private String transportName =
+            System.getProperty(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_DEFAULT);
+        private int packetRingVersion = Configuration.intValue(
+            Configuration.PACKET_RING_VERSION_PROP_NAME, Configuration.PACKET_RING_VERSION_DEFAULT);
         private int socketRcvbufLength = Configuration.sizeAsInt(
             Configuration.SOCKET_RCVBUF_PROP_NAME, Configuration.SOCKET_RCVBUF_DEFAULT);
         private int socketSndbufLength = Configuration.sizeAsInt(
@@ -335,6 +351,7 @@ public final class MediaDriver implements AutoCloseable
         private int linkMbps = Configuration.intValue(
             Configuration.LINK_MBPS_PROP_NAME, Configuration.LINK_MBPS_DEFAULT);
         private boolean isLinkMbpsSet = null != System.getProperty(Configuration.LINK_MBPS_PROP_NAME);
+        private boolean isLinkSpeedKnown;
         private int numPriorities = Configuration.intValue(
             Configuration.NUM_PRIORITIES_PROP_NAME, Configuration.NUM_PRIORITIES_DEFAULT);
         private int[] unschedCutoffs = Configuration.parseCutoffs(System.getProperty(
@@ -397,6 +414,9 @@ public final class MediaDriver implements AutoCloseable
         private AtomicCounter errorCounter;
         private ErrorHandler errorHandler;
         private PacketTransport transport;
+        private TransportCounters transportCounters;
+        private NicDiscovery.Nic nic;
+        private int[] resolvedNic;
         private HomaEngine engine;
         private DriverConductor conductor;
         private Receiver receiver;
@@ -443,7 +463,15 @@ public final class MediaDriver implements AutoCloseable
             {
                 throw new IllegalArgumentException("bad " + Configuration.UDP_ADDRESS_PROP_NAME + ": " + udpAddress, ex);
             }
-            transport = new UdpTransport(bindAddress, udpPort, mtuLength, socketRcvbufLength, socketSndbufLength);
+            transportCounters = new TransportCounters(countersManager);
+            nic = NicDiscovery.discover(bindAddress instanceof java.net.Inet4Address ?
+                UdpSocket.ipv4ToInt(bindAddress) : 0);
+            // Explicit homa.link.mbps wins; else what the NIC says; else Linux's default (see Transports).
+            resolvedNic = Transports.resolveNic(nic, mtuLength, isLinkMbpsSet ? linkMbps : 0, transportCounters);
+            isLinkSpeedKnown = isLinkMbpsSet || nic.linkMbps() > 0;
+            linkMbps = resolvedNic[1];
+            transport = Transports.open(transportName, nic, bindAddress, udpPort, resolvedNic[0], socketRcvbufLength,
+                socketSndbufLength, packetRingVersion, transportCounters);
             if (faultInjection.isActive())
             {
                 transport = new FaultInjectionTransport(transport, faultInjection, nanoClock,
@@ -494,6 +522,7 @@ public final class MediaDriver implements AutoCloseable
             if (printConfiguration)
             {
                 System.out.println(this);
+                System.out.println(nicDescription());
             }
         }
 
@@ -695,7 +724,7 @@ public final class MediaDriver implements AutoCloseable
         {
             return new SchedulingSettings(window, maxIncoming, maxOvercommit, grantFifoFraction, fifoGrantIncrement,
                 linkMbps, numPriorities, unschedCutoffs.clone(), maxNicEstBacklogNs, deferMinBytes, pacerFifoFraction,
-                Configuration.pacing(pacing, isLinkMbpsSet, isLoopback));
+                Configuration.pacing(pacing, isLinkMbpsSet || isLinkSpeedKnown, isLoopback));
         }
 
         /**
@@ -864,6 +893,74 @@ public final class MediaDriver implements AutoCloseable
         {
             this.mtuLength = length;
             return this;
+        }
+
+        /**
+         * @return {@code homa.transport}: udp or raw.
+         */
+        public String transportName()
+        {
+            return transportName;
+        }
+
+        /**
+         * @param name {@code udp} or {@code raw} (IPv4 protocol 146; needs CAP_NET_RAW and its own address).
+         * @return this for a fluent API.
+         */
+        public Context transportName(final String name)
+        {
+            this.transportName = name;
+            return this;
+        }
+
+        /**
+         * @return TPACKET version of the packet-ring transport (2 or 3).
+         */
+        public int packetRingVersion()
+        {
+            return packetRingVersion;
+        }
+
+        /**
+         * @param version 3 (RX in blocks) or 2 (RX frame by frame, lower latency).
+         * @return this for a fluent API.
+         */
+        public Context packetRingVersion(final int version)
+        {
+            this.packetRingVersion = version;
+            return this;
+        }
+
+        /**
+         * @return what NIC discovery found, once the driver started.
+         */
+        public NicDiscovery.Nic nic()
+        {
+            return nic;
+        }
+
+        /**
+         * @return the MTU in use (explicit, discovered or fallback), once the driver started.
+         */
+        public int resolvedMtu()
+        {
+            return resolvedNic[0];
+        }
+
+        /**
+         * @return the link speed in use, Mb/s (explicit, discovered or fallback), once the driver started.
+         */
+        public int resolvedLinkMbps()
+        {
+            return resolvedNic[1];
+        }
+
+        /**
+         * @return one line on the transport, the NIC and the MTU and speed chosen, once the driver started.
+         */
+        public String nicDescription()
+        {
+            return Transports.describe(transportName, nic, mtuLength, isLinkMbpsSet ? linkMbps : 0, resolvedNic);
         }
 
         /**
@@ -1491,6 +1588,7 @@ public final class MediaDriver implements AutoCloseable
                 ", receiverIdleStrategy=" + receiverIdleStrategyName +
                 ", sharedNetworkIdleStrategy=" + sharedNetworkIdleStrategyName +
                 ", udp=" + udpAddress + ":" + udpPort +
+                ", transport=" + transportName +
                 ", mtuLength=" + mtuLength +
                 ", socketRcvbufLength=" + socketRcvbufLength +
                 ", socketSndbufLength=" + socketSndbufLength +

@@ -32,6 +32,9 @@ final class Receiver implements Agent
     private final AtomicCounter maxCycleTime;
     private final InboundPackets inbound;
     private final long inboundAddress;
+    private final PacketTransport.UnreachableHandler unreachableHandler;
+    private final int batchLimit;
+    private final UnsafeBuffer batchView = new UnsafeBuffer(0, 0);
 
     Receiver(
         final PacketTransport transport,
@@ -73,6 +76,56 @@ final class Receiver implements Agent
         truncated = counters.get(SystemCounterDescriptor.TRUNCATED_PACKETS);
         discards = counters.get(SystemCounterDescriptor.PACKET_DISCARDS);
         maxCycleTime = counters.get(SystemCounterDescriptor.RECEIVER_MAX_CYCLE_TIME);
+        // With a ring, the report travels through it so the engine stays single-threaded.
+        unreachableHandler = null == inbound ? engine::onPeerUnreachable : this::unreachableIntoRing;
+        batchLimit = transport.receiveBatchLimit();
+    }
+
+    /**
+     * A batching transport receives into its own slots; each packet goes to the engine in place.
+     */
+    private int receiveBatch()
+    {
+        int work = 0;
+        while (work < RECEIVE_LIMIT)
+        {
+            final int count = transport.receiveBatch();
+            if (count <= 0)
+            {
+                if (count < 0)
+                {
+                    errorHandler.onError(new IllegalStateException("receive failed: errno " + -count));
+                }
+                break;
+            }
+            final long nowNs = clock.nanoTime();
+            for (int i = 0; i < count; i++)
+            {
+                final int length = transport.batchLength(i);
+                if (transport.batchTruncated(i) || length > transport.maxPacketLength())
+                {
+                    truncated.incrementRelease();
+                    continue;
+                }
+                batchView.wrap(transport.batchAddress(i), length);
+                try
+                {
+                    engine.onPacket(
+                        batchView, 0, length, transport.batchSourceIpv4(i), transport.batchSourcePort(i), nowNs);
+                }
+                catch (final Exception ex)
+                {
+                    discards.incrementRelease();
+                    errorHandler.onError(ex);
+                }
+            }
+            work += count;
+            if (count < transport.receiveBatchLimit())
+            {
+                break;
+            }
+        }
+        return work;
     }
 
     public String roleName()
@@ -89,7 +142,11 @@ final class Receiver implements Agent
         final long startNs = System.nanoTime();
         int work = 0;
         final int capacity = buffer.capacity();
-        while (work < RECEIVE_LIMIT)
+        if (batchLimit > 0)
+        {
+            work = receiveBatch();
+        }
+        while (0 == batchLimit && work < RECEIVE_LIMIT)
         {
             final int length = transport.receive(bufferAddress, capacity);
             if (length < 0)
@@ -118,6 +175,9 @@ final class Receiver implements Agent
             }
         }
 
+        // ICMP destination-unreachable (raw IP) fails RPCs to dead ports or hosts fast.
+        work += transport.pollUnreachable(unreachableHandler);
+
         // Silence from peers does not count while our own socket has a backlog (the RPC timer reads this).
         engine.inboundBacklogged(work >= RECEIVE_LIMIT);
         if (work > 0)
@@ -136,8 +196,8 @@ final class Receiver implements Agent
         final long startNs = System.nanoTime();
         final InboundPackets inbound = this.inbound;
         final int capacity = inbound.slotCapacity();
-        int work = 0;
-        while (work < RECEIVE_LIMIT)
+        int work = transport.isBatchReceiveOnly() ? copyBatchIntoRing() : 0;
+        while (!transport.isBatchReceiveOnly() && work < RECEIVE_LIMIT)
         {
             final int offset = inbound.claim();
             if (offset < 0)
@@ -163,6 +223,7 @@ final class Receiver implements Agent
             }
             inbound.commit(length, transport.lastSourceIpv4(), transport.lastSourcePort());
         }
+        work += transport.pollUnreachable(unreachableHandler);
 
         if (work > 0)
         {
@@ -173,5 +234,66 @@ final class Receiver implements Agent
             }
         }
         return work;
+    }
+
+    /**
+     * A transport whose packets live in a kernel-shared ring (packet-ring) must free each frame before the
+     * conductor reads it, so here the packet is copied once into the inbound ring.
+     */
+    private int copyBatchIntoRing()
+    {
+        final InboundPackets inbound = this.inbound;
+        final UnsafeBuffer ring = inbound.buffer();
+        int work = 0;
+        while (work < RECEIVE_LIMIT)
+        {
+            if (inbound.claim() < 0)
+            {
+                break;
+            }
+            final int count = transport.receiveBatch();
+            if (count <= 0)
+            {
+                if (count < 0)
+                {
+                    errorHandler.onError(new IllegalStateException("receive failed: errno " + -count));
+                }
+                break;
+            }
+            for (int i = 0; i < count; i++)
+            {
+                final int length = transport.batchLength(i);
+                if (transport.batchTruncated(i) || length > transport.maxPacketLength())
+                {
+                    truncated.incrementRelease();
+                    continue;
+                }
+                int offset = inbound.claim();
+                while (offset < 0)
+                {
+                    // The batch must be consumed now; the conductor drains the ring without waiting for us.
+                    Thread.onSpinWait();
+                    offset = inbound.claim();
+                }
+                batchView.wrap(transport.batchAddress(i), length);
+                ring.putBytes(offset, batchView, 0, length);
+                inbound.commit(length, transport.batchSourceIpv4(i), transport.batchSourcePort(i));
+            }
+            work += count;
+            if (count < transport.receiveBatchLimit())
+            {
+                break;
+            }
+        }
+        return work;
+    }
+
+    private void unreachableIntoRing(final int ipv4, final int port, final int homaPort, final int errorCode)
+    {
+        while (inbound.claim() < 0)
+        {
+            Thread.onSpinWait();
+        }
+        inbound.commitUnreachable(ipv4, port, homaPort, errorCode);
     }
 }

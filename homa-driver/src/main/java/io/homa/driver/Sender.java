@@ -4,10 +4,14 @@ import io.homa.driver.protocol.OutboundPackets;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import io.homa.driver.transport.PacketTransport;
+import org.agrona.BitUtil;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.ControlledMessageHandler;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RecordDescriptor;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 /**
@@ -27,6 +31,10 @@ final class Sender implements Agent
     private final AtomicCounter maxCycleTime;
     private final long ringAddress;
     private final ControlledMessageHandler handler = this::onPacket;
+    private final boolean isBatching;
+    private final int ringCapacity;
+    private final AtomicBuffer ringBuffer;
+    private int packetsThisRead;
 
     Sender(final OutboundPackets outbound, final PacketTransport transport, final SystemCounters counters)
     {
@@ -38,6 +46,9 @@ final class Sender implements Agent
         dataXmitErrors = counters.get(SystemCounterDescriptor.DATA_XMIT_ERRORS);
         controlXmitErrors = counters.get(SystemCounterDescriptor.CONTROL_XMIT_ERRORS);
         maxCycleTime = counters.get(SystemCounterDescriptor.SENDER_MAX_CYCLE_TIME);
+        isBatching = transport.isBatching();
+        ringCapacity = ring.capacity();
+        ringBuffer = ring.buffer();
     }
 
     public String roleName()
@@ -48,7 +59,10 @@ final class Sender implements Agent
     public int doWork()
     {
         final long startNs = System.nanoTime();
-        final int work = ring.controlledRead(handler, SEND_LIMIT);
+        // A batching transport may hold packets the kernel could not take last time: they go first.
+        int work = isBatching ? transport.flush() : 0;
+        packetsThisRead = 0;
+        work += ring.controlledRead(handler, SEND_LIMIT);
         if (work > 0)
         {
             final long cycleNs = System.nanoTime() - startNs;
@@ -94,6 +108,24 @@ final class Sender implements Agent
             bytesSent.getAndAddRelease(packetLength);
             counters.sentAtPriority(tos, packetLength);
         }
+        if (isBatching && isLastOfRead(buffer, index, length))
+        {
+            // The ring releases this read's records when controlledRead returns: the batch must be out by then.
+            transport.flush();
+        }
         return ControlledMessageHandler.Action.CONTINUE;
+    }
+
+    /**
+     * Whether controlledRead will stop after this record: the read limit, the end of the ring's contiguous block,
+     * padding, or a record not committed yet. A record once seen committed stays so, hence no race.
+     */
+    private boolean isLastOfRead(final MutableDirectBuffer buffer, final int index, final int length)
+    {
+        final int next = index - RecordDescriptor.HEADER_LENGTH +
+            BitUtil.align(length + RecordDescriptor.HEADER_LENGTH, RecordDescriptor.ALIGNMENT);
+        return ++packetsThisRead >= SEND_LIMIT || next >= ringCapacity ||
+            ringBuffer.getIntVolatile(RecordDescriptor.lengthOffset(next)) <= 0 ||
+            RingBuffer.PADDING_MSG_TYPE_ID == buffer.getInt(RecordDescriptor.typeOffset(next));
     }
 }

@@ -27,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class EmbeddedPingPong
 {
     private static final int PONG_PORT = 4001;
+    private static final String RAW_LOOPBACK_NET = "127.77.0.";
 
     private EmbeddedPingPong()
     {
@@ -64,10 +65,12 @@ public final class EmbeddedPingPong
             options.size, options.responseSize, options.count, options.warmup, options.mode, options.driverIdle,
             options.appIdle, options.drivers, 2 == options.drivers ? " (one per side, pong on its own thread)" :
             options.pongThread ? ", pong on its own thread" : ", pong on the ping thread");
+        System.out.println("transport: " + (null != options.transport ? options.transport :
+            System.getProperty("homa.transport", "udp")));
 
         final AtomicBoolean running = new AtomicBoolean(true);
-        final MediaDriver pingDriver = launchDriver(options);
-        final MediaDriver pongDriver = 2 == options.drivers ? launchDriver(options) : pingDriver;
+        final MediaDriver pingDriver = launchDriver(options, 2);
+        final MediaDriver pongDriver = 2 == options.drivers ? launchDriver(options, 3) : pingDriver;
         Thread pongThread = null;
         try (Homa pingHoma = connect(pingDriver);
             Homa pongHoma = pongDriver == pingDriver ? null : connect(pongDriver))
@@ -157,15 +160,25 @@ public final class EmbeddedPingPong
         }
     }
 
-    private static MediaDriver launchDriver(final Options options)
+    private static MediaDriver launchDriver(final Options options, final int host)
     {
-        return MediaDriver.launchEmbedded(new MediaDriver.Context()
+        final MediaDriver.Context ctx = new MediaDriver.Context()
             .threadingMode(options.mode)
             .sharedIdleStrategy(Configuration.idleStrategy(options.driverIdle))
             .conductorIdleStrategy(Configuration.idleStrategy(options.driverIdle))
             .senderIdleStrategy(Configuration.idleStrategy(options.driverIdle))
             .receiverIdleStrategy(Configuration.idleStrategy(options.driverIdle))
-            .sharedNetworkIdleStrategy(Configuration.idleStrategy(options.driverIdle)));
+            .sharedNetworkIdleStrategy(Configuration.idleStrategy(options.driverIdle));
+        if (null != options.transport)
+        {
+            ctx.transportName(options.transport);
+            if ("raw".equals(options.transport))
+            {
+                // A raw-IP driver owns its address: each side gets one of its own on loopback.
+                ctx.udpAddress(RAW_LOOPBACK_NET + host);
+            }
+        }
+        return MediaDriver.launchEmbedded(ctx);
     }
 
     private static Homa connect(final MediaDriver driver)
@@ -304,6 +317,7 @@ public final class EmbeddedPingPong
         String appIdle = "yield";
         boolean pongThread;
         int drivers = 1;
+        String transport;
 
         /**
          * @param args --size N --response-size N --count N --warmup N --mode SHARED|INVOKER --idle NAME
@@ -331,6 +345,7 @@ public final class EmbeddedPingPong
                     case "--app-idle" -> o.appIdle = args[++i];
                     case "--pong-thread" -> o.pongThread = true;
                     case "--drivers" -> o.drivers = Integer.parseInt(args[++i]);
+                    case "--transport" -> o.transport = args[++i];
                     default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + usage());
                 }
             }
@@ -365,6 +380,8 @@ public final class EmbeddedPingPong
                   --pong-thread       run pong on its own thread (default: ping and pong share one thread)
                   --drivers N         1: ping and pong share one driver (default); 2: one driver per side, each
                                       driven by its own thread in INVOKER mode (two hosts on one machine)
+                  --transport NAME    udp or raw (IP protocol 146 on 127.77.0.2/.3; needs CAP_NET_RAW)
+                                      (default: homa.transport, else udp)
                 """;
         }
 
@@ -415,6 +432,16 @@ public final class EmbeddedPingPong
         public Options drivers(final int drivers)
         {
             this.drivers = drivers;
+            return this;
+        }
+
+        /**
+         * @param transport udp or raw (null: homa.transport).
+         * @return this.
+         */
+        public Options transport(final String transport)
+        {
+            this.transport = transport;
             return this;
         }
 

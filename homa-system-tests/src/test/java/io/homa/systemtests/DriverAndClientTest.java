@@ -291,7 +291,7 @@ class DriverAndClientTest
         assertError(HomaError.EINVAL, () -> client.send(serverAddress, buffer, 0, 10, 0, 0x80));
         assertError(HomaError.EINVAL, () -> HomaAddress.of("127.0.0.1", 4000, 0));
         assertError(HomaError.EINVAL, () -> HomaAddress.of("127.0.0.1", 4000, 70_000));
-        assertError(HomaError.EINVAL, () -> HomaAddress.of("127.0.0.1", 0, 10));
+        assertError(HomaError.EINVAL, () -> HomaAddress.of("127.0.0.1", 70_000, 10));
         assertError(HomaError.EINVAL, () -> homa.addSocket(0));
         assertError(HomaError.EINVAL, () -> homa.addSocket(0x8000));
         assertError(HomaError.EINVAL, () -> client.reply(2, buffer, 0, 10));

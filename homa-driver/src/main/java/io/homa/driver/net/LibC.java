@@ -31,8 +31,8 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
- * The handful of Linux libc socket calls {@link UdpSocket} needs, bound once with the Foreign Function and Memory
- * API so that no JNI library has to be built or shipped.
+ * The handful of Linux libc socket calls this package needs (UDP, raw IP, netlink, ethtool), bound once with the
+ * Foreign Function and Memory API so that no JNI library has to be built or shipped.
  * <p>
  * Every handle captures {@code errno} into a caller-supplied segment ({@link #errnoStateLayout()}) because the JVM
  * may run code that overwrites the thread's {@code errno} between the downcall and any later read of it. The
@@ -45,7 +45,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class LibC
 {
     static final int AF_INET = 2;
+    static final int AF_NETLINK = 16;
+    static final int AF_PACKET = 17;
     static final int SOCK_DGRAM = 2;
+    static final int SOCK_RAW = 3;
     static final int SOCK_NONBLOCK = 0x800;
     static final int SOCK_CLOEXEC = 0x80000;
 
@@ -57,11 +60,31 @@ final class LibC
 
     static final int SOL_IP = 0;
     static final int IP_TOS = 1;
+    static final int IP_HDRINCL = 3;
     static final int IP_RECVTOS = 13;
+    static final int SOL_RAW = 255;
+    static final int ICMP_FILTER = 1;
+    static final int IPPROTO_ICMP = 1;
+    static final int SOL_UDP = 17;
+    static final int UDP_SEGMENT = 103;
+
+    static final int SIOCETHTOOL = 0x8946;
+
+    static final int SO_ATTACH_FILTER = 26;
+    static final int SOL_PACKET = 263;
+    static final int PACKET_RX_RING = 5;
+    static final int PACKET_VERSION = 10;
+    static final int PACKET_TX_RING = 13;
+    static final int PACKET_LOSS = 14;
+    static final int PACKET_IGNORE_OUTGOING = 23;
+    static final int TPACKET_V3 = 2;
+    static final int PROT_READ_WRITE = 0x3;
+    static final int MAP_SHARED = 0x1;
 
     static final int MSG_TRUNC = 0x20;
     static final int MSG_DONTWAIT = 0x40;
 
+    static final int EPERM = 1;
     static final int EINTR = 4;
     static final int EBADF = 9;
     static final int EAGAIN = 11;
@@ -69,6 +92,7 @@ final class LibC
     static final int EADDRINUSE = 98;
     static final int EADDRNOTAVAIL = 99;
     static final int ENOBUFS = 105;
+    static final int EOPNOTSUPP = 95;
 
     /** {@code struct sockaddr_in}: family (host order) @0, port (network order) @2, address (network order) @4. */
     static final int SOCKADDR_IN_LENGTH = 16;
@@ -136,6 +160,28 @@ final class LibC
         "sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO, CRITICAL);
     private static final MethodHandle RECVMSG = downcall(
         "recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO, CRITICAL);
+    private static final MethodHandle SENDMMSG = downcall(
+        "sendmmsg",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
+        CAPTURE_ERRNO,
+        CRITICAL);
+    private static final MethodHandle SEND = downcall(
+        "send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+    private static final MethodHandle RECV = downcall(
+        "recv", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
+    // ioctl is variadic: the third argument is the first variadic one.
+    private static final MethodHandle IOCTL = downcall(
+        "ioctl",
+        FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS),
+        CAPTURE_ERRNO,
+        Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle MMAP = downcall(
+        "mmap", FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG),
+        CAPTURE_ERRNO);
+    private static final MethodHandle MUNMAP = downcall(
+        "munmap", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
+    private static final MethodHandle SEND_FLUSH = downcall(
+        "send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO, CRITICAL);
     private static final MethodHandle RECVMMSG = downcall(
         "recvmmsg",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
@@ -290,6 +336,113 @@ final class LibC
         try
         {
             return (int)RECVMMSG.invokeExact(state, fd, mmsghdrs, vlen, flags, MemorySegment.NULL);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    static int sendmmsg(
+        final MemorySegment state, final int fd, final MemorySegment mmsghdrs, final int vlen, final int flags)
+    {
+        try
+        {
+            return (int)SENDMMSG.invokeExact(state, fd, mmsghdrs, vlen, flags);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    static long send(
+        final MemorySegment state, final int fd, final MemorySegment buffer, final long length, final int flags)
+    {
+        try
+        {
+            return (long)SEND.invokeExact(state, fd, buffer, length, flags);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    static long recv(
+        final MemorySegment state, final int fd, final MemorySegment buffer, final long length, final int flags)
+    {
+        try
+        {
+            return (long)RECV.invokeExact(state, fd, buffer, length, flags);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    /**
+     * {@code mmap}, with addresses as longs so the caller can wrap the mapping in an Agrona buffer.
+     */
+    static long mmap(
+        final MemorySegment state,
+        final long address,
+        final long length,
+        final int prot,
+        final int flags,
+        final int fd,
+        final long offset)
+    {
+        try
+        {
+            return (long)MMAP.invokeExact(state, address, length, prot, flags, fd, offset);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    static int munmap(final MemorySegment state, final long address, final long length)
+    {
+        try
+        {
+            return (int)MUNMAP.invokeExact(state, address, length);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    /**
+     * {@code send(fd, NULL, 0, flags)}: tells a packet socket to transmit the frames marked in its TX ring.
+     */
+    static long sendFlush(final MemorySegment state, final int fd, final int flags)
+    {
+        try
+        {
+            return (long)SEND_FLUSH.invokeExact(state, fd, 0L, 0L, flags);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    static int ioctl(final MemorySegment state, final int fd, final long request, final MemorySegment argument)
+    {
+        try
+        {
+            return (int)IOCTL.invokeExact(state, fd, request, argument);
         }
         catch (final Throwable t)
         {

@@ -142,6 +142,11 @@ public final class UdpSocket implements AutoCloseable
     private final MemorySegment setupInt;
     private final MemorySegment setupLength;
 
+    private long batchBase = -1;
+    private int batchSlotCapacity = -1;
+    private int batchPrepared;
+    private int batchFilled;
+
     private int lastSourceIpv4;
     private int lastSourcePort;
     private int lastTos;
@@ -589,7 +594,7 @@ public final class UdpSocket implements AutoCloseable
     {
         if (vlen < 1 || vlen > MAX_BATCH_SIZE || slotCapacity < 0)
         {
-            throw new IllegalArgumentException("vlen=" + vlen + " slotCapacity=" + slotCapacity);
+            throw badBatch(vlen, slotCapacity);
         }
 
         if (fd < 0)
@@ -597,33 +602,65 @@ public final class UdpSocket implements AutoCloseable
             return -EBADF;
         }
 
-        final MemorySegment msgs = batchMsgs;
-        final MemorySegment iovs = batchIovs;
-        for (int i = 0; i < vlen; i++)
+        if (baseAddress != batchBase || slotCapacity != batchSlotCapacity || vlen > batchPrepared)
         {
-            final long msgOffset = (long)i * MMSGHDR_LENGTH;
-            final long iovOffset = (long)i * IOVEC_LENGTH;
-            iovs.set(JAVA_LONG, iovOffset + IOVEC_BASE_OFFSET, baseAddress + (long)i * slotCapacity);
-            iovs.set(JAVA_LONG, iovOffset + IOVEC_LEN_OFFSET, slotCapacity);
-            msgs.set(JAVA_INT, msgOffset + MSGHDR_NAMELEN_OFFSET, SOCKADDR_IN_LENGTH);
-            msgs.set(JAVA_LONG, msgOffset + MSGHDR_CONTROLLEN_OFFSET, BATCH_CONTROL_LENGTH);
-            msgs.set(JAVA_INT, msgOffset + MSGHDR_FLAGS_OFFSET, 0);
-            msgs.set(JAVA_INT, msgOffset + MMSGHDR_LEN_OFFSET, 0);
+            prepareBatch(baseAddress, slotCapacity, vlen);
+        }
+        else
+        {
+            // Only the slots the last call filled had their in/out fields changed by the kernel.
+            resetBatchSlots(batchFilled);
         }
 
+        // Kept small so that the JIT can see the capture-state slice of the downcall die in here.
         while (true)
         {
-            final int result = LibC.recvmmsg(receiveErrno, fd, msgs, vlen, MSG_DONTWAIT);
+            final int result = LibC.recvmmsg(receiveErrno, fd, batchMsgs, vlen, MSG_DONTWAIT);
             if (result >= 0)
             {
+                batchFilled = result;
                 return result;
             }
 
             final int errno = LibC.errno(receiveErrno);
             if (EINTR != errno)
             {
+                batchFilled = 0;
                 return EAGAIN == errno || EWOULDBLOCK == errno ? 0 : -errno;
             }
+        }
+    }
+
+    private static IllegalArgumentException badBatch(final int vlen, final int slotCapacity)
+    {
+        return new IllegalArgumentException("vlen=" + vlen + " slotCapacity=" + slotCapacity);
+    }
+
+    private void prepareBatch(final long baseAddress, final int slotCapacity, final int vlen)
+    {
+        final MemorySegment iovs = batchIovs;
+        for (int i = 0; i < vlen; i++)
+        {
+            final long iovOffset = (long)i * IOVEC_LENGTH;
+            iovs.set(JAVA_LONG, iovOffset + IOVEC_BASE_OFFSET, baseAddress + (long)i * slotCapacity);
+            iovs.set(JAVA_LONG, iovOffset + IOVEC_LEN_OFFSET, slotCapacity);
+        }
+        resetBatchSlots(vlen);
+        batchBase = baseAddress;
+        batchSlotCapacity = slotCapacity;
+        batchPrepared = vlen;
+    }
+
+    private void resetBatchSlots(final int count)
+    {
+        final MemorySegment msgs = batchMsgs;
+        for (int i = 0; i < count; i++)
+        {
+            final long msgOffset = (long)i * MMSGHDR_LENGTH;
+            msgs.set(JAVA_INT, msgOffset + MSGHDR_NAMELEN_OFFSET, SOCKADDR_IN_LENGTH);
+            msgs.set(JAVA_LONG, msgOffset + MSGHDR_CONTROLLEN_OFFSET, BATCH_CONTROL_LENGTH);
+            msgs.set(JAVA_INT, msgOffset + MSGHDR_FLAGS_OFFSET, 0);
+            msgs.set(JAVA_INT, msgOffset + MMSGHDR_LEN_OFFSET, 0);
         }
     }
 

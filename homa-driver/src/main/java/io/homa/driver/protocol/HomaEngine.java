@@ -569,12 +569,30 @@ public final class HomaEngine implements AutoCloseable
         failClientRpcs(peer, deadPort, HomaError.ENOTCONN);
     }
 
+    /**
+     * The network says a peer (or one Homa port of it) cannot be reached, e.g. an ICMP destination-unreachable
+     * over raw IP: fail the matching client RPCs now, as Linux does, instead of letting them time out.
+     *
+     * @param ipv4      the peer's address.
+     * @param port      the peer's transport port (0 over raw IP).
+     * @param homaPort  the server port with no socket, or 0 for every RPC to the peer.
+     * @param errorCode what the RPCs fail with (ENOTCONN, EHOSTUNREACH, EPROTONOSUPPORT).
+     */
+    public void onPeerUnreachable(final int ipv4, final int port, final int homaPort, final int errorCode)
+    {
+        final Peer peer = peers.lookup(ipv4, port);
+        if (null != peer)
+        {
+            failClientRpcs(peer, homaPort, errorCode);
+        }
+    }
+
     private void failClientRpcs(final Peer peer, final int serverPort, final int errorCode)
     {
         scratch.clear();
         for (final Rpc rpc : clientRpcs.values())
         {
-            if (rpc.peer == peer && rpc.peerPort == serverPort && !rpc.isDeliveryPending)
+            if (rpc.peer == peer && (0 == serverPort || rpc.peerPort == serverPort) && !rpc.isDeliveryPending)
             {
                 scratch.add(rpc);
             }

@@ -18,12 +18,11 @@ import java.util.SplittableRandom;
  * {@link #receive(long, int)} calls once due, so nothing is allocated per packet. When every slot is busy a packet
  * goes through undisturbed.
  */
-public final class FaultInjectionTransport implements PacketTransport
+public final class FaultInjectionTransport extends ForwardingPacketTransport
 {
     /** Packets that can be held back at once. */
     static final int SLOTS = 64;
 
-    private final PacketTransport delegate;
     private final FaultInjection faults;
     private final NanoClock clock;
     private final SplittableRandom random;
@@ -67,7 +66,12 @@ public final class FaultInjectionTransport implements PacketTransport
         final AtomicCounter delayed,
         final AtomicCounter corrupted)
     {
-        this.delegate = delegate;
+        super(delegate);
+        if (delegate.isBatchReceiveOnly())
+        {
+            throw new IllegalArgumentException(
+                "fault injection needs a transport that receives one packet at a time (udp, udp-batch, raw)");
+        }
         this.faults = faults;
         this.clock = clock;
         this.random = new SplittableRandom(faults.seed());
@@ -84,27 +88,13 @@ public final class FaultInjectionTransport implements PacketTransport
     }
 
     /**
-     * {@inheritDoc}
+     * Packets are taken one at a time through {@link #receive(long, int)}, where the faults are applied.
+     *
+     * @return 0: no batch receive through this decorator.
      */
-    public int send(final long address, final int length, final int ipv4, final int port, final int tos)
+    public int receiveBatchLimit()
     {
-        return delegate.send(address, length, ipv4, port, tos);
-    }
-
-    /**
-     * {@inheritDoc}
-     */
-    public int send(
-        final long headerAddress,
-        final int headerLength,
-        final long payloadAddress,
-        final int payloadLength,
-        final int ipv4,
-        final int port,
-        final int tos)
-    {
-        // Faults are injected on receive, where each driver sees both directions; sends pass straight through.
-        return delegate.send(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos);
+        return 0;
     }
 
     /**

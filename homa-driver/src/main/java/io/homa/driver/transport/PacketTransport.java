@@ -84,6 +84,140 @@ public interface PacketTransport extends AutoCloseable
     long receiveDrops();
 
     /**
+     * The port a peer is known by on this transport, given the one a client named: UDP keeps it; raw IP has no
+     * transport port, so every peer there is (address, 0) whatever the client passed.
+     *
+     * @param port the port a client named for a peer.
+     * @return the port to key the peer with.
+     */
+    default int peerPort(final int port)
+    {
+        return port;
+    }
+
+    /**
+     * Reports peers the network says cannot be reached (ICMP destination-unreachable about our packets, or a send
+     * the kernel refused as unreachable), so their RPCs fail fast instead of timing out. Non-blocking.
+     *
+     * @param handler told about each report.
+     * @return reports handled.
+     */
+    default int pollUnreachable(final UnreachableHandler handler)
+    {
+        return 0;
+    }
+
+    /**
+     * Whether {@code send} only queues packets (pointing at the caller's memory) for {@link #flush()} to hand to
+     * the kernel in batches. The caller must then flush before it releases that memory. A batching transport
+     * returns 0 from {@code send} ("try later") only when it holds none of the caller's memory any more.
+     *
+     * @return true for a batching transport.
+     */
+    default boolean isBatching()
+    {
+        return false;
+    }
+
+    /**
+     * Hands queued packets to the kernel; what the kernel cannot take now is copied into the transport's own
+     * memory and retried by the next flush.
+     *
+     * @return packets handed over.
+     */
+    default int flush()
+    {
+        return 0;
+    }
+
+    /**
+     * @return true if packets arrive only through {@link #receiveBatch()} ({@link #receive} never returns one).
+     */
+    default boolean isBatchReceiveOnly()
+    {
+        return false;
+    }
+
+    /**
+     * @return how many packets {@link #receiveBatch()} may return at once; 0 when only {@code receive} exists.
+     */
+    default int receiveBatchLimit()
+    {
+        return 0;
+    }
+
+    /**
+     * Receives waiting packets, without blocking, into memory the transport owns; they stay valid until the
+     * next call. Read each with the {@code batch*} accessors.
+     *
+     * @return packets received (0 if none), or -errno.
+     */
+    default int receiveBatch()
+    {
+        return 0;
+    }
+
+    /**
+     * @param i packet index, less than the count {@link #receiveBatch()} returned.
+     * @return native address of its first byte.
+     */
+    default long batchAddress(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * @param i packet index.
+     * @return its length.
+     */
+    default int batchLength(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * @param i packet index.
+     * @return its source address.
+     */
+    default int batchSourceIpv4(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * @param i packet index.
+     * @return its source port.
+     */
+    default int batchSourcePort(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * @param i packet index.
+     * @return true if it did not fit its slot and was cut.
+     */
+    default boolean batchTruncated(final int i)
+    {
+        throw new UnsupportedOperationException();
+    }
+
+    /**
+     * Receives unreachability reports from {@link #pollUnreachable(UnreachableHandler)}.
+     */
+    @FunctionalInterface
+    interface UnreachableHandler
+    {
+        /**
+         * @param ipv4      the peer's address.
+         * @param port      the peer's transport port (0 over raw IP).
+         * @param homaPort  the Homa port that has no socket, or 0 when the whole peer is unreachable.
+         * @param errorCode what the matching client RPCs fail with (ENOTCONN, EHOSTUNREACH, EPROTONOSUPPORT).
+         */
+        void onUnreachable(int ipv4, int port, int homaPort, int errorCode);
+    }
+
+    /**
      * Closes the transport.
      */
     void close();

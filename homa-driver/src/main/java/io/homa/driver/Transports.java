@@ -1,0 +1,109 @@
+package io.homa.driver;
+
+import io.homa.driver.net.NicDiscovery;
+import io.homa.driver.net.UdpSocket;
+import io.homa.driver.status.TransportCounterDescriptor;
+import io.homa.driver.status.TransportCounters;
+import io.homa.driver.transport.PacketTransport;
+import io.homa.driver.transport.PacketRingTransport;
+import io.homa.driver.transport.RawIpTransport;
+import io.homa.driver.transport.UdpBatchTransport;
+import io.homa.driver.transport.UdpTransport;
+
+import java.net.InetAddress;
+
+/**
+ * Picks the transport named by {@code homa.transport} and the NIC facts it is sized by: what the driver context
+ * resolves at start, kept out of {@link MediaDriver} so each transport's setup lives in one place.
+ */
+final class Transports
+{
+    /** {@code homa.transport} value: Homa over UDP. */
+    static final String UDP = "udp";
+    /** {@code homa.transport} value: Homa over UDP, sendmmsg/recvmmsg batches and GSO where the kernel has it. */
+    static final String UDP_BATCH = "udp-batch";
+    /** {@code homa.transport} value: Homa over IPv4 protocol 146. */
+    static final String RAW = "raw";
+    /** {@code homa.transport} value: protocol 146 through AF_PACKET TPACKET_V3 rings. */
+    static final String PACKET_RING = "packet-ring";
+
+    /** Ethernet's MTU, when neither a property nor the interface says. */
+    static final int MTU_FALLBACK = 1500;
+
+    private Transports()
+    {
+    }
+
+    /**
+     * MTU and link speed to use: explicit settings win, then what the NIC says, then the documented fallbacks.
+     *
+     * @param nic          what discovery found.
+     * @param mtuLength    {@code homa.mtu.length} (0 = discover).
+     * @param linkMbps     {@code homa.link.mbps} (0 = discover).
+     * @param counters     where the choice is published.
+     * @return {mtu, linkMbps}.
+     */
+    static int[] resolveNic(
+        final NicDiscovery.Nic nic, final int mtuLength, final int linkMbps, final TransportCounters counters)
+    {
+        final int mtu = mtuLength > 0 ? mtuLength : nic.mtu() > 0 ? nic.mtu() : MTU_FALLBACK;
+        final boolean speedKnown = linkMbps > 0 || nic.linkMbps() > 0;
+        final int mbps = linkMbps > 0 ? linkMbps : nic.linkMbps() > 0 ? nic.linkMbps() :
+            Configuration.LINK_MBPS_DEFAULT;
+        counters.get(TransportCounterDescriptor.NIC_MTU).setRelease(mtu);
+        counters.get(TransportCounterDescriptor.NIC_LINK_MBPS).setRelease(mbps);
+        counters.get(TransportCounterDescriptor.NIC_LINK_SPEED_KNOWN).setRelease(speedKnown ? 1 : 0);
+        return new int[]{ mtu, mbps };
+    }
+
+    /**
+     * One line saying what was chosen and why, for the start-up log.
+     */
+    static String describe(
+        final String transport, final NicDiscovery.Nic nic, final int mtuLength, final int linkMbps,
+        final int[] resolved)
+    {
+        return "homa driver: transport " + transport + "; " + nic.describe() + "; using mtu " + resolved[0] +
+            (mtuLength > 0 ? " (homa.mtu.length)" : nic.mtu() > 0 ? " (discovered)" : " (fallback)") +
+            ", link " + resolved[1] + " Mb/s" +
+            (linkMbps > 0 ? " (homa.link.mbps)" : nic.linkMbps() > 0 ? " (discovered)" :
+            " (fallback: speed unknown, set homa.link.mbps)");
+    }
+
+    /**
+     * Opens the transport.
+     *
+     * @param name        {@code homa.transport}.
+     * @param nic         the interface behind the address.
+     * @param address     local address.
+     * @param port        UDP port (UDP only).
+     * @param mtu         resolved MTU.
+     * @param rcvBufBytes kernel receive buffer.
+     * @param sndBufBytes kernel send buffer.
+     * @param packetRingVersion TPACKET version for packet-ring.
+     * @param counters    transport counters.
+     * @return the open transport.
+     */
+    static PacketTransport open(
+        final String name,
+        final NicDiscovery.Nic nic,
+        final InetAddress address,
+        final int port,
+        final int mtu,
+        final int rcvBufBytes,
+        final int sndBufBytes,
+        final int packetRingVersion,
+        final TransportCounters counters)
+    {
+        return switch (name.trim())
+        {
+            case UDP -> new UdpTransport(address, port, mtu, rcvBufBytes, sndBufBytes);
+            case UDP_BATCH -> new UdpBatchTransport(address, port, mtu, rcvBufBytes, sndBufBytes, true, counters);
+            case PACKET_RING -> new PacketRingTransport(packetRingVersion, UdpSocket.ipv4ToInt(address), nic, mtu,
+                sndBufBytes, counters);
+            case RAW -> new RawIpTransport(UdpSocket.ipv4ToInt(address), mtu, rcvBufBytes, sndBufBytes, counters);
+            default -> throw new IllegalArgumentException(
+                "unknown " + Configuration.TRANSPORT_PROP_NAME + ": " + name + " (udp, udp-batch, raw or packet-ring)");
+        };
+    }
+}

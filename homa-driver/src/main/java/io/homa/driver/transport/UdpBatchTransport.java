@@ -1,0 +1,295 @@
+package io.homa.driver.transport;
+
+import io.homa.driver.net.UdpBatchSender;
+import io.homa.driver.net.UdpSocket;
+import io.homa.driver.status.TransportCounterDescriptor;
+import io.homa.driver.status.TransportCounters;
+import org.agrona.BitUtil;
+import org.agrona.BufferUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.AtomicCounter;
+
+import java.net.InetAddress;
+
+/**
+ * Homa over UDP with system calls amortised over many packets: {@code sendmmsg} for everything the sender agent
+ * drains in one cycle, UDP GSO ({@code UDP_SEGMENT}) for runs of equal-sized DATA packets to one peer where the
+ * kernel takes it, and {@code recvmmsg} into slots this transport owns, handed to the engine in place. Same wire
+ * format and peers as {@link UdpTransport}, which stays the plain fallback.
+ */
+public final class UdpBatchTransport implements PacketTransport
+{
+    /** Packets one receive system call may return. */
+    public static final int RECEIVE_BATCH = 32;
+
+    private final UdpSocket socket;
+    private final UdpBatchSender sender;
+    private final int mtu;
+    private final int maxPacketLength;
+    private final int slotCapacity;
+    private final UnsafeBuffer slots;
+    private final AtomicCounter sendSyscalls;
+    private final AtomicCounter gsoSends;
+    private final AtomicCounter sendErrors;
+    private final AtomicCounter receiveSyscalls;
+
+    /**
+     * @param address     local IPv4 address.
+     * @param port        local UDP port, 0 for any.
+     * @param mtu         path MTU.
+     * @param rcvBufBytes kernel receive buffer wanted.
+     * @param sndBufBytes kernel send buffer wanted.
+     * @param gso         use UDP GSO if the kernel accepts a probe.
+     * @param counters    transport counters.
+     */
+    public UdpBatchTransport(
+        final InetAddress address,
+        final int port,
+        final int mtu,
+        final int rcvBufBytes,
+        final int sndBufBytes,
+        final boolean gso,
+        final TransportCounters counters)
+    {
+        this.mtu = mtu;
+        this.maxPacketLength = Math.min(mtu - UdpTransport.IPV4_UDP_OVERHEAD, UdpTransport.MAX_UDP_PAYLOAD);
+        socket = UdpSocket.open(address, port);
+        try
+        {
+            socket.receiveBufferSize(rcvBufBytes);
+            socket.sendBufferSize(sndBufBytes);
+            final boolean useGso = gso && UdpBatchSender.probeGso(socket.localAddressInt(), maxPacketLength);
+            sender = new UdpBatchSender(socket, useGso, maxPacketLength);
+        }
+        catch (final RuntimeException ex)
+        {
+            socket.close();
+            throw ex;
+        }
+        // One byte more than the largest packet per slot, so an oversized datagram shows up as truncated.
+        slotCapacity = BitUtil.align(maxPacketLength + 1, 64);
+        slots = new UnsafeBuffer(BufferUtil.allocateDirectAligned(slotCapacity * RECEIVE_BATCH, 64));
+        sendSyscalls = counters.get(TransportCounterDescriptor.SEND_SYSCALLS);
+        gsoSends = counters.get(TransportCounterDescriptor.GSO_SENDS);
+        sendErrors = counters.get(TransportCounterDescriptor.BATCH_SEND_ERRORS);
+        receiveSyscalls = counters.get(TransportCounterDescriptor.RECEIVE_SYSCALLS);
+    }
+
+    /**
+     * @return true if runs of packets go out as GSO messages.
+     */
+    public boolean isGso()
+    {
+        return sender.isGso();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public boolean isBatching()
+    {
+        return true;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int send(final long address, final int length, final int ipv4, final int port, final int tos)
+    {
+        return send(address, length, 0L, 0, ipv4, port, tos);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int send(
+        final long headerAddress,
+        final int headerLength,
+        final long payloadAddress,
+        final int payloadLength,
+        final int ipv4,
+        final int port,
+        final int tos)
+    {
+        if (!sender.add(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos))
+        {
+            flush();
+            if (!sender.add(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos))
+            {
+                // Full of stashed packets the kernel has not taken yet: this one waits in the caller's ring.
+                return 0;
+            }
+        }
+        return headerLength + payloadLength;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int flush()
+    {
+        if (0 == sender.pendingMessages())
+        {
+            return 0;
+        }
+        final int sent = sender.flush();
+        if (sender.pendingMessages() > 0)
+        {
+            sender.stash();
+        }
+        sendSyscalls.setRelease(sender.syscalls());
+        gsoSends.setRelease(sender.gsoMessages());
+        sendErrors.setRelease(sender.errors());
+        return sent;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int receive(final long address, final int capacity)
+    {
+        return socket.receive(address, capacity);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int receiveBatchLimit()
+    {
+        return RECEIVE_BATCH;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int receiveBatch()
+    {
+        final int count = socket.receiveBatch(slots.addressOffset(), slotCapacity, RECEIVE_BATCH);
+        if (count > 0)
+        {
+            receiveSyscalls.incrementRelease();
+        }
+        return count;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public long batchAddress(final int i)
+    {
+        return slots.addressOffset() + (long)i * slotCapacity;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int batchLength(final int i)
+    {
+        return socket.batchLength(i);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int batchSourceIpv4(final int i)
+    {
+        return socket.batchSourceIpv4(i);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int batchSourcePort(final int i)
+    {
+        return socket.batchSourcePort(i);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public boolean batchTruncated(final int i)
+    {
+        return socket.batchTruncated(i);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int lastSourceIpv4()
+    {
+        return socket.lastSourceIpv4();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int lastSourcePort()
+    {
+        return socket.lastSourcePort();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int lastTos()
+    {
+        return socket.lastTos();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public boolean lastTruncated()
+    {
+        return socket.lastTruncated();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int localIpv4()
+    {
+        return socket.localAddressInt();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int localPort()
+    {
+        return socket.localPort();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int maxPacketLength()
+    {
+        return maxPacketLength;
+    }
+
+    /**
+     * @return the MTU in use.
+     */
+    public int mtu()
+    {
+        return mtu;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public long receiveDrops()
+    {
+        return socket.receiveDrops();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public void close()
+    {
+        sender.close();
+        socket.close();
+    }
+}

@@ -1,0 +1,163 @@
+package io.homa.systemtests;
+
+import io.homa.client.Homa;
+import io.homa.client.HomaAddress;
+import io.homa.client.HomaSocket;
+import io.homa.driver.MediaDriver;
+import io.homa.driver.ThreadingMode;
+import io.homa.driver.status.SystemCounterDescriptor;
+import io.homa.driver.status.TransportCounterDescriptor;
+import io.homa.driver.transport.UdpBatchTransport;
+import org.agrona.CloseHelper;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+import static io.homa.systemtests.TestUtil.await;
+import static io.homa.systemtests.TestUtil.pattern;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * Two drivers on loopback over the batching UDP transport (sendmmsg, recvmmsg, GSO): RPCs of every size at the
+ * loopback MTU and at Ethernet's 1500 (where GSO runs carry up to 44 packets per system call).
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class UdpBatchTransportTest
+{
+    private static final int SERVER_PORT = 99;
+
+    private final List<AutoCloseable> closeables = new ArrayList<>();
+
+    @AfterEach
+    void after()
+    {
+        for (int i = closeables.size() - 1; i >= 0; i--)
+        {
+            CloseHelper.quietClose(closeables.get(i));
+        }
+    }
+
+    private MediaDriver launch(final int mtu, final ThreadingMode mode)
+    {
+        final MediaDriver driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .transportName("udp-batch").mtuLength(mtu).threadingMode(mode));
+        closeables.add(driver);
+        return driver;
+    }
+
+    private Homa connect(final MediaDriver driver)
+    {
+        final Homa homa = Homa.connect(new Homa.Context()
+            .homaDirectoryName(driver.homaDirectoryName())
+            .driverAgentInvoker(driver.sharedAgentInvoker()));
+        closeables.add(homa);
+        return homa;
+    }
+
+    static Stream<Arguments> mtusAndSizes()
+    {
+        return Stream.of(0, 1_500).flatMap(mtu ->
+            Stream.of(1, 1_400, 40_000, 65_536, 500_000, 1_000_000).map(size -> Arguments.of(mtu, size)));
+    }
+
+    @ParameterizedTest
+    @MethodSource("mtusAndSizes")
+    void shouldEchoEachSizeBetweenTwoDrivers(final int mtu, final int size)
+    {
+        final MediaDriver clientDriver = launch(mtu, ThreadingMode.SHARED);
+        final MediaDriver serverDriver = launch(mtu, ThreadingMode.SHARED);
+        final HomaSocket server = connect(serverDriver).addSocket(SERVER_PORT);
+        final HomaSocket client = connect(clientDriver).addSocket();
+        final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
+
+        client.send(dest, pattern(size, size), 0, size, size);
+        final RawIpTransportTest.Echo echo = new RawIpTransportTest.Echo(server);
+        final RawIpTransportTest.Responses responses = new RawIpTransportTest.Responses();
+        await(() -> 1 == responses.count, () ->
+        {
+            server.poll(echo, 10);
+            client.poll(responses, 10);
+        }, 60_000, "response of " + size + " bytes");
+        assertEquals(1, responses.matched);
+        await(() -> 0 == serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE), () ->
+        {
+            server.poll(echo, 10);
+            client.poll(responses, 10);
+        }, 10_000, "server RPC acked");
+
+        final long packets = clientDriver.counter(SystemCounterDescriptor.PACKETS_SENT_DATA);
+        final long syscalls = clientDriver.counter(TransportCounterDescriptor.SEND_SYSCALLS);
+        assertTrue(syscalls > 0 && syscalls <= packets + 2, syscalls + " send calls for " + packets + " packets");
+        assertEquals(0, clientDriver.counter(TransportCounterDescriptor.BATCH_SEND_ERRORS));
+        if (1_500 == mtu && size >= 500_000)
+        {
+            // Hundreds of MTU-sized packets: GSO runs and batches make it far fewer calls than packets.
+            assertTrue(((UdpBatchTransport)clientDriver.context().transport()).isGso());
+            assertTrue(clientDriver.counter(TransportCounterDescriptor.GSO_SENDS) > 0);
+            assertTrue(syscalls * 10 < packets, syscalls + " send calls for " + packets + " packets");
+        }
+    }
+
+    @Test
+    void shouldCarryManyConcurrentRpcsAtEthernetMtu()
+    {
+        final MediaDriver clientDriver = launch(1_500, ThreadingMode.SHARED);
+        final MediaDriver serverDriver = launch(1_500, ThreadingMode.SHARED);
+        final HomaSocket server = connect(serverDriver).addSocket(SERVER_PORT);
+        final HomaSocket client = connect(clientDriver).addSocket();
+        final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
+        final RawIpTransportTest.Echo echo = new RawIpTransportTest.Echo(server);
+        final RawIpTransportTest.Responses responses = new RawIpTransportTest.Responses();
+        final int rpcs = 40;
+        for (int i = 0; i < rpcs; i++)
+        {
+            final int size = 1 + (i * 37_813) % 120_000;
+            client.send(dest, pattern(size, size), 0, size, size);
+        }
+        await(() -> rpcs == responses.count, () ->
+        {
+            server.poll(echo, 10);
+            client.poll(responses, 10);
+        }, 60_000, rpcs + " responses");
+        assertEquals(rpcs, responses.matched);
+        assertTrue(clientDriver.counter(TransportCounterDescriptor.RECEIVE_SYSCALLS) > 0);
+    }
+
+    @Test
+    void shouldNotAllocatePerRpcInSteadyState()
+    {
+        final com.sun.management.ThreadMXBean threads =
+            (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+        threads.setThreadAllocatedMemoryEnabled(true);
+        final MediaDriver driver = launch(1_500, ThreadingMode.INVOKER);
+        final Homa homa = connect(driver);
+        final HomaSocket server = homa.addSocket(602);
+        final HomaSocket client = homa.addSocket();
+        final SteadyStateAllocationTest.Loop loop = new SteadyStateAllocationTest.Loop(driver.sharedAgentInvoker(),
+            server, client, HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), 602));
+        final int[] sizes = { 100, 1_400, 100_000 };
+        loop.run(10_000, sizes);
+        final long threadId = Thread.currentThread().threadId();
+        final StringBuilder windows = new StringBuilder();
+        double best = Double.MAX_VALUE;
+        for (int window = 0; window < 8 && best > 0.5; window++)
+        {
+            final long before = threads.getThreadAllocatedBytes(threadId);
+            loop.run(3_000, sizes);
+            final double bytesPerRpc = (double)(threads.getThreadAllocatedBytes(threadId) - before) / 3_000;
+            windows.append(String.format("%.3f ", bytesPerRpc));
+            best = Math.min(best, bytesPerRpc);
+        }
+        assertTrue(best <= 0.5, "bytes allocated per RPC in each window: " + windows);
+    }
+}

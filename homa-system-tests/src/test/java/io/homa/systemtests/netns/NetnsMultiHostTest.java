@@ -1,0 +1,332 @@
+package io.homa.systemtests.netns;
+
+import io.homa.client.CncFileDescriptor;
+import io.homa.client.HomaAddress;
+import io.homa.client.HomaSocket;
+import io.homa.client.MessageHandler;
+import org.agrona.DirectBuffer;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.status.CountersReader;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.File;
+import java.nio.MappedByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Homa between hosts: four network namespaces on a bridge, strict-priority HTB queues on every egress at
+ * 1 Gbit/s, one driver JVM per host, over raw IP protocol 146 and over UDP. Skipped, with the reason, where
+ * namespaces cannot be made (not root, no iproute2).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class NetnsMultiHostTest
+{
+    private static final int HOSTS = 4;
+    private static final int RATE_MBIT = 1_000;
+    private static final int SERVER_PORT = 99;
+
+    private NetnsTestbed bed;
+    private final List<NetnsTestbed.Driver> drivers = new ArrayList<>();
+
+    @BeforeAll
+    void buildTestbed()
+    {
+        final String reason = NetnsTestbed.unavailableReason();
+        assumeTrue(null == reason, () -> "network namespaces unavailable: " + reason);
+        bed = new NetnsTestbed(HOSTS, 1_500, RATE_MBIT);
+    }
+
+    @AfterAll
+    void tearDown()
+    {
+        if (null != bed)
+        {
+            bed.close();
+        }
+    }
+
+    @AfterEach
+    void stopDrivers()
+    {
+        drivers.forEach(NetnsTestbed.Driver::close);
+        drivers.clear();
+        if (null != bed && 1_500 != bed.mtu())
+        {
+            bed.mtu(1_500);
+        }
+    }
+
+    private NetnsTestbed.Driver start(final int host, final String transport)
+    {
+        // "packet-ring-v3" is the packet-ring transport with TPACKET_V3 rings.
+        final NetnsTestbed.Driver driver = transport.endsWith("-v3") ?
+            bed.startDriver(host, "packet-ring", Map.of("homa.packet.ring.version", "3")) :
+            bed.startDriver(host, transport, Map.of());
+        drivers.add(driver);
+        return driver;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "raw", "packet-ring", "packet-ring-v3", "udp", "udp-batch" })
+    void shouldCarryRpcsOfEverySizeBetweenTwoHosts(final String transport)
+    {
+        final NetnsTestbed.Driver clientDriver = start(1, transport);
+        final NetnsTestbed.Driver serverDriver = start(2, transport);
+        final HomaSocket server = serverDriver.homa().addSocket(SERVER_PORT);
+        final HomaSocket client = clientDriver.homa().addSocket();
+        final HomaAddress dest = HomaAddress.of(serverDriver.ipv4(), serverDriver.transportPort(), SERVER_PORT);
+        final Echo echo = new Echo(server);
+        final Responses responses = new Responses();
+
+        final int[] sizes = { 1, 100, 1_424, 1_425, 10_000, 100_000, 500_000, 1_000_000 };
+        for (final int size : sizes)
+        {
+            final int before = responses.matched;
+            client.send(dest, pattern(size), 0, size, size);
+            await(() -> responses.count > before, () ->
+            {
+                server.poll(echo, 10);
+                client.poll(responses, 10);
+            }, 60_000, transport + " response of " + size + " B", clientDriver, serverDriver);
+            assertEquals(before + 1, responses.matched, transport + " response bytes of " + size + " B");
+        }
+        assertEquals(0, responses.errors);
+
+        // NIC discovery inside the namespace: veth tells its speed, rtnetlink the MTU.
+        assertEquals(1_500, counter(clientDriver, "nic_mtu"));
+        assertEquals(10_000, counter(clientDriver, "nic_link_mbps"));
+        assertEquals(1, counter(clientDriver, "nic_link_speed_known"));
+        assertTrue(clientDriver.logText().contains("nic eth0"), clientDriver.logText());
+
+        if (transport.startsWith("packet-ring"))
+        {
+            // Frames went through the rings once the kernel had resolved the peer's MAC (the first packets went
+            // through its raw-socket path, which made it resolve it).
+            final long data = counter(clientDriver, "packets_sent_DATA");
+            assertTrue(counter(clientDriver, "neighbour_misses") < 20, "packets sent before the MAC was known");
+            assertTrue(counter(clientDriver, "ring_flushes") < data, "ring flushes for " + data + " packets");
+            assertTrue(counter(serverDriver, "receive_syscalls") > 0);
+        }
+
+        // Homa's priorities reached the wire: control packets in the top leaf, DATA at 6 before cutoffs.
+        final long[] leaves = bed.leafPackets(bed.hostNs(1), "eth0");
+        assertTrue(leaves[7] > 0 && leaves[6] > 0, "per-priority packets on h1 eth0: " +
+            java.util.Arrays.toString(leaves));
+    }
+
+    @Test
+    void shouldCompleteIncastFromThreeHostsToOneOverRawIp()
+    {
+        final NetnsTestbed.Driver serverDriver = start(4, "raw");
+        final HomaSocket server = serverDriver.homa().addSocket(SERVER_PORT);
+        final Echo echo = new Echo(server);
+        final List<HomaSocket> clients = new ArrayList<>();
+        for (int h = 1; h <= 3; h++)
+        {
+            clients.add(start(h, "raw").homa().addSocket());
+        }
+        final HomaAddress dest = HomaAddress.of(serverDriver.ipv4(), 0, SERVER_PORT);
+        final Responses responses = new Responses();
+        final int perClient = 8;
+        for (int i = 0; i < perClient; i++)
+        {
+            for (final HomaSocket client : clients)
+            {
+                final int size = 0 == i % 2 ? 200_000 : 1_000;
+                client.send(dest, pattern(size), 0, size, size);
+            }
+        }
+        final int expected = perClient * clients.size();
+        await(() -> expected == responses.count, () ->
+        {
+            server.poll(echo, 16);
+            for (final HomaSocket client : clients)
+            {
+                client.poll(responses, 16);
+            }
+        }, 90_000, expected + " incast responses", serverDriver);
+        assertEquals(expected, responses.matched);
+        assertEquals(0, responses.errors);
+        // The switch port towards the server carried it all: unscheduled bytes at the levels the cutoffs give,
+        // the granted rest at the scheduled levels (0-3 with Linux's default cutoffs).
+        final long[] leaves = bed.leafPackets(bed.switchNs(), "p4");
+        final String seen = java.util.Arrays.toString(leaves);
+        assertTrue(java.util.Arrays.stream(leaves).sum() >= 3 * 4 * 200_000 / 1_500, seen);
+        assertTrue(leaves[0] + leaves[1] + leaves[2] + leaves[3] > 0, "granted DATA at scheduled levels: " + seen);
+        assertTrue(leaves[6] > 0, "unscheduled DATA before the server's cutoffs arrived: " + seen);
+    }
+
+    @Test
+    void shouldDiscoverJumboMtuAndUseItOverRawIp()
+    {
+        bed.mtu(9_000);
+        final NetnsTestbed.Driver clientDriver = start(1, "raw");
+        final NetnsTestbed.Driver serverDriver = start(3, "raw");
+        assertEquals(9_000, counter(clientDriver, "nic_mtu"));
+        final HomaSocket server = serverDriver.homa().addSocket(SERVER_PORT);
+        final HomaSocket client = clientDriver.homa().addSocket();
+        final Echo echo = new Echo(server);
+        final Responses responses = new Responses();
+        client.send(HomaAddress.of(serverDriver.ipv4(), 0, SERVER_PORT), pattern(1_000_000), 0, 1_000_000,
+            1_000_000);
+        await(() -> 1 == responses.count, () ->
+        {
+            server.poll(echo, 10);
+            client.poll(responses, 10);
+        }, 60_000, "1 MB response at MTU 9000", clientDriver, serverDriver);
+        assertEquals(1, responses.matched);
+        // 8,924-byte payloads: 1 MB (plus the unsched boundary) takes 114 DATA packets, not 703.
+        final long dataSent = counter(clientDriver, "packets_sent_DATA");
+        assertTrue(dataSent >= 113 && dataSent <= 120, "DATA packets for 1 MB at MTU 9000: " + dataSent);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = { "raw", "packet-ring" })
+    void shouldFailRequestToHostWithoutHomaWithEprotonosupportAndToUnboundPortWithEnotconn(final String transport)
+    {
+        final NetnsTestbed.Driver clientDriver = start(1, transport);
+        start(2, transport);
+        final HomaSocket client = clientDriver.homa().addSocket();
+        final Responses responses = new Responses();
+        // Host 3 runs no Homa: its kernel answers ICMP protocol-unreachable. Host 2 has no socket on port 7.
+        final long noHoma = client.send(HomaAddress.of(NetnsTestbed.hostIpv4(3), 0, SERVER_PORT), pattern(10), 0,
+            10, 10);
+        final long noPort = client.send(HomaAddress.of(NetnsTestbed.hostIpv4(2), 0, 7), pattern(10), 0, 10, 10);
+        await(() -> 2 == responses.errors, () -> client.poll(responses, 10), 20_000, "two errors", clientDriver);
+        assertEquals(93, responses.errorById.get(noHoma), "EPROTONOSUPPORT");
+        assertEquals(107, responses.errorById.get(noPort), "ENOTCONN");
+    }
+
+    static long counter(final NetnsTestbed.Driver driver, final String label)
+    {
+        final File cnc = new File(driver.directory(), CncFileDescriptor.CNC_FILE);
+        final MappedByteBuffer buffer = IoUtil.mapExistingFile(cnc, "cnc");
+        try
+        {
+            final UnsafeBuffer meta = CncFileDescriptor.metaDataBuffer(buffer);
+            final CountersReader reader = new CountersReader(
+                CncFileDescriptor.countersMetaDataBuffer(buffer, meta),
+                CncFileDescriptor.countersValuesBuffer(buffer, meta),
+                StandardCharsets.US_ASCII);
+            final long[] value = { Long.MIN_VALUE };
+            reader.forEach((id, typeId, keyBuffer, counterLabel) ->
+            {
+                if (label.equals(counterLabel))
+                {
+                    value[0] = reader.getCounterValue(id);
+                }
+            });
+            if (Long.MIN_VALUE == value[0])
+            {
+                fail("no counter " + label);
+            }
+            return value[0];
+        }
+        finally
+        {
+            IoUtil.unmap(buffer);
+        }
+    }
+
+    static UnsafeBuffer pattern(final int size)
+    {
+        final UnsafeBuffer buffer = new UnsafeBuffer(new byte[Math.max(size, 1)]);
+        for (int i = 0; i < size; i++)
+        {
+            buffer.putByte(i, (byte)(i * 31 + size));
+        }
+        return buffer;
+    }
+
+    static void await(
+        final java.util.function.BooleanSupplier done,
+        final Runnable step,
+        final long timeoutMs,
+        final String what,
+        final NetnsTestbed.Driver... drivers)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        while (!done.getAsBoolean())
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                final StringBuilder logs = new StringBuilder();
+                for (final NetnsTestbed.Driver driver : drivers)
+                {
+                    logs.append("\n--- driver on host ").append(driver.host()).append(":\n")
+                        .append(driver.logText());
+                }
+                fail("timed out waiting for " + what + logs);
+            }
+            step.run();
+        }
+    }
+
+    static final class Echo implements MessageHandler
+    {
+        private final HomaSocket socket;
+
+        Echo(final HomaSocket socket)
+        {
+            this.socket = socket;
+        }
+
+        public void onMessage(
+            final long id, final long cookie, final DirectBuffer buffer, final int offset, final int length)
+        {
+            socket.reply(id, buffer, offset, length);
+        }
+
+        public void onError(final long id, final long cookie, final int errorCode)
+        {
+        }
+    }
+
+    static final class Responses implements MessageHandler
+    {
+        int count;
+        int matched;
+        int errors;
+        final Map<Long, Integer> errorById = new HashMap<>();
+
+        public void onMessage(
+            final long id, final long cookie, final DirectBuffer buffer, final int offset, final int length)
+        {
+            count++;
+            boolean ok = length == cookie;
+            for (int i = 0; ok && i < length; i++)
+            {
+                ok = buffer.getByte(offset + i) == (byte)(i * 31 + length);
+            }
+            if (ok)
+            {
+                matched++;
+            }
+        }
+
+        public void onError(final long id, final long cookie, final int errorCode)
+        {
+            errors++;
+            errorById.put(id, errorCode);
+        }
+    }
+}
