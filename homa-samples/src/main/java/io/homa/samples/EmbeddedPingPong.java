@@ -172,9 +172,9 @@ public final class EmbeddedPingPong
         if (null != options.transport)
         {
             ctx.transportName(options.transport);
-            if ("raw".equals(options.transport))
+            if ("raw".equals(options.transport) || "packet-ring".equals(options.transport))
             {
-                // A raw-IP driver owns its address: each side gets one of its own on loopback.
+                // A raw-IP or packet-ring driver owns its address: each side gets one of its own on loopback.
                 ctx.udpAddress(RAW_LOOPBACK_NET + host);
             }
         }
