@@ -121,9 +121,13 @@ class NetnsBenchmarkTest
             transfers * 500_000 * 8.0 / elapsedNs, elapsedNs / 1e3 / transfers);
         for (final NetnsTestbed.Driver driver : new NetnsTestbed.Driver[]{ clientDriver, serverDriver })
         {
-            System.out.printf(Locale.ROOT, "  host %d: DATA sent %d rcvd %d, send calls %d, ring flushes %d, rcv calls %d%n",
+            System.out.printf(Locale.ROOT, "  host %d: DATA sent %d rcvd %d (resent %d), GRANT sent %d, RESEND sent %d, " +
+                "send calls %d, ring flushes %d, rcv calls %d%n",
                 driver.host(), NetnsMultiHostTest.counter(driver, "packets_sent_DATA"),
                 NetnsMultiHostTest.counter(driver, "packets_rcvd_DATA"),
+                NetnsMultiHostTest.counter(driver, "resent_packets"),
+                NetnsMultiHostTest.counter(driver, "packets_sent_GRANT"),
+                NetnsMultiHostTest.counter(driver, "packets_sent_RESEND"),
                 NetnsMultiHostTest.counter(driver, "send_syscalls"),
                 NetnsMultiHostTest.counter(driver, "ring_flushes"),
                 NetnsMultiHostTest.counter(driver, "receive_syscalls"));
@@ -131,12 +135,28 @@ class NetnsBenchmarkTest
     }
 
     /**
-     * Driver settings for the measurement: {@code -Dhoma.netns.bench.idle=spin} etc. sets the drivers' idle strategy.
+     * Driver settings for the measurement: {@code -Dhoma.netns.bench.idle=spin} etc. sets the drivers' idle strategy,
+     * {@code -Dhoma.netns.bench.props=homa.pacing=false,...} any other property.
      */
     private static Map<String, String> extra()
     {
+        // -Dhoma.netns.bench.idle=yield, and -Dhoma.netns.bench.props=k=v,k=v for any other driver property.
+        final Map<String, String> extra = new java.util.HashMap<>();
         final String idle = System.getProperty("homa.netns.bench.idle");
-        return null == idle ? Map.of() : Map.of("homa.shared.idle.strategy", idle);
+        if (null != idle)
+        {
+            extra.put("homa.shared.idle.strategy", idle);
+        }
+        final String props = System.getProperty("homa.netns.bench.props", "");
+        for (final String pair : props.split(","))
+        {
+            final int eq = pair.indexOf('=');
+            if (eq > 0)
+            {
+                extra.put(pair.substring(0, eq).trim(), pair.substring(eq + 1).trim());
+            }
+        }
+        return extra;
     }
 
     private static void roundTrip(
