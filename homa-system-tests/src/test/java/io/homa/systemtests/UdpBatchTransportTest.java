@@ -14,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 import java.lang.management.ManagementFactory;
@@ -113,7 +114,41 @@ class UdpBatchTransportTest
             assertTrue(((UdpBatchTransport)clientDriver.context().transport()).isGso());
             assertTrue(clientDriver.counter(TransportCounterDescriptor.GSO_SENDS) > 0);
             assertTrue(syscalls * 10 < packets, syscalls + " send calls for " + packets + " packets");
+            // And where the kernel coalesces on receive, the server takes those runs in whole too.
+            if (((UdpBatchTransport)serverDriver.context().transport()).isGro())
+            {
+                assertTrue(serverDriver.counter(TransportCounterDescriptor.GRO_RECEIVES) > 0);
+                assertTrue(serverDriver.counter(TransportCounterDescriptor.RECEIVE_SYSCALLS) * 10 <
+                    serverDriver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA));
+            }
         }
+    }
+
+    // In the threaded modes the receiver takes one packet at a time into the inbound ring: coalesced datagrams
+    // must still reach the engine as separate packets.
+    @ParameterizedTest
+    @EnumSource(value = ThreadingMode.class, names = { "DEDICATED", "SHARED_NETWORK" })
+    void shouldCutCoalescedDatagramsIntoPacketsInThreadedModes(final ThreadingMode mode)
+    {
+        final MediaDriver clientDriver = launch(1_500, mode);
+        final MediaDriver serverDriver = launch(1_500, mode);
+        final HomaSocket server = connect(serverDriver).addSocket(SERVER_PORT);
+        final HomaSocket client = connect(clientDriver).addSocket();
+        final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
+        final RawIpTransportTest.Echo echo = new RawIpTransportTest.Echo(server);
+        final RawIpTransportTest.Responses responses = new RawIpTransportTest.Responses();
+        final int rpcs = 6;
+        for (int i = 0; i < rpcs; i++)
+        {
+            client.send(dest, pattern(300_000 + i, 300_000 + i), 0, 300_000 + i, 300_000 + i);
+        }
+        await(() -> rpcs == responses.count, () ->
+        {
+            server.poll(echo, 10);
+            client.poll(responses, 10);
+        }, 60_000, rpcs + " responses");
+        assertEquals(rpcs, responses.matched);
+        assertEquals(0, serverDriver.counter(SystemCounterDescriptor.PACKET_DISCARDS));
     }
 
     @Test

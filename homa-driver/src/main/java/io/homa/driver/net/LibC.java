@@ -67,6 +67,7 @@ final class LibC
     static final int IPPROTO_ICMP = 1;
     static final int SOL_UDP = 17;
     static final int UDP_SEGMENT = 103;
+    static final int UDP_GRO = 104;
 
     static final int SIOCETHTOOL = 0x8946;
 

@@ -62,6 +62,8 @@ import static io.homa.driver.net.LibC.SOCK_CLOEXEC;
 import static io.homa.driver.net.LibC.SOCK_DGRAM;
 import static io.homa.driver.net.LibC.SOCK_NONBLOCK;
 import static io.homa.driver.net.LibC.SOL_IP;
+import static io.homa.driver.net.LibC.SOL_UDP;
+import static io.homa.driver.net.LibC.UDP_GRO;
 import static io.homa.driver.net.LibC.SOL_SOCKET;
 import static io.homa.driver.net.LibC.SO_RCVBUF;
 import static io.homa.driver.net.LibC.SO_RCVBUFFORCE;
@@ -108,8 +110,8 @@ public final class UdpSocket implements AutoCloseable
     private static final int SEND_CONTROL_LENGTH = 24;
     /** Room for the 1-byte IP_TOS cmsg ({@code CMSG_SPACE(1)} = 24) with slack for any other the kernel adds. */
     private static final int RECEIVE_CONTROL_LENGTH = 64;
-    /** Per-slot control space for batch receive: {@code CMSG_SPACE(1)} rounded up. */
-    private static final int BATCH_CONTROL_LENGTH = 32;
+    /** Per-slot control space for batch receive: IP_TOS ({@code CMSG_SPACE(1)}) and UDP_GRO ({@code CMSG_SPACE(4)}). */
+    private static final int BATCH_CONTROL_LENGTH = 64;
 
     private int fd;
     private final Arena arena;
@@ -721,6 +723,33 @@ public final class UdpSocket implements AutoCloseable
     }
 
     /**
+     * Segment size of a datagram the kernel coalesced (UDP GRO, see {@link #enableGro()}): the slot then holds
+     * several datagrams of this size back to back, the last possibly shorter.
+     *
+     * @param i slot index, less than the count returned.
+     * @return the segment size, or 0 if the slot holds one datagram.
+     */
+    public int batchGroSize(final int i)
+    {
+        final long controlLength = batchMsgs.get(JAVA_LONG, (long)i * MMSGHDR_LENGTH + MSGHDR_CONTROLLEN_OFFSET);
+        final long offset = findCmsg(batchControls, (long)i * BATCH_CONTROL_LENGTH, controlLength, SOL_UDP, UDP_GRO);
+        return offset < 0 ? 0 : batchControls.get(JAVA_INT, offset + CMSG_DATA_OFFSET);
+    }
+
+    /**
+     * Asks the kernel to coalesce runs of datagrams from one sender into one receive (UDP GRO, Linux 5.0+); batch
+     * receives then report the segment size with {@link #batchGroSize(int)}. Only for batch receive: a plain
+     * {@link #receive(long, int)} cannot tell the segments apart.
+     *
+     * @return true if the kernel accepted it.
+     */
+    public boolean enableGro()
+    {
+        setupInt.set(JAVA_INT, 0, 1);
+        return LibC.setsockopt(setupErrno, fd, SOL_UDP, UDP_GRO, setupInt, 4) >= 0;
+    }
+
+    /**
      * Closes the file descriptor and frees the native structures. Idempotent. Must not race with I/O on other
      * threads; once closed, the I/O methods return {@code -EBADF}.
      */
@@ -794,6 +823,13 @@ public final class UdpSocket implements AutoCloseable
 
     private static int findTos(final MemorySegment control, final long base, final long controlLength)
     {
+        final long offset = findCmsg(control, base, controlLength, SOL_IP, IP_TOS);
+        return offset < 0 ? 0 : control.get(JAVA_BYTE, offset + CMSG_DATA_OFFSET) & 0xFF;
+    }
+
+    private static long findCmsg(
+        final MemorySegment control, final long base, final long controlLength, final int level, final int type)
+    {
         long offset = 0;
         while (offset + CMSG_HEADER_LENGTH <= controlLength)
         {
@@ -803,16 +839,16 @@ public final class UdpSocket implements AutoCloseable
                 break;
             }
 
-            if (SOL_IP == control.get(JAVA_INT, base + offset + CMSG_LEVEL_OFFSET) &&
-                IP_TOS == control.get(JAVA_INT, base + offset + CMSG_TYPE_OFFSET))
+            if (level == control.get(JAVA_INT, base + offset + CMSG_LEVEL_OFFSET) &&
+                type == control.get(JAVA_INT, base + offset + CMSG_TYPE_OFFSET))
             {
-                return control.get(JAVA_BYTE, base + offset + CMSG_DATA_OFFSET) & 0xFF;
+                return base + offset;
             }
 
             offset += (cmsgLength + 7) & ~7L;
         }
 
-        return 0;
+        return -1;
     }
 
     private int bufferSize(final int forceOption, final int plainOption, final int bytes)

@@ -21,7 +21,8 @@ public enum TransportCounterDescriptor
     BATCH_SEND_ERRORS(12, "batch_send_errors", "ours: datagrams of a batched send the kernel refused, dropped"),
     RECEIVE_SYSCALLS(13, "receive_syscalls", "ours: receive system calls (or ring batches) that returned packets"),
     NEIGHBOUR_MISSES(14, "neighbour_misses", "ours: packets sent through the kernel as the next hop's MAC was unknown"),
-    RING_FLUSHES(15, "ring_flushes", "ours: send calls that flushed a packet ring's TX frames");
+    RING_FLUSHES(15, "ring_flushes", "ours: send calls that flushed a packet ring's TX frames"),
+    GRO_RECEIVES(16, "gro_receives", "ours: datagrams the kernel coalesced (UDP GRO), each several packets");
 
     /** Counter type id for transport counters. */
     public static final int TRANSPORT_COUNTER_TYPE_ID = 1;

@@ -14,13 +14,17 @@ import java.net.InetAddress;
 /**
  * Homa over UDP with system calls amortised over many packets: {@code sendmmsg} for everything the sender agent
  * drains in one cycle, UDP GSO ({@code UDP_SEGMENT}) for runs of equal-sized DATA packets to one peer where the
- * kernel takes it, and {@code recvmmsg} into slots this transport owns, handed to the engine in place. Same wire
- * format and peers as {@link UdpTransport}, which stays the plain fallback.
+ * kernel takes it, and {@code recvmmsg} into slots this transport owns, handed to the engine in place. Where the
+ * kernel has UDP GRO, a run of datagrams from one sender arrives as one coalesced receive (on loopback and veth a
+ * GSO send is delivered whole), which this transport cuts back into packets. Same wire format and peers as
+ * {@link UdpTransport}, which stays the plain fallback.
  */
 public final class UdpBatchTransport implements PacketTransport
 {
-    /** Packets one receive system call may return. */
+    /** Datagrams one receive system call may return. */
     public static final int RECEIVE_BATCH = 32;
+    /** Largest datagram the kernel builds by coalescing (GRO). */
+    static final int MAX_GRO_LENGTH = 65_535;
 
     private final UdpSocket socket;
     private final UdpBatchSender sender;
@@ -32,6 +36,17 @@ public final class UdpBatchTransport implements PacketTransport
     private final AtomicCounter gsoSends;
     private final AtomicCounter sendErrors;
     private final AtomicCounter receiveSyscalls;
+    private final AtomicCounter groReceives;
+    private final boolean gro;
+
+    // With GRO, receiveBatch() reports packets (segments), not datagrams; these say where each one is.
+    private final int[] segmentOffset;
+    private final int[] segmentLength;
+    private final int[] segmentSlot;
+    private int segmentCount;
+    // Plain receive() over GRO hands out the segments of one batch at a time, copied.
+    private int nextSegment;
+    private int lastSegment = -1;
 
     /**
      * @param address     local IPv4 address.
@@ -66,13 +81,28 @@ public final class UdpBatchTransport implements PacketTransport
             socket.close();
             throw ex;
         }
-        // One byte more than the largest packet per slot, so an oversized datagram shows up as truncated.
-        slotCapacity = BitUtil.align(maxPacketLength + 1, 64);
+        gro = gso && socket.enableGro();
+        // One byte more than the largest packet (or coalesced datagram) per slot, so an oversized one shows up as
+        // truncated.
+        slotCapacity = BitUtil.align((gro ? MAX_GRO_LENGTH : maxPacketLength) + 1, 64);
+        final int maxSegments = gro ? RECEIVE_BATCH * (MAX_GRO_LENGTH / io.homa.codecs.HomaWire.COMMON_HEADER_LENGTH + 1) : 0;
+        segmentOffset = new int[maxSegments];
+        segmentLength = new int[maxSegments];
+        segmentSlot = new int[maxSegments];
         slots = new UnsafeBuffer(BufferUtil.allocateDirectAligned(slotCapacity * RECEIVE_BATCH, 64));
         sendSyscalls = counters.get(TransportCounterDescriptor.SEND_SYSCALLS);
         gsoSends = counters.get(TransportCounterDescriptor.GSO_SENDS);
         sendErrors = counters.get(TransportCounterDescriptor.BATCH_SEND_ERRORS);
         receiveSyscalls = counters.get(TransportCounterDescriptor.RECEIVE_SYSCALLS);
+        groReceives = counters.get(TransportCounterDescriptor.GRO_RECEIVES);
+    }
+
+    /**
+     * @return true if the kernel coalesces received datagrams (UDP GRO) for this transport.
+     */
+    public boolean isGro()
+    {
+        return gro;
     }
 
     /**
@@ -148,7 +178,26 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public int receive(final long address, final int capacity)
     {
-        return socket.receive(address, capacity);
+        if (!gro)
+        {
+            return socket.receive(address, capacity);
+        }
+        // A plain receive cannot tell coalesced packets apart: take them from a batch, one copy each.
+        if (nextSegment >= segmentCount)
+        {
+            nextSegment = 0;
+            segmentCount = 0;
+            final int count = receiveBatch();
+            if (count <= 0)
+            {
+                return 0 == count ? UdpSocket.RECEIVE_WOULD_BLOCK : count;
+            }
+        }
+        final int i = nextSegment++;
+        lastSegment = i;
+        final int length = Math.min(segmentLength[i], capacity);
+        org.agrona.UnsafeApi.copyMemory(batchAddress(i), address, length);
+        return length;
     }
 
     /**
@@ -169,7 +218,34 @@ public final class UdpBatchTransport implements PacketTransport
         {
             receiveSyscalls.incrementRelease();
         }
-        return count;
+        return gro && count > 0 ? cutSegments(count) : count;
+    }
+
+    private int cutSegments(final int datagrams)
+    {
+        int segments = 0;
+        for (int slot = 0; slot < datagrams; slot++)
+        {
+            final int length = socket.batchLength(slot);
+            final int size = socket.batchGroSize(slot);
+            final int step = size > 0 && size < length ? size : Math.max(length, 1);
+            if (step < length)
+            {
+                groReceives.incrementRelease();
+            }
+            int offset = 0;
+            do
+            {
+                segmentOffset[segments] = offset;
+                segmentLength[segments] = Math.min(step, length - offset);
+                segmentSlot[segments] = slot;
+                segments++;
+                offset += step;
+            }
+            while (offset < length);
+        }
+        segmentCount = segments;
+        return segments;
     }
 
     /**
@@ -177,7 +253,8 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public long batchAddress(final int i)
     {
-        return slots.addressOffset() + (long)i * slotCapacity;
+        return gro ? slots.addressOffset() + (long)segmentSlot[i] * slotCapacity + segmentOffset[i] :
+            slots.addressOffset() + (long)i * slotCapacity;
     }
 
     /**
@@ -185,7 +262,7 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public int batchLength(final int i)
     {
-        return socket.batchLength(i);
+        return gro ? segmentLength[i] : socket.batchLength(i);
     }
 
     /**
@@ -193,7 +270,7 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public int batchSourceIpv4(final int i)
     {
-        return socket.batchSourceIpv4(i);
+        return socket.batchSourceIpv4(gro ? segmentSlot[i] : i);
     }
 
     /**
@@ -201,7 +278,7 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public int batchSourcePort(final int i)
     {
-        return socket.batchSourcePort(i);
+        return socket.batchSourcePort(gro ? segmentSlot[i] : i);
     }
 
     /**
@@ -209,7 +286,7 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public boolean batchTruncated(final int i)
     {
-        return socket.batchTruncated(i);
+        return socket.batchTruncated(gro ? segmentSlot[i] : i);
     }
 
     /**
@@ -217,7 +294,7 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public int lastSourceIpv4()
     {
-        return socket.lastSourceIpv4();
+        return gro ? batchSourceIpv4(lastSegment) : socket.lastSourceIpv4();
     }
 
     /**
@@ -225,7 +302,7 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public int lastSourcePort()
     {
-        return socket.lastSourcePort();
+        return gro ? batchSourcePort(lastSegment) : socket.lastSourcePort();
     }
 
     /**
@@ -233,7 +310,7 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public int lastTos()
     {
-        return socket.lastTos();
+        return gro ? socket.batchTos(segmentSlot[lastSegment]) : socket.lastTos();
     }
 
     /**
@@ -241,7 +318,7 @@ public final class UdpBatchTransport implements PacketTransport
      */
     public boolean lastTruncated()
     {
-        return socket.lastTruncated();
+        return gro ? batchTruncated(lastSegment) : socket.lastTruncated();
     }
 
     /**
