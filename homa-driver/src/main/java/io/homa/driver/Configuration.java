@@ -258,6 +258,10 @@ public final class Configuration
      * against 2-3 ms with V3.
      */
     public static final int PACKET_RING_VERSION_DEFAULT = 2;
+    /** udp-batch: let the kernel coalesce runs of received datagrams (UDP GRO) where it can. */
+    public static final String UDP_GRO_PROP_NAME = "homa.udp.gro";
+    /** Default: on. */
+    public static final boolean UDP_GRO_DEFAULT = true;
 
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";

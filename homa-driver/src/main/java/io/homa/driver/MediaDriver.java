@@ -304,6 +304,8 @@ public final class MediaDriver implements AutoCloseable
             Configuration.MTU_LENGTH_PROP_NAME, Configuration.MTU_LENGTH_DEFAULT);
         private String transportName =
             System.getProperty(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_DEFAULT);
+        private boolean udpGro = Boolean.parseBoolean(System.getProperty(
+            Configuration.UDP_GRO_PROP_NAME, String.valueOf(Configuration.UDP_GRO_DEFAULT)));
         private int packetRingVersion = Configuration.intValue(
             Configuration.PACKET_RING_VERSION_PROP_NAME, Configuration.PACKET_RING_VERSION_DEFAULT);
         private int socketRcvbufLength = Configuration.sizeAsInt(
@@ -471,7 +473,7 @@ public final class MediaDriver implements AutoCloseable
             isLinkSpeedKnown = isLinkMbpsSet || nic.linkMbps() > 0;
             linkMbps = resolvedNic[1];
             transport = Transports.open(transportName, nic, bindAddress, udpPort, resolvedNic[0], socketRcvbufLength,
-                socketSndbufLength, packetRingVersion, transportCounters);
+                socketSndbufLength, packetRingVersion, udpGro, transportCounters);
             if (faultInjection.isActive())
             {
                 transport = new FaultInjectionTransport(transport, faultInjection, nanoClock,
@@ -919,6 +921,24 @@ public final class MediaDriver implements AutoCloseable
         public int packetRingVersion()
         {
             return packetRingVersion;
+        }
+
+        /**
+         * @param gro let the kernel coalesce received datagrams (udp-batch, UDP GRO).
+         * @return this for a fluent API.
+         */
+        public Context udpGro(final boolean gro)
+        {
+            this.udpGro = gro;
+            return this;
+        }
+
+        /**
+         * @return whether udp-batch asks for UDP GRO.
+         */
+        public boolean udpGro()
+        {
+            return udpGro;
         }
 
         /**
@@ -1589,6 +1609,7 @@ public final class MediaDriver implements AutoCloseable
                 ", sharedNetworkIdleStrategy=" + sharedNetworkIdleStrategyName +
                 ", udp=" + udpAddress + ":" + udpPort +
                 ", transport=" + transportName +
+                ", udpGro=" + udpGro +
                 ", mtuLength=" + mtuLength +
                 ", socketRcvbufLength=" + socketRcvbufLength +
                 ", socketSndbufLength=" + socketSndbufLength +

@@ -81,6 +81,7 @@ final class Transports
      * @param rcvBufBytes kernel receive buffer.
      * @param sndBufBytes kernel send buffer.
      * @param packetRingVersion TPACKET version for packet-ring.
+     * @param udpGro      udp-batch: ask for UDP GRO.
      * @param counters    transport counters.
      * @return the open transport.
      */
@@ -93,12 +94,14 @@ final class Transports
         final int rcvBufBytes,
         final int sndBufBytes,
         final int packetRingVersion,
+        final boolean udpGro,
         final TransportCounters counters)
     {
         return switch (name.trim())
         {
             case UDP -> new UdpTransport(address, port, mtu, rcvBufBytes, sndBufBytes);
-            case UDP_BATCH -> new UdpBatchTransport(address, port, mtu, rcvBufBytes, sndBufBytes, true, counters);
+            case UDP_BATCH -> new UdpBatchTransport(
+                address, port, mtu, rcvBufBytes, sndBufBytes, true, udpGro, counters);
             case PACKET_RING -> new PacketRingTransport(packetRingVersion, UdpSocket.ipv4ToInt(address), nic, mtu,
                 sndBufBytes, counters);
             case RAW -> new RawIpTransport(UdpSocket.ipv4ToInt(address), mtu, rcvBufBytes, sndBufBytes, counters);

@@ -55,6 +55,7 @@ public final class UdpBatchTransport implements PacketTransport
      * @param rcvBufBytes kernel receive buffer wanted.
      * @param sndBufBytes kernel send buffer wanted.
      * @param gso         use UDP GSO if the kernel accepts a probe.
+     * @param gro         ask the kernel to coalesce received datagrams (UDP GRO) if it can.
      * @param counters    transport counters.
      */
     public UdpBatchTransport(
@@ -64,6 +65,7 @@ public final class UdpBatchTransport implements PacketTransport
         final int rcvBufBytes,
         final int sndBufBytes,
         final boolean gso,
+        final boolean gro,
         final TransportCounters counters)
     {
         this.mtu = mtu;
@@ -81,7 +83,7 @@ public final class UdpBatchTransport implements PacketTransport
             socket.close();
             throw ex;
         }
-        gro = gso && socket.enableGro();
+        this.gro = gro && socket.enableGro();
         // One byte more than the largest packet (or coalesced datagram) per slot, so an oversized one shows up as
         // truncated.
         slotCapacity = BitUtil.align((gro ? MAX_GRO_LENGTH : maxPacketLength) + 1, 64);

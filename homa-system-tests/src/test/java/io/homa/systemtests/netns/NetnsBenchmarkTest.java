@@ -42,6 +42,9 @@ class NetnsBenchmarkTest
     void shouldMeasureRttAndThroughputBetweenNamespaces(final String transport)
     {
         assumeTrue(Boolean.getBoolean("homa.netns.bench"), "a measurement: run with -Dhoma.netns.bench=true");
+        final String only = System.getProperty("homa.netns.bench.transports", "");
+        assumeTrue(only.isEmpty() || java.util.Arrays.asList(only.split(",")).contains(transport),
+            "not in -Dhoma.netns.bench.transports");
         final String reason = NetnsTestbed.unavailableReason();
         assumeTrue(null == reason, () -> "network namespaces unavailable: " + reason);
         bed = new NetnsTestbed(2, 1_500, 10_000);
