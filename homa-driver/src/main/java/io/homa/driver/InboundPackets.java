@@ -3,39 +3,35 @@ package io.homa.driver;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
+import org.agrona.MutableDirectBuffer;
+import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
- * The ring from the Receiver to the conductor when they run on different threads (DEDICATED, SHARED_NETWORK).
- * One producer, one consumer, no allocation. The receive system call writes each datagram straight into ring
- * memory, so the payload's one user-space copy is still the engine's copy into the receive pool.
+ * The ring from the Receiver to the conductor when they run on different threads (DEDICATED, SHARED_NETWORK): an
+ * Agrona {@link OneToOneRingBuffer}, no allocation. The receive system call writes each datagram straight into a
+ * claimed record, so the payload's one user-space copy is still the engine's copy into the receive pool.
  * <p>
- * Why not Agrona's {@code OneToOneRingBuffer}: the producer must reserve room for the largest datagram before it
- * knows the size of the next one, and Agrona's ring can neither shrink a claim on commit nor skip zeroing what the
- * consumer read, so every 100-byte packet would cost a 64 KiB claim and a 64 KiB memset on loopback. Here the
- * producer publishes a record only by moving the tail, so it reserves {@link #slotCapacity()} bytes, receives,
- * and then commits just the bytes that arrived.
+ * The producer must claim room for the largest datagram before the receive call says how big the next one is, so
+ * every record is a whole slot ({@link #slotCapacity()} bytes) and a small header inside the record says how many
+ * bytes arrived. Agrona's consumer does not zero what it read, so a 100-byte packet in a 64 KiB slot costs no more
+ * than in a small one (see {@code InboundRingBenchmark}); what the slot size costs is ring space: the ring holds
+ * {@code capacity / slot} packets at once, and the receiver leaves datagrams in the kernel's buffer while it is full.
  * <p>
- * Record layout (64-byte aligned): length (int) | type (int) | source IPv4 (int) | source port (int) | packet.
- * The trailer holds the tail and head positions (longs) on their own cache lines.
+ * Record body: packet length (int) | source IPv4 (int) | source port (int) | spare (int) | packet.
  */
 final class InboundPackets
 {
-    /** Header before each packet. */
-    static final int HEADER_LENGTH = 16;
-    /** Records start on cache-line boundaries. */
-    static final int ALIGNMENT = BitUtil.CACHE_LINE_LENGTH;
-    /** Trailer: padding, tail, padding, head, each on a 128-byte stretch so prefetching does not share lines. */
-    static final int TRAILER_LENGTH = 384;
+    /** Header inside each record, before the packet. */
+    static final int META_LENGTH = 16;
 
+    private static final int PACKET_MSG_TYPE_ID = 1;
     private static final int LENGTH_OFFSET = 0;
-    private static final int TYPE_OFFSET = 4;
-    private static final int SOURCE_IPV4_OFFSET = 8;
-    private static final int SOURCE_PORT_OFFSET = 12;
-    private static final int PACKET_TYPE = 1;
-    private static final int UNREACHABLE_TYPE = 2;
-    private static final int UNREACHABLE_LENGTH = 8;
-    private static final int PADDING_TYPE = -1;
+    private static final int SOURCE_IPV4_OFFSET = 4;
+    private static final int SOURCE_PORT_OFFSET = 8;
 
     /**
      * Receives packets from {@link #read(PacketHandler, int)}.
@@ -65,20 +61,16 @@ final class InboundPackets
         }
     }
 
+    private final OneToOneRingBuffer ring;
     private final UnsafeBuffer buffer;
-    private final int capacity;
-    private final int mask;
     private final int slotCapacity;
-    private final int slotRecordLength;
-    private final int tailPositionIndex;
-    private final int headPositionIndex;
+    private final Dispatcher dispatcher = new Dispatcher();
 
-    // Producer state.
-    private long headCache;
+    // Producer state: a claimed record not yet committed, reused by the next claim.
     private int claimedIndex = -1;
 
     /**
-     * @param capacity     ring bytes, a power of two and at least eight slots.
+     * @param capacity     ring bytes, a power of two, at least eight slots.
      * @param slotCapacity the most bytes one receive may write.
      */
     InboundPackets(final int capacity, final int slotCapacity)
@@ -87,18 +79,15 @@ final class InboundPackets
         {
             throw new IllegalArgumentException("inbound ring capacity must be a power of two: " + capacity);
         }
-        this.capacity = capacity;
-        this.mask = capacity - 1;
         this.slotCapacity = slotCapacity;
-        this.slotRecordLength = BitUtil.align(HEADER_LENGTH + slotCapacity, ALIGNMENT);
-        if (slotRecordLength > capacity / 8)
+        buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+            capacity + RingBufferDescriptor.TRAILER_LENGTH, BitUtil.CACHE_LINE_LENGTH));
+        ring = new OneToOneRingBuffer(buffer);
+        if (META_LENGTH + slotCapacity > ring.maxMsgLength())
         {
             throw new IllegalArgumentException(
                 "inbound ring of " + capacity + " bytes is too small for packets of " + slotCapacity);
         }
-        buffer = new UnsafeBuffer(BufferUtil.allocateDirectAligned(capacity + TRAILER_LENGTH, ALIGNMENT));
-        tailPositionIndex = capacity + 128;
-        headPositionIndex = capacity + 256;
     }
 
     /**
@@ -125,40 +114,16 @@ final class InboundPackets
      */
     int claim()
     {
-        if (claimedIndex >= 0)
+        if (claimedIndex < 0)
         {
-            return claimedIndex + HEADER_LENGTH;
-        }
-
-        final UnsafeBuffer buffer = this.buffer;
-        final long tail = buffer.getLong(tailPositionIndex);
-        final int tailIndex = (int)tail & mask;
-        final int toEnd = capacity - tailIndex;
-        final int padding = toEnd < slotRecordLength ? toEnd : 0;
-        final long needed = tail + padding + slotRecordLength;
-
-        if (needed - headCache > capacity)
-        {
-            headCache = buffer.getLongVolatile(headPositionIndex);
-            if (needed - headCache > capacity)
+            final int index = ring.tryClaim(PACKET_MSG_TYPE_ID, META_LENGTH + slotCapacity);
+            if (RingBuffer.INSUFFICIENT_CAPACITY == index)
             {
                 return -1;
             }
+            claimedIndex = index;
         }
-
-        if (padding > 0)
-        {
-            // Not enough contiguous room before the end: publish a padding record and start again at 0.
-            buffer.putInt(tailIndex + LENGTH_OFFSET, padding);
-            buffer.putInt(tailIndex + TYPE_OFFSET, PADDING_TYPE);
-            buffer.putLongRelease(tailPositionIndex, tail + padding);
-            claimedIndex = 0;
-        }
-        else
-        {
-            claimedIndex = tailIndex;
-        }
-        return claimedIndex + HEADER_LENGTH;
+        return claimedIndex + META_LENGTH;
     }
 
     /**
@@ -175,18 +140,17 @@ final class InboundPackets
         {
             throw new IllegalStateException("no claimed slot");
         }
-        final UnsafeBuffer buffer = this.buffer;
         buffer.putInt(index + LENGTH_OFFSET, length);
-        buffer.putInt(index + TYPE_OFFSET, PACKET_TYPE);
         buffer.putInt(index + SOURCE_IPV4_OFFSET, srcIpv4);
         buffer.putInt(index + SOURCE_PORT_OFFSET, srcPort);
-        final long tail = buffer.getLong(tailPositionIndex);
-        buffer.putLongRelease(tailPositionIndex, tail + BitUtil.align(HEADER_LENGTH + length, ALIGNMENT));
         claimedIndex = -1;
+        ring.commit(index);
     }
 
     /**
      * Producer: publishes an unreachability report in the claimed slot, so the engine hears of it on its own thread.
+     * The record's type is set at claim time, so the report takes the packet's place: its two ints go where the
+     * packet would start.
      *
      * @param ipv4      the peer's address.
      * @param port      the peer's transport port.
@@ -200,16 +164,13 @@ final class InboundPackets
         {
             throw new IllegalStateException("no claimed slot");
         }
-        final UnsafeBuffer buffer = this.buffer;
-        buffer.putInt(index + HEADER_LENGTH, homaPort);
-        buffer.putInt(index + HEADER_LENGTH + 4, errorCode);
-        buffer.putInt(index + LENGTH_OFFSET, UNREACHABLE_LENGTH);
-        buffer.putInt(index + TYPE_OFFSET, UNREACHABLE_TYPE);
+        buffer.putInt(index + LENGTH_OFFSET, -1);
         buffer.putInt(index + SOURCE_IPV4_OFFSET, ipv4);
         buffer.putInt(index + SOURCE_PORT_OFFSET, port);
-        final long tail = buffer.getLong(tailPositionIndex);
-        buffer.putLongRelease(tailPositionIndex, tail + BitUtil.align(HEADER_LENGTH + UNREACHABLE_LENGTH, ALIGNMENT));
+        buffer.putInt(index + META_LENGTH, homaPort);
+        buffer.putInt(index + META_LENGTH + 4, errorCode);
         claimedIndex = -1;
+        ring.commit(index);
     }
 
     /**
@@ -221,44 +182,8 @@ final class InboundPackets
      */
     int read(final PacketHandler handler, final int limit)
     {
-        final UnsafeBuffer buffer = this.buffer;
-        final long tail = buffer.getLongVolatile(tailPositionIndex);
-        final long headStart = buffer.getLong(headPositionIndex);
-        long head = headStart;
-        int packets = 0;
-        try
-        {
-            while (head < tail && packets < limit)
-            {
-                final int index = (int)head & mask;
-                final int length = buffer.getInt(index + LENGTH_OFFSET);
-                final int type = buffer.getInt(index + TYPE_OFFSET);
-                if (PADDING_TYPE == type)
-                {
-                    head += length;
-                    continue;
-                }
-                head += BitUtil.align(HEADER_LENGTH + length, ALIGNMENT);
-                packets++;
-                if (UNREACHABLE_TYPE == type)
-                {
-                    handler.onUnreachable(buffer.getInt(index + SOURCE_IPV4_OFFSET),
-                        buffer.getInt(index + SOURCE_PORT_OFFSET), buffer.getInt(index + HEADER_LENGTH),
-                        buffer.getInt(index + HEADER_LENGTH + 4));
-                    continue;
-                }
-                handler.onPacket(buffer, index + HEADER_LENGTH, length,
-                    buffer.getInt(index + SOURCE_IPV4_OFFSET), buffer.getInt(index + SOURCE_PORT_OFFSET));
-            }
-        }
-        finally
-        {
-            if (head != headStart)
-            {
-                buffer.putLongRelease(headPositionIndex, head);
-            }
-        }
-        return packets;
+        dispatcher.handler = handler;
+        return ring.read(dispatcher, limit);
     }
 
     /**
@@ -266,6 +191,30 @@ final class InboundPackets
      */
     int size()
     {
-        return (int)(buffer.getLongVolatile(tailPositionIndex) - buffer.getLongVolatile(headPositionIndex));
+        return ring.size();
+    }
+
+    /**
+     * Turns Agrona's records back into packets or reports; a length of -1 marks a report.
+     */
+    private static final class Dispatcher implements MessageHandler
+    {
+        private PacketHandler handler;
+
+        public void onMessage(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
+        {
+            final int packetLength = buffer.getInt(index + LENGTH_OFFSET);
+            final int srcIpv4 = buffer.getInt(index + SOURCE_IPV4_OFFSET);
+            final int srcPort = buffer.getInt(index + SOURCE_PORT_OFFSET);
+            if (packetLength < 0)
+            {
+                handler.onUnreachable(srcIpv4, srcPort, buffer.getInt(index + META_LENGTH),
+                    buffer.getInt(index + META_LENGTH + 4));
+            }
+            else
+            {
+                handler.onPacket(buffer, index + META_LENGTH, packetLength, srcIpv4, srcPort);
+            }
+        }
     }
 }
