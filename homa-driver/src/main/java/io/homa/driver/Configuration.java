@@ -277,7 +277,7 @@ public final class Configuration
 
     /** Ring from the receiver to the conductor when they run on different threads (a power of two). */
     public static final String INBOUND_BUFFER_LENGTH_PROP_NAME = "homa.inbound.buffer.length";
-    /** Default inbound ring: room for 64 loopback-sized packets (small packets take a 64-byte-aligned record). */
+    /** Default inbound ring: every packet takes a whole slot, so room for 256 loopback-sized (64 KiB) packets. */
     public static final int INBOUND_BUFFER_LENGTH_DEFAULT = 16 * 1024 * 1024;
 
     /** A client that sent no keepalive for this long is timed out: its sockets, RPCs and pool space are freed. */
