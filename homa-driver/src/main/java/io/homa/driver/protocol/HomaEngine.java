@@ -361,7 +361,7 @@ public final class HomaEngine implements AutoCloseable
             {
                 // Linux (section 2.9): drop it, queue the RPC for space; a RESEND restarts the sender later.
                 droppedNoBufs.incrementRelease();
-                waitForBuffer(rpc, messageLength);
+                waitForBuffer(rpc, messageLength, (int)Math.min(HomaWire.incoming(buffer, offset), messageLength));
                 return;
             }
             rpc.rx.init(messageLength, poolOffset);
@@ -1225,7 +1225,7 @@ public final class HomaEngine implements AutoCloseable
         }
     }
 
-    private void waitForBuffer(final Rpc rpc, final int messageLength)
+    private void waitForBuffer(final Rpc rpc, final int messageLength, final int unscheduledBytes)
     {
         if (rpc.isWaitingForBuffer)
         {
@@ -1233,6 +1233,7 @@ public final class HomaEngine implements AutoCloseable
         }
         rpc.isWaitingForBuffer = true;
         rpc.rxWaitLength = messageLength;
+        rpc.rxWaitUnscheduled = unscheduledBytes;
         final ArrayList<Rpc> waiters = rpc.socket.bufferWaiters;
         int i = waiters.size();
         while (i > 0 && waiters.get(i - 1).rxWaitLength > messageLength)
@@ -1277,6 +1278,8 @@ public final class HomaEngine implements AutoCloseable
             }
             stopWaitingForBuffer(rpc);
             rpc.rx.init(rpc.rxWaitLength, poolOffset);
+            // As if its first packet had just arrived: the scheduler must own it, or nobody ever grants the rest.
+            grants.initMessage(rpc, rpc.rxWaitUnscheduled);
             rpc.silentTicks = 0;
             sendResend(rpc, 0, -1, DEFAULT_UNSCHED_PRIORITY);
             admitted++;

@@ -49,6 +49,8 @@ final class Rpc
     // Receive-pool exhaustion: the message length this RPC waits to get space for.
     boolean isWaitingForBuffer;
     int rxWaitLength;
+    /** Unscheduled bytes its sender announced (the first DATA's incoming), for the grant scheduler later. */
+    int rxWaitUnscheduled;
 
     boolean isClient()
     {
@@ -85,6 +87,7 @@ final class Rpc
         timerIndex = -1;
         isWaitingForBuffer = false;
         rxWaitLength = 0;
+        rxWaitUnscheduled = 0;
     }
 
     static String stateName(final int state)

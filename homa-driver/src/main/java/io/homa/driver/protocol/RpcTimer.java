@@ -235,11 +235,12 @@ final class RpcTimer
     }
 
     /**
-     * Bytes of the incoming message the sender may send: all of it while every message goes unscheduled (the grant
-     * scheduler changes this to what it granted).
+     * Bytes of the incoming message the sender may send: the unscheduled bytes plus what the grant scheduler
+     * granted (Linux's msgin.granted). Bytes not yet granted are not missing: the sender is waiting for us, so
+     * their absence is neither silence nor a reason to RESEND (which the sender would take as a lost GRANT).
      */
     static int rxGranted(final Rpc rpc)
     {
-        return rpc.rx.length();
+        return rpc.rx.granted;
     }
 }

@@ -253,4 +253,45 @@ class HomaEngineTest
         assertEquals(1, seen[0]);
         assertEquals(0, engine.activeRpcCount());
     }
+
+    @Test
+    void shouldNotAskForBytesItNeverGranted()
+    {
+        engine.onAddSocket(1, CLIENT_ID);
+        engine.onBindSocket(2, CLIENT_ID, 1, 100);
+        final int length = 1_000_000;
+        final PacketWriter writer = new PacketWriter();
+        final UnsafeBuffer packet = new UnsafeBuffer(new byte[2_000]);
+        writer.data(packet, 0, 33_000, 100, 1_000, length, 40_000, 0, 0, 0, false, 0);
+        engine.onPacket(packet, 0, HomaWire.DATA_HEADER_LENGTH + 1_400, PEER_IP, PEER_PORT, 0);
+
+        // The sender goes silent; the receiver's timer asks again, but only for what it allowed the sender to send.
+        long nowNs = 0;
+        for (int tick = 0; tick < 20; tick++)
+        {
+            nowNs += 1_000_000;
+            engine.doWork(nowNs);
+        }
+        final long[] grantedAndResends = { 40_000, 0 };
+        final List<long[]> resends = new ArrayList<>();
+        outbound.ring().read((msgTypeId, buffer, index, recordLength) ->
+        {
+            final int header = index + OutboundPackets.PREFIX_LENGTH;
+            if (HomaWire.GRANT == HomaWire.type(buffer, header))
+            {
+                grantedAndResends[0] = Math.max(grantedAndResends[0], HomaWire.grantOffset(buffer, header));
+            }
+            else if (HomaWire.RESEND == HomaWire.type(buffer, header))
+            {
+                resends.add(new long[]{ HomaWire.resendOffset(buffer, header), HomaWire.resendLength(buffer, header) });
+            }
+        }, Integer.MAX_VALUE);
+        assertFalse(resends.isEmpty(), "silence noticed");
+        for (final long[] resend : resends)
+        {
+            assertTrue(resend[0] + resend[1] <= grantedAndResends[0],
+                "RESEND [" + resend[0] + ", +" + resend[1] + ") beyond the granted " + grantedAndResends[0]);
+        }
+        assertTrue(grantedAndResends[0] < length, "not everything was granted at once");
+    }
 }

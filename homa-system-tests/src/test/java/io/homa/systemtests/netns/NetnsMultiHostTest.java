@@ -43,6 +43,7 @@ class NetnsMultiHostTest
     private static final int HOSTS = 4;
     private static final int RATE_MBIT = 1_000;
     private static final int SERVER_PORT = 99;
+    private static final int BOTTLENECK_MBIT = 200;
 
     private NetnsTestbed bed;
     private final List<NetnsTestbed.Driver> drivers = new ArrayList<>();
@@ -69,6 +70,10 @@ class NetnsMultiHostTest
     {
         drivers.forEach(NetnsTestbed.Driver::close);
         drivers.clear();
+        if (null != bed)
+        {
+            bed.rate(RATE_MBIT);
+        }
         if (null != bed && 1_500 != bed.mtu())
         {
             bed.mtu(1_500);
@@ -173,6 +178,140 @@ class NetnsMultiHostTest
         assertTrue(java.util.Arrays.stream(leaves).sum() >= 3 * 4 * 200_000 / 1_500, seen);
         assertTrue(leaves[0] + leaves[1] + leaves[2] + leaves[3] > 0, "granted DATA at scheduled levels: " + seen);
         assertTrue(leaves[6] > 0, "unscheduled DATA before the server's cutoffs arrived: " + seen);
+    }
+
+    /**
+     * Hosts 1 and 2 keep 1 MB requests flowing to host 4, whose switch port (200 Mbit/s here) is the bottleneck, while
+     * host 3 sends 100 B RPCs to host 4 one after another. Homa's point: the short ones go at the top priority and
+     * the long ones' granted bytes at the low ones, so a short RPC passes the bottleneck's queue instead of waiting
+     * behind up to max_incoming of long bytes (about 20 ms here); and the long transfers still fill the link. The
+     * bounds are loose (an order of magnitude) because the 2-core test machine also runs four JVMs.
+     */
+    @Test
+    void shouldKeepShortRpcsFastWhileLongTransfersSaturateTheBottleneck()
+    {
+        // Slow enough that the link, not the receiving driver's share of 2 cores, is the bottleneck: otherwise
+        // the queue builds in host 4's socket buffer, which no priority can jump.
+        bed.rate(BOTTLENECK_MBIT);
+        final NetnsTestbed.Driver serverDriver = start(4, "udp");
+        final HomaSocket server = serverDriver.homa().addSocket(SERVER_PORT);
+        final List<HomaSocket> longClients = List.of(
+            start(1, "udp").homa().addSocket(), start(2, "udp").homa().addSocket());
+        final HomaSocket shortClient = start(3, "udp").homa().addSocket();
+        final HomaAddress dest = HomaAddress.of(serverDriver.ipv4(), serverDriver.transportPort(), SERVER_PORT);
+        final UnsafeBuffer ack = new UnsafeBuffer(new byte[8]);
+        final MessageHandler replier = new MessageHandler()
+        {
+            public void onMessage(final long id, final long c, final DirectBuffer b, final int o, final int l)
+            {
+                // Long requests get a short answer: the bottleneck is the way in to host 4.
+                if (l > 1_000)
+                {
+                    server.reply(id, ack, 0, ack.capacity());
+                }
+                else
+                {
+                    server.reply(id, b, o, l);
+                }
+            }
+
+            public void onError(final long id, final long c, final int e)
+            {
+            }
+        };
+        final long[] longDone = new long[1];
+        final MessageHandler longResponses = new MessageHandler()
+        {
+            public void onMessage(final long id, final long c, final DirectBuffer b, final int o, final int l)
+            {
+                longDone[0]++;
+            }
+
+            public void onError(final long id, final long c, final int e)
+            {
+                fail("long RPC failed: " + e);
+            }
+        };
+        final Responses shortResponses = new Responses();
+        final UnsafeBuffer large = pattern(1_000_000);
+        final UnsafeBuffer small = pattern(100);
+
+        final long[] unloaded = shortRoundTrips(server, replier, shortClient, shortResponses, dest, small, 200,
+            List.of(), longResponses);
+
+        final long sevenBefore = bed.leafPackets(bed.switchNs(), "p4")[7];
+        final long outstandingPerClient = 2;
+        for (final HomaSocket client : longClients)
+        {
+            for (int i = 0; i < outstandingPerClient; i++)
+            {
+                client.send(dest, large, 0, large.capacity(), 8);
+            }
+        }
+        final long startNs = System.nanoTime();
+        final long[] loaded = shortRoundTrips(server, replier, shortClient, shortResponses, dest, small, 400,
+            longClients, longResponses);
+        final long elapsedNs = System.nanoTime() - startNs;
+        final long longCompleted = longDone[0];
+        final double longGbps = longCompleted * 1_000_000 * 8.0 / elapsedNs;
+
+        final long p50Unloaded = unloaded[unloaded.length / 2];
+        final long p50Loaded = loaded[loaded.length / 2];
+        final String report = String.format(java.util.Locale.ROOT,
+            "100 B RTT p50 unloaded %.1f us, loaded %.1f us (p99 %.1f us); long transfers %.2f Gbit/s, %d of 1 MB",
+            p50Unloaded / 1e3, p50Loaded / 1e3, loaded[loaded.length * 99 / 100] / 1e3, longGbps, longCompleted);
+        System.out.println("netns priorities: " + report);
+        assertEquals(0, shortResponses.errors, report);
+        assertTrue(longGbps > 0.4 * BOTTLENECK_MBIT / 1_000, "long transfers kept the bottleneck busy: " + report);
+        // FIFO would put each short request behind ~0.5 MB of long bytes (max_incoming plus unscheduled bytes):
+        // over 20 ms at 200 Mbit/s. The margin is for the scheduler of a 2-core machine running five JVMs.
+        assertTrue(p50Loaded < 8_000_000, "short RPCs passed the long bytes queued at the bottleneck: " + report);
+        assertTrue(bed.leafPackets(bed.switchNs(), "p4")[7] - sevenBefore >= 400,
+            "short requests crossed the bottleneck in the top priority leaf");
+    }
+
+    /**
+     * Sends {@code count} short RPCs one after another while keeping each long client's requests outstanding
+     * (every completed long request is replaced at once).
+     *
+     * @return the round-trip times, sorted.
+     */
+    private static long[] shortRoundTrips(
+        final HomaSocket server,
+        final MessageHandler replier,
+        final HomaSocket client,
+        final Responses responses,
+        final HomaAddress dest,
+        final UnsafeBuffer small,
+        final int count,
+        final List<HomaSocket> longClients,
+        final MessageHandler longResponses)
+    {
+        final long[] rtts = new long[count];
+        final UnsafeBuffer large = pattern(1_000_000);
+        for (int i = 0; i < count; i++)
+        {
+            final int target = responses.count + 1;
+            final long startNs = System.nanoTime();
+            client.send(dest, small, 0, 100, 100);
+            await(() -> responses.count >= target, () ->
+            {
+                server.poll(replier, 16);
+                client.poll(responses, 16);
+                for (final HomaSocket longClient : longClients)
+                {
+                    // Each answer handled is one long request done: send the next one.
+                    final int completed = longClient.poll(longResponses, 16);
+                    for (int k = 0; k < completed; k++)
+                    {
+                        longClient.send(dest, large, 0, large.capacity(), 8);
+                    }
+                }
+            }, 30_000, "short RPC " + i);
+            rtts[i] = System.nanoTime() - startNs;
+        }
+        java.util.Arrays.sort(rtts);
+        return rtts;
     }
 
     @Test

@@ -183,6 +183,29 @@ public final class NetnsTestbed implements AutoCloseable
     }
 
     /**
+     * Changes the line rate of every egress tree (the link class and the ceiling of each leaf).
+     *
+     * @param rateMbit new rate in Mbit/s.
+     */
+    public void rate(final int rateMbit)
+    {
+        final String rate = rateMbit + "mbit";
+        for (int h = 1; h <= hosts; h++)
+        {
+            for (final String[] end : new String[][]{ { hostNs(h), "eth0" }, { switchNs(), "p" + h } })
+            {
+                tc(end[0], "class", "change", "dev", end[1], "parent", "1:", "classid", "1:1", "htb", "rate", rate,
+                    "ceil", rate);
+                for (int p = 0; p < 8; p++)
+                {
+                    tc(end[0], "class", "change", "dev", end[1], "parent", "1:1", "classid", "1:" + (10 + p), "htb",
+                        "rate", "1mbit", "ceil", rate, "prio", Integer.toString(7 - p));
+                }
+            }
+        }
+    }
+
+    /**
      * Builds the strict-priority tree on one egress.
      */
     private void priorityTree(final String ns, final String dev, final int rateMbit)
