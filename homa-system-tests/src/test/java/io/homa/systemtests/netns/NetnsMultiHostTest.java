@@ -190,8 +190,9 @@ class NetnsMultiHostTest
     @Test
     void shouldKeepShortRpcsFastWhileLongTransfersSaturateTheBottleneck()
     {
-        // Slow enough that the link, not the receiving driver's share of 2 cores, is the bottleneck: otherwise
-        // the queue builds in host 4's socket buffer, which no priority can jump.
+        // Slow enough that the link, not the receiving driver's share of 2 cores, is the bottleneck (otherwise the
+        // queue builds in host 4's socket buffer, which no priority can jump), fast enough that Linux's default
+        // max_incoming (400 KB, sized for 25 Gbit/s) does not make a queue longer than the RPC timeout allows.
         bed.rate(BOTTLENECK_MBIT);
         final NetnsTestbed.Driver serverDriver = start(4, "udp");
         final HomaSocket server = serverDriver.homa().addSocket(SERVER_PORT);
@@ -264,8 +265,9 @@ class NetnsMultiHostTest
         assertEquals(0, shortResponses.errors, report);
         assertTrue(longGbps > 0.4 * BOTTLENECK_MBIT / 1_000, "long transfers kept the bottleneck busy: " + report);
         // FIFO would put each short request behind ~0.5 MB of long bytes (max_incoming plus unscheduled bytes):
-        // over 20 ms at 200 Mbit/s. The margin is for the scheduler of a 2-core machine running five JVMs.
-        assertTrue(p50Loaded < 8_000_000, "short RPCs passed the long bytes queued at the bottleneck: " + report);
+        // over 20 ms at 200 Mbit/s. The margin is for the scheduler of a 2-core machine running five JVMs, whose
+        // thread hand-offs alone cost a few milliseconds under this load (measured p50: 1.5-8 ms).
+        assertTrue(p50Loaded < 12_000_000, "short RPCs passed the long bytes queued at the bottleneck: " + report);
         assertTrue(bed.leafPackets(bed.switchNs(), "p4")[7] - sevenBefore >= 400,
             "short requests crossed the bottleneck in the top priority leaf");
     }
