@@ -1,6 +1,9 @@
 package io.homa.driver.protocol;
 
 import io.homa.client.HomaError;
+import io.homa.client.HomaSocket;
+import io.homa.client.control.OnRpcInfoEncoder;
+import io.homa.client.control.RpcState;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketClassifier;
 import io.homa.codecs.PacketWriter;
@@ -103,6 +106,7 @@ public final class HomaEngine implements AutoCloseable
     private final AtomicCounter needAckTimeouts;
     private final AtomicCounter peersActive;
     private final AtomicCounter peerEvictions;
+    private final AtomicCounter rpcInfoRequests;
     private long nextPeerGcNs;
 
     private long nextSocketId = 1;
@@ -228,6 +232,7 @@ public final class HomaEngine implements AutoCloseable
         needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
         peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
         peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);
+        rpcInfoRequests = counters.get(SystemCounterDescriptor.RPC_INFO_REQUESTS);
         final SchedulingSettings scheduling = settings.scheduling();
         priorities = new Priorities(scheduling.numPriorities(), scheduling.unschedCutoffs());
         grants = new GrantScheduler(
@@ -475,6 +480,7 @@ public final class HomaEngine implements AutoCloseable
         }
         else
         {
+            rpc.rxDeliveredLength = rpc.rx.length();
             rpc.rx.reset();
         }
     }
@@ -834,6 +840,136 @@ public final class HomaEngine implements AutoCloseable
         scratch.clear();
     }
 
+    /**
+     * Answers with a snapshot of the live RPCs (Linux's HOMAIOCINFO): off the fast path, it reads RPC state and
+     * changes none of it.
+     *
+     * @param correlationId to answer with.
+     * @param port          a socket's port, or 0 for every socket.
+     */
+    public void onRpcInfo(final long correlationId, final int port)
+    {
+        rpcInfoRequests.incrementRelease();
+        final DriverSocket only = 0 == port ? null : socketsByPort.get(port);
+        int total = 0;
+        if (0 == port || null != only)
+        {
+            for (final Rpc rpc : clientRpcs.values())
+            {
+                total += null == only || rpc.socket == only ? 1 : 0;
+            }
+            for (final Rpc rpc : serverRpcsByHandle.values())
+            {
+                total += null == only || rpc.socket == only ? 1 : 0;
+            }
+        }
+
+        final int count = Math.min(total, clientProxy.maxRpcInfoEntries());
+        final OnRpcInfoEncoder.RpcsEncoder entries = clientProxy.rpcInfo(
+            correlationId, total, null == only ? -1 : only.poolAllocator.freeBytes(), count);
+        int written = 0;
+        if (count > 0)
+        {
+            for (final Rpc rpc : clientRpcs.values())
+            {
+                if (written < count && (null == only || rpc.socket == only))
+                {
+                    encodeRpcInfo(entries.next(), rpc);
+                    written++;
+                }
+            }
+            for (final Rpc rpc : serverRpcsByHandle.values())
+            {
+                if (written < count && (null == only || rpc.socket == only))
+                {
+                    encodeRpcInfo(entries.next(), rpc);
+                    written++;
+                }
+            }
+        }
+        clientProxy.transmitRpcInfo();
+    }
+
+    private static void encodeRpcInfo(final OnRpcInfoEncoder.RpcsEncoder entry, final Rpc rpc)
+    {
+        final IncomingMessage rx = rpc.rx;
+        int rxLength = -1;
+        int rxRemaining = 0;
+        int rxGapBytes = 0;
+        int rxGranted = 0;
+        if (rx.isInitialised())
+        {
+            rxLength = rx.length();
+            rxRemaining = rx.bytesRemaining();
+            for (int i = 0, gaps = rx.gapCount(); i < gaps; i++)
+            {
+                rxGapBytes += rx.gapEnd(i) - rx.gapStart(i);
+            }
+            rxGranted = rx.granted;
+        }
+        else if (rpc.isWaitingForBuffer)
+        {
+            rxLength = rpc.rxWaitLength;
+            rxRemaining = rpc.rxWaitLength;
+        }
+        else if (rpc.rxDeliveredLength >= 0)
+        {
+            rxLength = rpc.rxDeliveredLength;
+            rxGranted = rpc.rxDeliveredLength;
+        }
+
+        int flags = 0;
+        if (rpc.isWaitingForBuffer)
+        {
+            flags |= io.homa.client.RpcInfo.FLAG_BUFFER_STALL;
+        }
+        if (rpc.isClient() && 0 != (rpc.flags & HomaSocket.FLAG_PRIVATE))
+        {
+            flags |= io.homa.client.RpcInfo.FLAG_PRIVATE;
+        }
+        if (rpc.isDeliveryPending)
+        {
+            flags |= io.homa.client.RpcInfo.FLAG_RX_READY;
+        }
+
+        final boolean hasTx = rpc.txSendOffset >= 0;
+        entry
+            .id(rpc.id)
+            .applicationId(rpc.handle)
+            .completionCookie(rpc.cookie)
+            .localPort(rpc.socket.port)
+            .peerAddress(rpc.peer.ipv4)
+            .peerUdpPort(rpc.peer.port)
+            .peerPort(rpc.peerPort)
+            .txLength(hasTx ? rpc.txLength : -1)
+            .txSent(hasTx ? rpc.txNext : 0)
+            .txGranted(hasTx ? rpc.txGranted : 0)
+            .txPriority(rpc.txPriority)
+            .rxLength(rxLength)
+            .rxRemaining(rxRemaining)
+            .rxGaps(rx.isInitialised() ? rx.gapCount() : 0)
+            .rxGapBytes(rxGapBytes)
+            .rxGranted(rxGranted)
+            .silentTicks(rpc.silentTicks)
+            .resends(rpc.resends)
+            .retransmits(rpc.retransmits)
+            .state(rpcState(rpc.state))
+            .flags((short)flags);
+    }
+
+    private static RpcState rpcState(final int state)
+    {
+        return switch (state)
+        {
+            case Rpc.CLIENT_OUTGOING -> RpcState.CLIENT_OUTGOING;
+            case Rpc.CLIENT_INCOMING -> RpcState.CLIENT_INCOMING;
+            case Rpc.SERVER_INCOMING -> RpcState.SERVER_INCOMING;
+            case Rpc.SERVER_IN_SERVICE -> RpcState.SERVER_IN_SERVICE;
+            case Rpc.SERVER_OUTGOING -> RpcState.SERVER_OUTGOING;
+            default -> RpcState.NULL_VAL;
+        };
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Door 3: duty cycle.
     // ---------------------------------------------------------------------------------------------------------
@@ -1099,6 +1235,7 @@ public final class HomaEngine implements AutoCloseable
                 break;
             }
             resentPackets.incrementRelease();
+            rpc.retransmits++;
             next = packetEnd;
         }
     }
@@ -1182,6 +1319,7 @@ public final class HomaEngine implements AutoCloseable
         writer.resend(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
             resendOffset, resendLength, priority);
         outbound.commit(index);
+        rpc.resends++;
         return true;
     }
 

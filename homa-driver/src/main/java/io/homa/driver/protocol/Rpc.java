@@ -50,6 +50,12 @@ final class Rpc
     boolean isWaitingForBuffer;
     int rxWaitLength;
 
+    // Diagnostics only (rpc-stat): RESENDs sent, DATA packets retransmitted, length of a request the server
+    // application holds (its incoming message is forgotten once delivered).
+    int resends;
+    int retransmits;
+    int rxDeliveredLength = -1;
+
     boolean isClient()
     {
         return CLIENT_OUTGOING == state || CLIENT_INCOMING == state;
@@ -85,6 +91,9 @@ final class Rpc
         timerIndex = -1;
         isWaitingForBuffer = false;
         rxWaitLength = 0;
+        resends = 0;
+        retransmits = 0;
+        rxDeliveredLength = -1;
     }
 
     static String stateName(final int state)
