@@ -119,7 +119,7 @@ public final class EventFormatter
                 out.append(" state ").append(EventType.rpcStateName(event.arg()))
                     .append(" sent ").append(event.offset()).append('/').append(event.length())
                     .append(" received ").append(event.extra()).append('/').append(event.flags());
-            case EventType.LOG_FROZEN -> out.append(" freeze ").append(event.arg());
+            case EventType.LOG_FROZEN, EventType.LOG_RESUMED -> out.append(" freeze ").append(event.arg());
             default ->
                 out.append(" offset ").append(event.offset()).append(" length ").append(event.length())
                     .append(" arg ").append(event.arg()).append(" extra ").append(event.extra());

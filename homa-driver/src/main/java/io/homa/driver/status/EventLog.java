@@ -266,6 +266,7 @@ public final class EventLog implements AutoCloseable
         {
             isFrozen = false;
             isRecording = true;
+            record(EventType.LOG_RESUMED, 0, 0, 0, 0, 0, 0, 0, buffer.getInt(FREEZE_COUNT_OFFSET), 0, 0);
         }
     }
 

@@ -40,6 +40,8 @@ public final class EventType
     public static final int RPC_ACTIVE = 10;
     /** The log froze (a FREEZE arrived from the peer named): arg = freeze number. */
     public static final int LOG_FROZEN = 11;
+    /** A tool unfroze the log and recording resumed: arg = the freeze it ends. */
+    public static final int LOG_RESUMED = 12;
 
     /** DATA: sent again (retransmit bit set). */
     public static final int FLAG_RETRANSMIT = 1;
@@ -82,6 +84,7 @@ public final class EventType
             case GRANT_FIFO -> "GRANT_FIFO";
             case RPC_ACTIVE -> "RPC_ACTIVE";
             case LOG_FROZEN -> "LOG_FROZEN";
+            case LOG_RESUMED -> "LOG_RESUMED";
             default -> "EVENT_" + type;
         };
     }

@@ -150,7 +150,9 @@ class EventLogTest
         log.checkUnfreeze();
         assertFalse(log.isFrozen());
         log.record(EventType.RPC_CREATED, 6, IPV4, 4000, 1, 2, 0, 10, 1, 0, 0);
-        assertEquals(3, readAll(reader, Long.MAX_VALUE).size());
+        final List<long[]> resumed = readAll(reader, Long.MAX_VALUE);
+        assertEquals(4, resumed.size());
+        assertEquals(EventType.LOG_RESUMED, resumed.get(2)[1]);
 
         final StringWriter dump = new StringWriter();
         EventFormatter.print(reader, "memory", new PrintWriter(dump));
@@ -158,7 +160,8 @@ class EventLogTest
             " in memory"), dump.toString());
         assertTrue(dump.toString().contains("LOG_FROZEN        local 0 peer 127.0.0.1:5000/40000 freeze 1"),
             dump.toString());
-        assertTrue(dump.toString().endsWith("# 3 events" + System.lineSeparator()), dump.toString());
+        assertTrue(dump.toString().contains("LOG_RESUMED       freeze 1"), dump.toString());
+        assertTrue(dump.toString().endsWith("# 4 events" + System.lineSeparator()), dump.toString());
     }
 
     @Test
