@@ -3,6 +3,7 @@ package io.homa.driver.status;
 import io.homa.driver.DriverFiles;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
+import org.agrona.UnsafeApi;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
@@ -38,6 +39,8 @@ public final class EventLog implements AutoCloseable
     private static final long DUMP_JOIN_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(10);
 
     private final AtomicBuffer buffer;
+    private final byte[] byteArray;
+    private final long addressOffset;
     private final MappedByteBuffer mapped;
     private final File directory;
     private final int mask;
@@ -58,6 +61,8 @@ public final class EventLog implements AutoCloseable
         final ErrorHandler errorHandler)
     {
         this.buffer = buffer;
+        this.byteArray = null == buffer ? null : buffer.byteArray();
+        this.addressOffset = null == buffer ? 0 : buffer.addressOffset();
         this.mapped = mapped;
         this.directory = directory;
         this.mask = capacity - 1;
@@ -206,26 +211,27 @@ public final class EventLog implements AutoCloseable
         {
             return;
         }
-        final AtomicBuffer buffer = this.buffer;
+        // Unchecked stores: the mask keeps every record inside the ring, so per-field bounds checks buy nothing.
+        final Object array = byteArray;
         final long sequence = ++this.sequence;
-        final int at = recordOffset(sequence, mask);
+        final long at = addressOffset + recordOffset(sequence, mask);
         // Readers must see "being written" before any field changes, and the fields before the sequence.
-        buffer.putLong(at + SEQUENCE_OFFSET, -sequence);
+        UnsafeApi.putLong(array, at + SEQUENCE_OFFSET, -sequence);
         VarHandle.storeStoreFence();
-        buffer.putLong(at + TIMESTAMP_OFFSET, clock.nanoTime());
-        buffer.putLong(at + RPC_ID_OFFSET, rpcId);
-        buffer.putInt(at + TYPE_OFFSET, type);
-        buffer.putInt(at + PEER_IPV4_OFFSET, peerIpv4);
-        buffer.putInt(at + PEER_UDP_PORT_OFFSET, peerUdpPort);
-        buffer.putInt(at + LOCAL_PORT_OFFSET, localPort);
-        buffer.putInt(at + PEER_PORT_OFFSET, peerPort);
-        buffer.putInt(at + OFFSET_OFFSET, offset);
-        buffer.putInt(at + LENGTH_OFFSET, length);
-        buffer.putInt(at + ARG_OFFSET, arg);
-        buffer.putInt(at + EXTRA_OFFSET, extra);
-        buffer.putInt(at + FLAGS_OFFSET, flags);
-        buffer.putLongRelease(at + SEQUENCE_OFFSET, sequence);
-        buffer.putLongRelease(POSITION_OFFSET, sequence);
+        UnsafeApi.putLong(array, at + TIMESTAMP_OFFSET, clock.nanoTime());
+        UnsafeApi.putLong(array, at + RPC_ID_OFFSET, rpcId);
+        UnsafeApi.putInt(array, at + TYPE_OFFSET, type);
+        UnsafeApi.putInt(array, at + PEER_IPV4_OFFSET, peerIpv4);
+        UnsafeApi.putInt(array, at + PEER_UDP_PORT_OFFSET, peerUdpPort);
+        UnsafeApi.putInt(array, at + LOCAL_PORT_OFFSET, localPort);
+        UnsafeApi.putInt(array, at + PEER_PORT_OFFSET, peerPort);
+        UnsafeApi.putInt(array, at + OFFSET_OFFSET, offset);
+        UnsafeApi.putInt(array, at + LENGTH_OFFSET, length);
+        UnsafeApi.putInt(array, at + ARG_OFFSET, arg);
+        UnsafeApi.putInt(array, at + EXTRA_OFFSET, extra);
+        UnsafeApi.putInt(array, at + FLAGS_OFFSET, flags);
+        UnsafeApi.putLongRelease(array, at + SEQUENCE_OFFSET, sequence);
+        UnsafeApi.putLongRelease(array, addressOffset + POSITION_OFFSET, sequence);
     }
 
     /**
