@@ -73,6 +73,7 @@ public final class Homa implements AutoCloseable
     private int responseErrorCode;
     private String responseErrorMessage;
     private RpcInfoSnapshot responseRpcInfo;
+    private int awaitedRpcInfoPort;
 
     private Homa(final Context ctx)
     {
@@ -206,10 +207,11 @@ public final class Homa implements AutoCloseable
             final long correlationId = driverProxy.nextCorrelationId();
             offerCommand(() -> driverProxy.rpcInfo(correlationId, port));
             responseRpcInfo = null;
+            awaitedRpcInfoPort = port;
             awaitResponse(correlationId);
             final RpcInfoSnapshot snapshot = responseRpcInfo;
             responseRpcInfo = null;
-            return new RpcInfoSnapshot(port, snapshot.totalRpcs(), snapshot.poolAvailBytes(), snapshot.rpcs());
+            return snapshot;
         }
         finally
         {
@@ -599,7 +601,7 @@ public final class Homa implements AutoCloseable
                 rpcInfoDecoder.wrap(buffer, index, OnRpcInfoDecoder.BLOCK_LENGTH, OnRpcInfoDecoder.SCHEMA_VERSION);
                 if (rpcInfoDecoder.correlationId() == awaitedCorrelationId)
                 {
-                    responseRpcInfo = decodeRpcInfo(rpcInfoDecoder);
+                    responseRpcInfo = decodeRpcInfo(rpcInfoDecoder, awaitedRpcInfoPort);
                     awaitedTemplateId = msgTypeId;
                 }
             }
@@ -619,7 +621,7 @@ public final class Homa implements AutoCloseable
         }
     }
 
-    private static RpcInfoSnapshot decodeRpcInfo(final OnRpcInfoDecoder decoder)
+    private static RpcInfoSnapshot decodeRpcInfo(final OnRpcInfoDecoder decoder, final int port)
     {
         final int totalRpcs = decoder.totalRpcs();
         final long poolAvailBytes = decoder.poolAvailBytes();
@@ -650,7 +652,7 @@ public final class Homa implements AutoCloseable
                 e.resends(),
                 e.retransmits()));
         }
-        return new RpcInfoSnapshot(0, totalRpcs, poolAvailBytes, rpcs);
+        return new RpcInfoSnapshot(port, totalRpcs, poolAvailBytes, rpcs);
     }
 
     private static RpcInfo.State state(final io.homa.client.control.RpcState state)

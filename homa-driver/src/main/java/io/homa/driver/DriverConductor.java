@@ -210,7 +210,8 @@ final class DriverConductor implements Agent
                 }
                 case RpcInfoRequestDecoder.TEMPLATE_ID ->
                 {
-                    rpcInfo.wrap(buffer, index, RpcInfoRequestDecoder.BLOCK_LENGTH, RpcInfoRequestDecoder.SCHEMA_VERSION);
+                    rpcInfo.wrap(
+                        buffer, index, RpcInfoRequestDecoder.BLOCK_LENGTH, RpcInfoRequestDecoder.SCHEMA_VERSION);
                     clientLiveness.onClientActivity(rpcInfo.clientId(), cachedNanoClock.nanoTime());
                     engine.onRpcInfo(rpcInfo.correlationId(), rpcInfo.port());
                 }

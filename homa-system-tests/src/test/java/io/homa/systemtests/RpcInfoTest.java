@@ -62,7 +62,8 @@ class RpcInfoTest
         config.accept(ctx);
         driver = MediaDriver.launchEmbedded(ctx);
         invoker = driver.sharedAgentInvoker();
-        homa = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()).driverAgentInvoker(invoker));
+        homa = Homa.connect(
+            new Homa.Context().homaDirectoryName(driver.homaDirectoryName()).driverAgentInvoker(invoker));
         server = homa.addSocket(SERVER_PORT);
         client = homa.addSocket();
         dest = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), SERVER_PORT);

@@ -2,6 +2,7 @@ package io.homa.driver.protocol;
 
 import io.homa.client.HomaError;
 import io.homa.client.HomaSocket;
+import io.homa.client.RpcInfo;
 import io.homa.client.control.OnRpcInfoEncoder;
 import io.homa.client.control.RpcState;
 import io.homa.codecs.HomaWire;
@@ -1054,15 +1055,15 @@ public final class HomaEngine implements AutoCloseable
         int flags = 0;
         if (rpc.isWaitingForBuffer)
         {
-            flags |= io.homa.client.RpcInfo.FLAG_BUFFER_STALL;
+            flags |= RpcInfo.FLAG_BUFFER_STALL;
         }
         if (rpc.isClient() && 0 != (rpc.flags & HomaSocket.FLAG_PRIVATE))
         {
-            flags |= io.homa.client.RpcInfo.FLAG_PRIVATE;
+            flags |= RpcInfo.FLAG_PRIVATE;
         }
         if (rpc.isDeliveryPending)
         {
-            flags |= io.homa.client.RpcInfo.FLAG_RX_READY;
+            flags |= RpcInfo.FLAG_RX_READY;
         }
 
         final boolean hasTx = rpc.txSendOffset >= 0;

@@ -99,8 +99,9 @@ class EventLogTest
         assertEquals(1_500, copies.get(1).timestampNs() - data.timestampNs());
 
         final String[] lines = text.toString().split("\n");
-        assertTrue(lines[0].matches(" +0\\.000 +\\+0\\.000 #1 +DATA_OUT +id 1002 local 32768 peer 127\\.0\\.0\\.1:4000/99 " +
-            "offset 40000 length 1400 message 100000 priority 6 retransmit"), lines[0]);
+        assertTrue(lines[0].matches(" +0\\.000 +\\+0\\.000 #1 +DATA_OUT +id 1002 " +
+            "local 32768 peer 127\\.0\\.0\\.1:4000/99 offset 40000 length 1400 message 100000 priority 6 retransmit"),
+            lines[0]);
         assertTrue(lines[1].matches(" +1\\.500 +\\+1\\.500 #2 +RPC_FAILED +id 1004 .* error ETIMEDOUT"), lines[1]);
     }
 

@@ -79,8 +79,8 @@ class EventDumpTest
             previous = us;
         }
         assertTrue(all.out.contains(" RPC_CREATED       id " + id + " local "), all.out);
-        assertTrue(all.out.matches("(?s).* DATA_OUT +id " + id + " local \\d+ peer 127\\.0\\.0\\.1:" + driver.udpPort() +
-            "/" + SERVER_PORT + " offset 0 length 1000 message 1000 priority \\d\n.*"), all.out);
+        assertTrue(all.out.matches("(?s).* DATA_OUT +id " + id + " local \\d+ peer 127\\.0\\.0\\.1:" +
+            driver.udpPort() + "/" + SERVER_PORT + " offset 0 length 1000 message 1000 priority \\d\n.*"), all.out);
         assertTrue(all.out.matches("(?s).* DATA_IN +id " + (id | 1) + " local " + SERVER_PORT +
             " peer .* offset 0 length 1000 message 1000 incoming 1000\n.*"), all.out);
         assertTrue(lines.get(lines.size() - 1).matches("# (\\d+) of \\1 events shown"), all.out);
@@ -88,8 +88,8 @@ class EventDumpTest
         final Output oneRpc = eventDump("--dir", dir, "--rpc", Long.toString(id | 1));
         final List<String> rpcLines = eventLines(oneRpc.out);
         assertTrue(rpcLines.size() >= 8, oneRpc.out);
-        assertTrue(rpcLines.stream().allMatch((l) -> l.contains(" id " + id + " ") || l.contains(" id " + (id | 1) + " ")),
-            oneRpc.out);
+        assertTrue(rpcLines.stream()
+            .allMatch((l) -> l.contains(" id " + id + " ") || l.contains(" id " + (id | 1) + " ")), oneRpc.out);
 
         final Output data = eventDump("--dir", dir, "--type", "DATA_.*");
         final List<String> dataLines = eventLines(data.out);
