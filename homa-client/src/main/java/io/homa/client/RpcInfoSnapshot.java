@@ -5,7 +5,7 @@ import java.util.List;
 /**
  * The live RPCs of a driver (all ports, or one), as {@link Homa#rpcInfo(int)} returns them. Like Linux's
  * {@code HOMAIOCINFO} with a full buffer, a snapshot holds as many RPCs as fit one answer from the driver (about
- * 1,300 with the default 1 MiB broadcast buffer) and says how many there were.
+ * 1,450 with the default 1 MiB broadcast buffer) and says how many there were.
  *
  * @param port           the port asked for, or 0 for all.
  * @param totalRpcs      RPCs that matched; more than {@code rpcs().size()} when they did not all fit.
