@@ -73,6 +73,9 @@ class HomaAllJarTest
                 "io/homa/samples/tools/HomaStat.class",
                 "io/homa/samples/tools/ErrorStat.class",
                 "io/homa/samples/tools/PacketDump.class",
+                "io/homa/samples/tools/RpcStat.class",
+                "io/homa/samples/tools/EventDump.class",
+                "debug-loss.properties",
                 "org/agrona/concurrent/ringbuffer/ManyToOneRingBuffer.class",
                 "io/homa/shadow/org/HdrHistogram/Histogram.class"))
             {
@@ -97,6 +100,8 @@ class HomaAllJarTest
             { "homa-stat", "homa-stat [options]" },
             { "error-stat", "error-stat [options]" },
             { "packet-dump", "packet-dump [options]" },
+            { "rpc-stat", "rpc-stat [options]" },
+            { "homa-events", "homa-events [options]" },
             { "ping", "ping [options]" },
             { "pong", "pong [options]" },
             { "throughput", "throughput [options]" },
@@ -139,6 +144,17 @@ class HomaAllJarTest
         final Result statAfter = runScript("homa-stat", "--dir", dir, "--once", "label=client_requests_started");
         assertTrue(statAfter.output.matches("(?s).*\\n\\s+\\d+:\\s+60 - client_requests_started\\n.*"),
             statAfter.output);
+
+        final Result rpcs = runScript("rpc-stat", "--dir", dir);
+        assertEquals(0, rpcs.status, rpcs.output);
+        assertTrue(rpcs.output.contains("Homa driver " + dir), rpcs.output);
+        assertTrue(rpcs.output.matches("(?s).*: \\d+ RPCs? \\(all ports\\).*"), rpcs.output);
+
+        final Result events = runScript("homa-events", "--dir", dir, "--type", "RPC_CREATED");
+        assertEquals(0, events.status, events.output);
+        assertTrue(events.output.contains("# Homa event log of driver PID " + driver.pid()), events.output);
+        assertEquals(120, events.output.lines().filter((line) -> line.contains(" RPC_CREATED ")).count(),
+            events.output);
 
         final Result errors = runScript("error-stat", "--dir", dir);
         assertEquals(0, errors.status, errors.output);

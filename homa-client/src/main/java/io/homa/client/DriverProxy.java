@@ -6,6 +6,7 @@ import io.homa.client.control.BindSocketEncoder;
 import io.homa.client.control.ClientCloseEncoder;
 import io.homa.client.control.ClientKeepaliveEncoder;
 import io.homa.client.control.RemoveSocketEncoder;
+import io.homa.client.control.RpcInfoRequestEncoder;
 import io.homa.client.control.SendReplyEncoder;
 import io.homa.client.control.SendRequestEncoder;
 import org.agrona.concurrent.AtomicBuffer;
@@ -149,6 +150,19 @@ final class DriverProxy
         return true;
     }
 
+    boolean rpcInfo(final long correlationId, final int port)
+    {
+        final int index = toDriver.tryClaim(RpcInfoRequestEncoder.TEMPLATE_ID, RpcInfoRequestEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().rpcInfo.wrap(toDriver.buffer(), index)
+            .correlationId(correlationId).clientId(clientId).port(port);
+        toDriver.commit(index);
+        return true;
+    }
+
     AtomicBuffer buffer()
     {
         return toDriver.buffer();
@@ -164,5 +178,6 @@ final class DriverProxy
         final AbortRpcEncoder abortRpc = new AbortRpcEncoder();
         final ClientKeepaliveEncoder keepalive = new ClientKeepaliveEncoder();
         final ClientCloseEncoder clientClose = new ClientCloseEncoder();
+        final RpcInfoRequestEncoder rpcInfo = new RpcInfoRequestEncoder();
     }
 }

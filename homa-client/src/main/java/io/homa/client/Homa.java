@@ -3,6 +3,7 @@ package io.homa.client;
 import io.homa.client.control.OnClientTimeoutDecoder;
 import io.homa.client.control.OnErrorDecoder;
 import io.homa.client.control.OnOperationSuccessDecoder;
+import io.homa.client.control.OnRpcInfoDecoder;
 import io.homa.client.control.OnSocketReadyDecoder;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -55,6 +56,7 @@ public final class Homa implements AutoCloseable
     private final OnOperationSuccessDecoder successDecoder = new OnOperationSuccessDecoder();
     private final OnErrorDecoder errorDecoder = new OnErrorDecoder();
     private final OnClientTimeoutDecoder clientTimeoutDecoder = new OnClientTimeoutDecoder();
+    private final OnRpcInfoDecoder rpcInfoDecoder = new OnRpcInfoDecoder();
     private final org.agrona.concurrent.MessageHandler responseHandler = this::onResponse;
     private final ReentrantLock keepaliveLock = new ReentrantLock();
     private final long keepaliveIntervalNs;
@@ -70,6 +72,8 @@ public final class Homa implements AutoCloseable
     private int responsePort;
     private int responseErrorCode;
     private String responseErrorMessage;
+    private RpcInfoSnapshot responseRpcInfo;
+    private int awaitedRpcInfoPort;
 
     private Homa(final Context ctx)
     {
@@ -179,6 +183,40 @@ public final class Homa implements AutoCloseable
             throw ex;
         }
         return socket;
+    }
+
+    /**
+     * The live RPCs of the driver's sockets, as Linux's {@code HOMAIOCINFO} reports them for a socket: ids, peers,
+     * states, bytes sent and granted, bytes received, remaining and missing, silent ticks. Off the fast path: the
+     * driver takes the snapshot between two duty cycles and the answer is allocated here.
+     *
+     * @param port a Homa port to see only that socket's RPCs, or 0 for every socket of every client.
+     * @return the snapshot.
+     * @throws HomaException EINVAL for a port out of 0..65535.
+     */
+    public RpcInfoSnapshot rpcInfo(final int port)
+    {
+        if (port < 0 || port > 0xFFFF)
+        {
+            throw new HomaException(HomaError.EINVAL, "port out of range 0..65535: " + port);
+        }
+        commandLock.lock();
+        try
+        {
+            ensureOpen();
+            final long correlationId = driverProxy.nextCorrelationId();
+            offerCommand(() -> driverProxy.rpcInfo(correlationId, port));
+            responseRpcInfo = null;
+            awaitedRpcInfoPort = port;
+            awaitResponse(correlationId);
+            final RpcInfoSnapshot snapshot = responseRpcInfo;
+            responseRpcInfo = null;
+            return snapshot;
+        }
+        finally
+        {
+            commandLock.unlock();
+        }
     }
 
     /**
@@ -558,6 +596,15 @@ public final class Homa implements AutoCloseable
                     awaitedTemplateId = msgTypeId;
                 }
             }
+            case OnRpcInfoDecoder.TEMPLATE_ID ->
+            {
+                rpcInfoDecoder.wrap(buffer, index, OnRpcInfoDecoder.BLOCK_LENGTH, OnRpcInfoDecoder.SCHEMA_VERSION);
+                if (rpcInfoDecoder.correlationId() == awaitedCorrelationId)
+                {
+                    responseRpcInfo = decodeRpcInfo(rpcInfoDecoder, awaitedRpcInfoPort);
+                    awaitedTemplateId = msgTypeId;
+                }
+            }
             case OnClientTimeoutDecoder.TEMPLATE_ID ->
             {
                 clientTimeoutDecoder.wrap(buffer, index, OnClientTimeoutDecoder.BLOCK_LENGTH,
@@ -572,6 +619,53 @@ public final class Homa implements AutoCloseable
                 // Responses for other clients and types this version does not know are not ours to handle.
             }
         }
+    }
+
+    private static RpcInfoSnapshot decodeRpcInfo(final OnRpcInfoDecoder decoder, final int port)
+    {
+        final int totalRpcs = decoder.totalRpcs();
+        final long poolAvailBytes = decoder.poolAvailBytes();
+        final OnRpcInfoDecoder.RpcsDecoder entries = decoder.rpcs();
+        final List<RpcInfo> rpcs = new ArrayList<>(entries.count());
+        for (final OnRpcInfoDecoder.RpcsDecoder e : entries)
+        {
+            rpcs.add(new RpcInfo(
+                e.id(),
+                e.applicationId(),
+                e.completionCookie(),
+                e.localPort(),
+                e.peerAddress(),
+                e.peerUdpPort(),
+                e.peerPort(),
+                state(e.state()),
+                e.flags(),
+                e.txLength(),
+                e.txSent(),
+                e.txGranted(),
+                e.txPriority(),
+                e.rxLength(),
+                e.rxRemaining(),
+                e.rxGaps(),
+                e.rxGapBytes(),
+                e.rxGranted(),
+                e.silentTicks(),
+                e.resends(),
+                e.retransmits()));
+        }
+        return new RpcInfoSnapshot(port, totalRpcs, poolAvailBytes, rpcs);
+    }
+
+    private static RpcInfo.State state(final io.homa.client.control.RpcState state)
+    {
+        return switch (state)
+        {
+            case CLIENT_OUTGOING -> RpcInfo.State.CLIENT_OUTGOING;
+            case CLIENT_INCOMING -> RpcInfo.State.CLIENT_INCOMING;
+            case SERVER_INCOMING -> RpcInfo.State.SERVER_INCOMING;
+            case SERVER_IN_SERVICE -> RpcInfo.State.SERVER_IN_SERVICE;
+            case SERVER_OUTGOING -> RpcInfo.State.SERVER_OUTGOING;
+            default -> RpcInfo.State.UNKNOWN;
+        };
     }
 
     private static void validateServerPort(final int port)

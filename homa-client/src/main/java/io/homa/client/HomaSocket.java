@@ -407,6 +407,18 @@ public final class HomaSocket implements AutoCloseable
     }
 
     /**
+     * The live RPCs of this socket as the driver sees them (Linux's {@code HOMAIOCINFO}); see
+     * {@link Homa#rpcInfo(int)}.
+     *
+     * @return the RPCs, at most as many as fit one answer from the driver.
+     */
+    public java.util.List<RpcInfo> rpcInfo()
+    {
+        ensureOpen();
+        return homa.rpcInfo(port).rpcs();
+    }
+
+    /**
      * Aborts a client RPC of this socket: it completes with ECANCELED through the receive path.
      *
      * @param id the RPC id (even).

@@ -3,6 +3,7 @@ package io.homa.driver;
 import io.homa.client.control.OnClientTimeoutEncoder;
 import io.homa.client.control.OnErrorEncoder;
 import io.homa.client.control.OnOperationSuccessEncoder;
+import io.homa.client.control.OnRpcInfoEncoder;
 import io.homa.client.control.OnSocketReadyEncoder;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.broadcast.BroadcastTransmitter;
@@ -18,6 +19,8 @@ public final class ClientProxy
     private final OnOperationSuccessEncoder success = new OnOperationSuccessEncoder();
     private final OnErrorEncoder error = new OnErrorEncoder();
     private final OnClientTimeoutEncoder clientTimeout = new OnClientTimeoutEncoder();
+    private final OnRpcInfoEncoder rpcInfo = new OnRpcInfoEncoder();
+    private final int maxRpcInfoEntries;
 
     /**
      * @param transmitter the to-clients broadcast.
@@ -25,6 +28,10 @@ public final class ClientProxy
     public ClientProxy(final BroadcastTransmitter transmitter)
     {
         this.transmitter = transmitter;
+        // One broadcast message at most: a snapshot never laps a reader that keeps up with single answers.
+        final int room = transmitter.maxMsgLength() - OnRpcInfoEncoder.BLOCK_LENGTH -
+            OnRpcInfoEncoder.RpcsEncoder.sbeHeaderSize();
+        maxRpcInfoEntries = Math.max(0, Math.min(room / OnRpcInfoEncoder.RpcsEncoder.sbeBlockLength(), 0xFFFF));
     }
 
     /**
@@ -57,6 +64,38 @@ public final class ClientProxy
     {
         error.wrap(buffer, 0).correlationId(correlationId).errorCode(errorCode).errorMessage(message);
         transmitter.transmit(OnErrorEncoder.TEMPLATE_ID, buffer, 0, error.encodedLength());
+    }
+
+    /**
+     * @return most RPCs one {@code OnRpcInfo} answer holds.
+     */
+    public int maxRpcInfoEntries()
+    {
+        return maxRpcInfoEntries;
+    }
+
+    /**
+     * Starts an {@code OnRpcInfo} answer; fill each entry with {@code next()}, then {@link #transmitRpcInfo()}.
+     *
+     * @param correlationId  the command's correlation id.
+     * @param totalRpcs      RPCs that matched.
+     * @param poolAvailBytes free receive-pool bytes of the socket asked for, or -1.
+     * @param count          entries that follow, at most {@link #maxRpcInfoEntries()}.
+     * @return the entries' encoder.
+     */
+    public OnRpcInfoEncoder.RpcsEncoder rpcInfo(
+        final long correlationId, final int totalRpcs, final long poolAvailBytes, final int count)
+    {
+        rpcInfo.wrap(buffer, 0).correlationId(correlationId).totalRpcs(totalRpcs).poolAvailBytes(poolAvailBytes);
+        return rpcInfo.rpcsCount(count);
+    }
+
+    /**
+     * Sends the answer {@link #rpcInfo} started.
+     */
+    public void transmitRpcInfo()
+    {
+        transmitter.transmit(OnRpcInfoEncoder.TEMPLATE_ID, buffer, 0, rpcInfo.encodedLength());
     }
 
     /**

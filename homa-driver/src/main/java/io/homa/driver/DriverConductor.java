@@ -6,6 +6,7 @@ import io.homa.client.control.BindSocketDecoder;
 import io.homa.client.control.ClientCloseDecoder;
 import io.homa.client.control.ClientKeepaliveDecoder;
 import io.homa.client.control.RemoveSocketDecoder;
+import io.homa.client.control.RpcInfoRequestDecoder;
 import io.homa.client.control.SendReplyDecoder;
 import io.homa.client.control.SendRequestDecoder;
 import io.homa.driver.protocol.HomaEngine;
@@ -55,6 +56,7 @@ final class DriverConductor implements Agent
     private final AbortRpcDecoder abortRpc = new AbortRpcDecoder();
     private final ClientKeepaliveDecoder keepalive = new ClientKeepaliveDecoder();
     private final ClientCloseDecoder clientClose = new ClientCloseDecoder();
+    private final RpcInfoRequestDecoder rpcInfo = new RpcInfoRequestDecoder();
 
     private long nextHeartbeatNs;
     private long nextDropsCheckNs;
@@ -205,6 +207,13 @@ final class DriverConductor implements Agent
                     clientClose.wrap(buffer, index, ClientCloseDecoder.BLOCK_LENGTH, ClientCloseDecoder.SCHEMA_VERSION);
                     clientLiveness.onClientClose(clientClose.clientId());
                     engine.onClientClose(clientClose.clientId());
+                }
+                case RpcInfoRequestDecoder.TEMPLATE_ID ->
+                {
+                    rpcInfo.wrap(
+                        buffer, index, RpcInfoRequestDecoder.BLOCK_LENGTH, RpcInfoRequestDecoder.SCHEMA_VERSION);
+                    clientLiveness.onClientActivity(rpcInfo.clientId(), cachedNanoClock.nanoTime());
+                    engine.onRpcInfo(rpcInfo.correlationId(), rpcInfo.port());
                 }
                 default -> errorHandler.onError(new IllegalArgumentException("unknown command type " + msgTypeId));
             }

@@ -6,6 +6,7 @@ import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.protocol.OutboundPackets;
 import io.homa.driver.protocol.RecoverySettings;
 import io.homa.driver.protocol.SchedulingSettings;
+import io.homa.driver.status.EventLog;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import io.homa.driver.transport.FaultInjection;
@@ -402,6 +403,10 @@ public final class MediaDriver implements AutoCloseable
         private long clientLivenessTimeoutNs = Configuration.durationNs(
             Configuration.CLIENT_LIVENESS_TIMEOUT_PROP_NAME, Configuration.CLIENT_LIVENESS_TIMEOUT_DEFAULT_NS);
         private boolean dirGroupAccess = Boolean.getBoolean(Configuration.DIR_GROUP_ACCESS_PROP_NAME);
+        private boolean eventLogEnabled = Configuration.booleanValue(
+            Configuration.EVENT_LOG_ENABLED_PROP_NAME, Configuration.EVENT_LOG_ENABLED_DEFAULT);
+        private int eventLogLength = Configuration.sizeAsInt(
+            Configuration.EVENT_LOG_LENGTH_PROP_NAME, Configuration.EVENT_LOG_LENGTH_DEFAULT);
         private InboundAdapter inboundAdapter;
         private NanoClock nanoClock;
         private EpochClock epochClock;
@@ -420,6 +425,7 @@ public final class MediaDriver implements AutoCloseable
         private NicDiscovery.Nic nic;
         private int[] resolvedNic;
         private HomaEngine engine;
+        private EventLog eventLog;
         private DriverConductor conductor;
         private Receiver receiver;
         private Sender sender;
@@ -495,7 +501,12 @@ public final class MediaDriver implements AutoCloseable
                 new BroadcastTransmitter(CncFileDescriptor.toClientsBuffer(cncByteBuffer, cncMetaData)));
             final RecoverySettings recovery = new RecoverySettings(resendTicks, resendInterval, timeoutTicks,
                 recentAcksTicks, recentAcksPerPeer, peerGcThreshold, peerIdleMinNs, peerIdleMaxNs, needAckIntervalTicks);
-            engine = new HomaEngine(homaDirectory(), settings, recovery, outbound, clientProxy, systemCounters);
+            // Real time, whatever clock the agents run on: the log's times are for people reading it.
+            eventLog = eventLogEnabled ?
+                EventLog.create(homaDirectory(), eventLogLength, SystemNanoClock.INSTANCE, epochClock, errorHandler) :
+                EventLog.disabled();
+            engine = new HomaEngine(
+                homaDirectory(), settings, recovery, outbound, clientProxy, systemCounters, eventLog);
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());
@@ -614,6 +625,11 @@ public final class MediaDriver implements AutoCloseable
             if (clientLivenessTimeoutNs <= 0)
             {
                 throw new IllegalArgumentException(Configuration.CLIENT_LIVENESS_TIMEOUT_PROP_NAME + " must be > 0");
+            }
+            if (eventLogEnabled && (eventLogLength < 2 || !org.agrona.BitUtil.isPowerOfTwo(eventLogLength)))
+            {
+                throw new IllegalArgumentException(
+                    Configuration.EVENT_LOG_LENGTH_PROP_NAME + " must be a power of two >= 2: " + eventLogLength);
             }
             if (0 != mtuLength && (mtuLength < 576 || mtuLength > 65_536))
             {
@@ -740,6 +756,7 @@ public final class MediaDriver implements AutoCloseable
             }
             isContextClosed = true;
             CloseHelper.quietClose(transport);
+            CloseHelper.quietClose(eventLog);
             if (null != cncByteBuffer)
             {
                 IoUtil.unmap(cncByteBuffer);
@@ -1449,6 +1466,50 @@ public final class MediaDriver implements AutoCloseable
         }
 
         /**
+         * @return true if the driver records protocol events in {@code events.dat}.
+         */
+        public boolean eventLogEnabled()
+        {
+            return eventLogEnabled;
+        }
+
+        /**
+         * @param enabled record protocol events in {@code events.dat} of the driver directory.
+         * @return this for a fluent API.
+         */
+        public Context eventLogEnabled(final boolean enabled)
+        {
+            this.eventLogEnabled = enabled;
+            return this;
+        }
+
+        /**
+         * @return events the log keeps.
+         */
+        public int eventLogLength()
+        {
+            return eventLogLength;
+        }
+
+        /**
+         * @param length events the log keeps, a power of two (64 bytes each).
+         * @return this for a fluent API.
+         */
+        public Context eventLogLength(final int length)
+        {
+            this.eventLogLength = length;
+            return this;
+        }
+
+        /**
+         * @return the event log, once the driver started (a disabled one if the log is off).
+         */
+        public EventLog eventLog()
+        {
+            return eventLog;
+        }
+
+        /**
          * @param print print the configuration when the driver starts.
          * @return this for a fluent API.
          */
@@ -1648,6 +1709,8 @@ public final class MediaDriver implements AutoCloseable
                 ", deferMinBytes=" + deferMinBytes +
                 ", pacerFifoFraction=" + pacerFifoFraction +
                 ", pacing=" + pacing +
+                ", eventLogEnabled=" + eventLogEnabled +
+                ", eventLogLength=" + eventLogLength +
                 "}";
         }
     }

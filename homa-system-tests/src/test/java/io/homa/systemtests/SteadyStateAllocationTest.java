@@ -22,7 +22,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * The hot paths allocate nothing: in INVOKER mode one thread runs the driver's agents, the server and the client,
  * so the JVM's per-thread allocation counter covers every layer (client send, command ring, engine, outbound ring,
- * sender, FFM UDP socket, receiver, receive pool, event ring, poll, reply, acks).
+ * sender, FFM UDP socket, receiver, receive pool, event ring, poll, reply, acks), with the event log recording.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SteadyStateAllocationTest
@@ -41,7 +41,9 @@ class SteadyStateAllocationTest
         Homa homa = null;
         try
         {
-            driver = MediaDriver.launchEmbedded(new MediaDriver.Context().threadingMode(ThreadingMode.INVOKER));
+            driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+                .threadingMode(ThreadingMode.INVOKER)
+                .eventLogEnabled(true));
             homa = Homa.connect(new Homa.Context()
                 .homaDirectoryName(driver.homaDirectoryName())
                 .driverAgentInvoker(driver.sharedAgentInvoker()));
@@ -72,6 +74,7 @@ class SteadyStateAllocationTest
             }
 
             assertTrue(loop.completed >= 20_000 + rpcsPerWindow);
+            assertTrue(driver.context().eventLog().position() > 10L * loop.completed, "events recorded");
             assertTrue(bestBytesPerRpc <= 0.5, "bytes allocated per RPC in each window: " + windows);
         }
         finally

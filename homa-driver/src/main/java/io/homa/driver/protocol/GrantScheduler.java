@@ -1,5 +1,7 @@
 package io.homa.driver.protocol;
 
+import io.homa.driver.status.EventLog;
+import io.homa.driver.status.EventType;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -50,6 +52,7 @@ final class GrantScheduler
     }
 
     private final GrantSender sender;
+    private final EventLog events;
     private final int maxIncoming;
     private final int maxOvercommit;
     private final int fifoGrantIncrement;
@@ -95,7 +98,27 @@ final class GrantScheduler
         final GrantSender sender,
         final SystemCounters counters)
     {
+        this(settings, maxSchedPriority, fifoPriority, sender, counters, EventLog.disabled());
+    }
+
+    /**
+     * @param settings         the scheduling settings.
+     * @param maxSchedPriority highest level for scheduled DATA (from this receiver's cutoffs).
+     * @param fifoPriority     level of FIFO grants (the next-to-highest level).
+     * @param sender           puts GRANTs on the wire.
+     * @param counters         where statistics go.
+     * @param events           where grant decisions other than plain GRANTs are recorded.
+     */
+    GrantScheduler(
+        final SchedulingSettings settings,
+        final int maxSchedPriority,
+        final int fifoPriority,
+        final GrantSender sender,
+        final SystemCounters counters,
+        final EventLog events)
+    {
         this.sender = sender;
+        this.events = events;
         this.maxIncoming = settings.maxIncoming();
         this.maxOvercommit = Math.max(1, Math.min(settings.maxOvercommit(), MAX_ACTIVE));
         this.fifoGrantIncrement = settings.fifoGrantIncrement();
@@ -609,7 +632,17 @@ final class GrantScheduler
         if (!gotWholeWindow && rx.activeSlot >= 0)
         {
             needyMask |= 1 << rx.activeSlot;
+            if (events.isRecording())
+            {
+                recordGrantEvent(EventType.GRANT_NEEDY, rpc, length, totalIncoming);
+            }
         }
+    }
+
+    private void recordGrantEvent(final int type, final Rpc rpc, final int length, final int arg)
+    {
+        events.record(type, rpc.id, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.rx.granted,
+            length, arg, 0, 0);
     }
 
     private int rankOf(final Rpc rpc)
@@ -699,6 +732,10 @@ final class GrantScheduler
         final int oldGranted = rx.granted;
         rx.granted = Math.min(rx.granted + fifoGrantIncrement, rx.length());
         updateIncoming(rpc);
+        if (events.isRecording())
+        {
+            recordGrantEvent(EventType.GRANT_FIFO, rpc, rx.length(), fifoPriority);
+        }
         if (sender.sendGrant(rpc, rx.granted, fifoPriority))
         {
             fifoGrantBytes.getAndAddRelease(rx.granted - oldGranted);

@@ -1,11 +1,17 @@
 package io.homa.driver.protocol;
 
 import io.homa.client.HomaError;
+import io.homa.client.HomaSocket;
+import io.homa.client.RpcInfo;
+import io.homa.client.control.OnRpcInfoEncoder;
+import io.homa.client.control.RpcState;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketClassifier;
 import io.homa.codecs.PacketWriter;
 import io.homa.codecs.RejectReason;
 import io.homa.driver.ClientProxy;
+import io.homa.driver.status.EventLog;
+import io.homa.driver.status.EventType;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import org.agrona.DirectBuffer;
@@ -103,6 +109,9 @@ public final class HomaEngine implements AutoCloseable
     private final AtomicCounter needAckTimeouts;
     private final AtomicCounter peersActive;
     private final AtomicCounter peerEvictions;
+    private final AtomicCounter rpcInfoRequests;
+    private final AtomicCounter eventLogFreezes;
+    private final EventLog events;
     private long nextPeerGcNs;
 
     private long nextSocketId = 1;
@@ -167,7 +176,7 @@ public final class HomaEngine implements AutoCloseable
         final ClientProxy clientProxy,
         final SystemCounters counters)
     {
-        this(directory, settings, RecoverySettings.defaults(), outbound, clientProxy, counters);
+        this(directory, settings, RecoverySettings.defaults(), outbound, clientProxy, counters, EventLog.disabled());
     }
 
     /**
@@ -186,7 +195,29 @@ public final class HomaEngine implements AutoCloseable
         final ClientProxy clientProxy,
         final SystemCounters counters)
     {
+        this(directory, settings, recovery, outbound, clientProxy, counters, EventLog.disabled());
+    }
+
+    /**
+     * @param directory   the driver directory (socket files go under it).
+     * @param settings    protocol and memory settings.
+     * @param recovery    loss-recovery, at-most-once and peer-eviction settings.
+     * @param outbound    the ring to the sender.
+     * @param clientProxy answers to client commands.
+     * @param counters    system counters.
+     * @param events      the event log the engine records protocol events in (this thread is its one writer).
+     */
+    public HomaEngine(
+        final File directory,
+        final Settings settings,
+        final RecoverySettings recovery,
+        final OutboundPackets outbound,
+        final ClientProxy clientProxy,
+        final SystemCounters counters,
+        final EventLog events)
+    {
         this.directory = directory;
+        this.events = events;
         this.settings = settings;
         this.outbound = outbound;
         this.outBuffer = outbound.buffer();
@@ -228,10 +259,12 @@ public final class HomaEngine implements AutoCloseable
         needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
         peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
         peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);
+        rpcInfoRequests = counters.get(SystemCounterDescriptor.RPC_INFO_REQUESTS);
+        eventLogFreezes = counters.get(SystemCounterDescriptor.EVENT_LOG_FREEZES);
         final SchedulingSettings scheduling = settings.scheduling();
         priorities = new Priorities(scheduling.numPriorities(), scheduling.unschedCutoffs());
         grants = new GrantScheduler(
-            scheduling, priorities.maxSchedPriority(), priorities.highPriority(), this::sendGrant, counters);
+            scheduling, priorities.maxSchedPriority(), priorities.highPriority(), this::sendGrant, counters, events);
         pacer = new Pacer(scheduling, counters);
         controlTos = priorities.tos(priorities.controlPriority());
     }
@@ -258,12 +291,17 @@ public final class HomaEngine implements AutoCloseable
         if (type < 0)
         {
             countReject(type);
+            events.record(EventType.PACKET_REJECTED, 0, srcIpv4, srcPort, 0, 0, 0, length, type, 0, 0);
             return;
         }
 
         counters.received(type).incrementRelease();
         bytesRcvd.getAndAddRelease(length);
         peers.nowNs(nowNs);
+        if (events.isRecording())
+        {
+            recordPacketIn(type, buffer, offset, length, srcIpv4, srcPort);
+        }
 
         switch (type)
         {
@@ -276,11 +314,107 @@ public final class HomaEngine implements AutoCloseable
             case HomaWire.RESEND -> onResend(buffer, offset, length, srcIpv4, srcPort);
             case HomaWire.BUSY -> onBusy(buffer, offset, srcIpv4, srcPort);
             case HomaWire.RPC_UNKNOWN -> onRpcUnknown(buffer, offset, srcIpv4, srcPort);
+            case HomaWire.FREEZE -> onFreeze(buffer, offset, srcIpv4, srcPort);
             default ->
             {
-                // FREEZE: counted above; nothing to do.
+                // Counted above; nothing to do.
             }
         }
+    }
+
+    private void recordPacketIn(
+        final int type,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final int srcIpv4,
+        final int srcPort)
+    {
+        // Ids as this host knows the RPC: the sender's id with bit 0 flipped.
+        final long senderId = HomaWire.senderId(buffer, offset);
+        final long id = 0 == senderId ? 0 : senderId ^ 1;
+        int at = 0;
+        int bytes = 0;
+        int arg = 0;
+        int extra = 0;
+        int flags = 0;
+        switch (type)
+        {
+            case HomaWire.DATA ->
+            {
+                at = (int)HomaWire.dataOffset(buffer, offset);
+                bytes = length - HomaWire.DATA_HEADER_LENGTH;
+                arg = (int)HomaWire.incoming(buffer, offset);
+                extra = (int)HomaWire.messageLength(buffer, offset);
+                flags = HomaWire.retransmit(buffer, offset) ? EventType.FLAG_RETRANSMIT : 0;
+            }
+            case HomaWire.GRANT ->
+            {
+                at = (int)HomaWire.grantOffset(buffer, offset);
+                arg = HomaWire.grantPriority(buffer, offset);
+            }
+            case HomaWire.RESEND ->
+            {
+                at = (int)HomaWire.resendOffset(buffer, offset);
+                bytes = (int)HomaWire.resendLength(buffer, offset);
+                arg = HomaWire.resendPriority(buffer, offset, length);
+            }
+            case HomaWire.CUTOFFS -> arg = HomaWire.cutoffsVersion(buffer, offset);
+            case HomaWire.ACK -> arg = HomaWire.numAcks(buffer, offset);
+            default ->
+            {
+                // The common header is all there is.
+            }
+        }
+        events.record(EventType.PACKET_IN | type, id, srcIpv4, srcPort, HomaWire.dport(buffer, offset),
+            HomaWire.sport(buffer, offset), at, bytes, arg, extra, flags);
+    }
+
+    /**
+     * Linux's FREEZE handling: whatever RPC or socket it names, the first FREEZE puts the live RPCs into the event
+     * log and freezes it (then dumped to a text file); later ones change nothing until the log is unfrozen.
+     */
+    private void onFreeze(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
+    {
+        if (!events.isRecording())
+        {
+            return;
+        }
+        int budget = events.capacity() / 4;
+        for (final Rpc rpc : clientRpcs.values())
+        {
+            if (budget-- > 0)
+            {
+                recordActive(rpc);
+            }
+        }
+        for (final Rpc rpc : serverRpcsByHandle.values())
+        {
+            if (budget-- > 0)
+            {
+                recordActive(rpc);
+            }
+        }
+        if (events.freeze(srcIpv4, srcPort, HomaWire.dport(buffer, offset), HomaWire.sport(buffer, offset)))
+        {
+            eventLogFreezes.incrementRelease();
+        }
+    }
+
+    private void recordActive(final Rpc rpc)
+    {
+        final IncomingMessage rx = rpc.rx;
+        final int rxLength = rx.isInitialised() ? rx.length() : rpc.rxDeliveredLength;
+        final int rxReceived = rx.isInitialised() ? rx.received() : Math.max(0, rpc.rxDeliveredLength);
+        events.record(EventType.RPC_ACTIVE, rpc.id, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort,
+            rpc.txNext, rpc.txSendOffset >= 0 ? rpc.txLength : -1, rpc.state, rxReceived, rxLength);
+    }
+
+    private void recordRpc(final int type, final Rpc rpc, final int offset, final int length, final int arg)
+    {
+        final Peer peer = rpc.peer;
+        events.record(type, rpc.id, null == peer ? 0 : peer.ipv4, null == peer ? 0 : peer.port,
+            null == rpc.socket ? 0 : rpc.socket.port, rpc.peerPort, offset, length, arg, 0, 0);
     }
 
     private void countReject(final int reason)
@@ -426,12 +560,14 @@ public final class HomaEngine implements AutoCloseable
             rpc.peerPort = sport;
             peer.serverRpcs.put(id, rpc);
             serverRpcsByHandle.put(rpc.handle, rpc);
+            recordRpc(EventType.RPC_CREATED, rpc, 0, messageLength, Rpc.SERVER_INCOMING);
         }
         return rpc;
     }
 
     private void onMessageComplete(final Rpc rpc)
     {
+        recordRpc(EventType.MESSAGE_COMPLETE, rpc, 0, rpc.rx.length(), rpc.state);
         grants.remove(rpc);
         if (Rpc.SERVER_INCOMING == rpc.state)
         {
@@ -475,6 +611,7 @@ public final class HomaEngine implements AutoCloseable
         }
         else
         {
+            rpc.rxDeliveredLength = rpc.rx.length();
             rpc.rx.reset();
         }
     }
@@ -616,6 +753,7 @@ public final class HomaEngine implements AutoCloseable
         }
         rpc.errorCode = errorCode;
         clientRpcsFailed.incrementRelease();
+        recordRpc(EventType.RPC_FAILED, rpc, 0, 0, errorCode);
         deliver(rpc);
     }
 
@@ -783,6 +921,7 @@ public final class HomaEngine implements AutoCloseable
         rpc.peerPort = destPort;
         clientRpcs.put(rpcId, rpc);
         clientRequestsStarted.incrementRelease();
+        recordRpc(EventType.RPC_CREATED, rpc, 0, length, Rpc.CLIENT_OUTGOING);
         startSending(rpc, sendOffset, length);
     }
 
@@ -810,6 +949,7 @@ public final class HomaEngine implements AutoCloseable
         }
         rpc.state = Rpc.SERVER_OUTGOING;
         serverResponsesStarted.incrementRelease();
+        recordRpc(EventType.REPLY_STARTED, rpc, 0, length, 0);
         startSending(rpc, sendOffset, length);
     }
 
@@ -850,6 +990,136 @@ public final class HomaEngine implements AutoCloseable
             failClientRpc(scratch.get(i), errorCode);
         }
         scratch.clear();
+    }
+
+    /**
+     * Answers with a snapshot of the live RPCs (Linux's HOMAIOCINFO): off the fast path, it reads RPC state and
+     * changes none of it.
+     *
+     * @param correlationId to answer with.
+     * @param port          a socket's port, or 0 for every socket.
+     */
+    public void onRpcInfo(final long correlationId, final int port)
+    {
+        rpcInfoRequests.incrementRelease();
+        final DriverSocket only = 0 == port ? null : socketsByPort.get(port);
+        int total = 0;
+        if (0 == port || null != only)
+        {
+            for (final Rpc rpc : clientRpcs.values())
+            {
+                total += null == only || rpc.socket == only ? 1 : 0;
+            }
+            for (final Rpc rpc : serverRpcsByHandle.values())
+            {
+                total += null == only || rpc.socket == only ? 1 : 0;
+            }
+        }
+
+        final int count = Math.min(total, clientProxy.maxRpcInfoEntries());
+        final OnRpcInfoEncoder.RpcsEncoder entries = clientProxy.rpcInfo(
+            correlationId, total, null == only ? -1 : only.poolAllocator.freeBytes(), count);
+        int written = 0;
+        if (count > 0)
+        {
+            for (final Rpc rpc : clientRpcs.values())
+            {
+                if (written < count && (null == only || rpc.socket == only))
+                {
+                    encodeRpcInfo(entries.next(), rpc);
+                    written++;
+                }
+            }
+            for (final Rpc rpc : serverRpcsByHandle.values())
+            {
+                if (written < count && (null == only || rpc.socket == only))
+                {
+                    encodeRpcInfo(entries.next(), rpc);
+                    written++;
+                }
+            }
+        }
+        clientProxy.transmitRpcInfo();
+    }
+
+    private static void encodeRpcInfo(final OnRpcInfoEncoder.RpcsEncoder entry, final Rpc rpc)
+    {
+        final IncomingMessage rx = rpc.rx;
+        int rxLength = -1;
+        int rxRemaining = 0;
+        int rxGapBytes = 0;
+        int rxGranted = 0;
+        if (rx.isInitialised())
+        {
+            rxLength = rx.length();
+            rxRemaining = rx.bytesRemaining();
+            for (int i = 0, gaps = rx.gapCount(); i < gaps; i++)
+            {
+                rxGapBytes += rx.gapEnd(i) - rx.gapStart(i);
+            }
+            rxGranted = rx.granted;
+        }
+        else if (rpc.isWaitingForBuffer)
+        {
+            rxLength = rpc.rxWaitLength;
+            rxRemaining = rpc.rxWaitLength;
+        }
+        else if (rpc.rxDeliveredLength >= 0)
+        {
+            rxLength = rpc.rxDeliveredLength;
+            rxGranted = rpc.rxDeliveredLength;
+        }
+
+        int flags = 0;
+        if (rpc.isWaitingForBuffer)
+        {
+            flags |= RpcInfo.FLAG_BUFFER_STALL;
+        }
+        if (rpc.isClient() && 0 != (rpc.flags & HomaSocket.FLAG_PRIVATE))
+        {
+            flags |= RpcInfo.FLAG_PRIVATE;
+        }
+        if (rpc.isDeliveryPending)
+        {
+            flags |= RpcInfo.FLAG_RX_READY;
+        }
+
+        final boolean hasTx = rpc.txSendOffset >= 0;
+        entry
+            .id(rpc.id)
+            .applicationId(rpc.handle)
+            .completionCookie(rpc.cookie)
+            .localPort(rpc.socket.port)
+            .peerAddress(rpc.peer.ipv4)
+            .peerUdpPort(rpc.peer.port)
+            .peerPort(rpc.peerPort)
+            .txLength(hasTx ? rpc.txLength : -1)
+            .txSent(hasTx ? rpc.txNext : 0)
+            .txGranted(hasTx ? rpc.txGranted : 0)
+            .txPriority(rpc.txPriority)
+            .rxLength(rxLength)
+            .rxRemaining(rxRemaining)
+            .rxGaps(rx.isInitialised() ? rx.gapCount() : 0)
+            .rxGapBytes(rxGapBytes)
+            .rxGranted(rxGranted)
+            .silentTicks(rpc.silentTicks)
+            .resends(rpc.resends)
+            .retransmits(rpc.retransmits)
+            .state(rpcState(rpc.state))
+            .flags((short)flags);
+    }
+
+    private static RpcState rpcState(final int state)
+    {
+        return switch (state)
+        {
+            case Rpc.CLIENT_OUTGOING -> RpcState.CLIENT_OUTGOING;
+            case Rpc.CLIENT_INCOMING -> RpcState.CLIENT_INCOMING;
+            case Rpc.SERVER_INCOMING -> RpcState.SERVER_INCOMING;
+            case Rpc.SERVER_IN_SERVICE -> RpcState.SERVER_IN_SERVICE;
+            case Rpc.SERVER_OUTGOING -> RpcState.SERVER_OUTGOING;
+            default -> RpcState.NULL_VAL;
+        };
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -983,6 +1253,9 @@ public final class HomaEngine implements AutoCloseable
         writer.data(outBuffer, packetOffset, rpc.socket.port, rpc.peerPort, rpc.id, rpc.txLength, incoming,
             ackId, ackPort, peer.cutoffVersion, retransmit, start);
         outbound.commit(index);
+        events.record(EventType.PACKET_OUT | HomaWire.DATA, rpc.id, peer.ipv4, peer.port, rpc.socket.port,
+            rpc.peerPort, start, payload, HomaWire.priorityFromTos(tos), rpc.txLength,
+            retransmit ? EventType.FLAG_RETRANSMIT : 0);
         return true;
     }
 
@@ -992,6 +1265,7 @@ public final class HomaEngine implements AutoCloseable
         // asking only adds to the queue (and, under load, feeds a storm of NEED_ACKs and ACKs).
         final boolean needAcksAllowed = !isTransmitBacklogged();
         int work = timer.onTick(needAcksAllowed, timerActions);
+        events.checkUnfreeze();
 
         if (nowNs - nextPeerGcNs >= 0)
         {
@@ -1117,6 +1391,7 @@ public final class HomaEngine implements AutoCloseable
                 break;
             }
             resentPackets.incrementRelease();
+            rpc.retransmits++;
             next = packetEnd;
         }
     }
@@ -1200,11 +1475,15 @@ public final class HomaEngine implements AutoCloseable
         writer.resend(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
             resendOffset, resendLength, priority);
         outbound.commit(index);
+        rpc.resends++;
+        events.record(EventType.PACKET_OUT | HomaWire.RESEND, rpc.id, peer.ipv4, peer.port, rpc.socket.port,
+            rpc.peerPort, resendOffset, resendLength, priority, 0, 0);
         return true;
     }
 
     private void onRpcTimeout(final Rpc rpc)
     {
+        recordRpc(EventType.RPC_TIMEOUT, rpc, 0, 0, rpc.state);
         if (rpc.isClient())
         {
             rpcTimeouts.incrementRelease();
@@ -1234,6 +1513,7 @@ public final class HomaEngine implements AutoCloseable
         rpc.isWaitingForBuffer = true;
         rpc.rxWaitLength = messageLength;
         rpc.rxWaitUnscheduled = unscheduledBytes;
+        recordRpc(EventType.BUFFER_WAIT, rpc, 0, messageLength, rpc.state);
         final ArrayList<Rpc> waiters = rpc.socket.bufferWaiters;
         int i = waiters.size();
         while (i > 0 && waiters.get(i - 1).rxWaitLength > messageLength)
@@ -1388,6 +1668,8 @@ public final class HomaEngine implements AutoCloseable
         writer.cutoffs(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
             priorities.receiverCutoffs(), priorities.cutoffVersion());
         outbound.commit(index);
+        events.record(EventType.PACKET_OUT | HomaWire.CUTOFFS, rpc.id, peer.ipv4, peer.port, rpc.socket.port,
+            rpc.peerPort, 0, 0, priorities.cutoffVersion(), 0, 0);
         peer.lastCutoffsSentNs = nowNs;
     }
 
@@ -1403,6 +1685,8 @@ public final class HomaEngine implements AutoCloseable
         writer.grant(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
             grantOffset, priority);
         outbound.commit(index);
+        events.record(EventType.PACKET_OUT | HomaWire.GRANT, rpc.id, peer.ipv4, peer.port, rpc.socket.port,
+            rpc.peerPort, grantOffset, 0, priority, rpc.rx.length(), 0);
         return true;
     }
 
@@ -1451,6 +1735,7 @@ public final class HomaEngine implements AutoCloseable
             default -> throw new IllegalArgumentException("not a 28-byte control type: " + type);
         }
         outbound.commit(index);
+        events.record(EventType.PACKET_OUT | type, senderId, ipv4, port, sport, dport, 0, 0, 0, 0, 0);
         return true;
     }
 
@@ -1464,6 +1749,8 @@ public final class HomaEngine implements AutoCloseable
         }
         writer.ack(outBuffer, index + OutboundPackets.PREFIX_LENGTH, sport, dport, senderId, count, ackIds, ackPorts);
         outbound.commit(index);
+        events.record(EventType.PACKET_OUT | HomaWire.ACK, senderId, peer.ipv4, peer.port, sport, dport, 0, 0, count,
+            0, 0);
         return true;
     }
 
@@ -1478,6 +1765,7 @@ public final class HomaEngine implements AutoCloseable
 
     private void recycle(final Rpc rpc)
     {
+        recordRpc(EventType.RPC_ENDED, rpc, 0, 0, rpc.state);
         timer.remove(rpc);
         stopWaitingForBuffer(rpc);
         if (null != rpc.peer)

@@ -52,6 +52,12 @@ final class Rpc
     /** Unscheduled bytes its sender announced (the first DATA's incoming), for the grant scheduler later. */
     int rxWaitUnscheduled;
 
+    // Diagnostics only (rpc-stat): RESENDs sent, DATA packets retransmitted, length of a request the server
+    // application holds (its incoming message is forgotten once delivered).
+    int resends;
+    int retransmits;
+    int rxDeliveredLength = -1;
+
     boolean isClient()
     {
         return CLIENT_OUTGOING == state || CLIENT_INCOMING == state;
@@ -88,6 +94,9 @@ final class Rpc
         isWaitingForBuffer = false;
         rxWaitLength = 0;
         rxWaitUnscheduled = 0;
+        resends = 0;
+        retransmits = 0;
+        rxDeliveredLength = -1;
     }
 
     static String stateName(final int state)

@@ -112,7 +112,11 @@ public enum SystemCounterDescriptor
     CLIENTS_ACTIVE(71, "clients_active", "ours: clients connected now (seen within the liveness timeout)"),
     CLIENT_TIMEOUTS(72, "client_timeouts", "ours: clients timed out for missing keepalives, resources freed"),
     COMMAND_RING_UNBLOCKS(73, "command_ring_unblocks",
-        "ours: to-driver ring records a dead client claimed and never committed, skipped");
+        "ours: to-driver ring records a dead client claimed and never committed, skipped"),
+    // Diagnostics (ids from 300): event log and RPC snapshots.
+    EVENT_LOG_FREEZES(300, "event_log_freezes",
+        "ours: times a FREEZE packet froze the event log and had it dumped to a text file"),
+    RPC_INFO_REQUESTS(301, "rpc_info_requests", "ours: RPC snapshots taken (rpc-stat, Homa.rpcInfo)");
 
     /** Counter type id for system counters. */
     public static final int SYSTEM_COUNTER_TYPE_ID = 0;
