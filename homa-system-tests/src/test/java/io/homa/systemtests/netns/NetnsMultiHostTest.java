@@ -240,7 +240,7 @@ class NetnsMultiHostTest
         final long[] unloaded = shortRoundTrips(server, replier, shortClient, shortResponses, dest, small, 200,
             List.of(), longResponses);
 
-        final long sevenBefore = bed.leafPackets(bed.switchNs(), "p4")[7];
+        final long[] leavesBefore = bed.leafPackets(bed.switchNs(), "p4");
         final long outstandingPerClient = 2;
         for (final HomaSocket client : longClients)
         {
@@ -264,12 +264,23 @@ class NetnsMultiHostTest
         System.out.println("netns priorities: " + report);
         assertEquals(0, shortResponses.errors, report);
         assertTrue(longGbps > 0.4 * BOTTLENECK_MBIT / 1_000, "long transfers kept the bottleneck busy: " + report);
-        // FIFO would put each short request behind ~0.5 MB of long bytes (max_incoming plus unscheduled bytes):
-        // over 20 ms at 200 Mbit/s. The margin is for the scheduler of a 2-core machine running five JVMs, whose
-        // thread hand-offs alone cost a few milliseconds under this load (measured p50: 1.5-8 ms).
-        assertTrue(p50Loaded < 12_000_000, "short RPCs passed the long bytes queued at the bottleneck: " + report);
-        assertTrue(bed.leafPackets(bed.switchNs(), "p4")[7] - sevenBefore >= 400,
-            "short requests crossed the bottleneck in the top priority leaf");
+        // What the wire shows, independent of how busy the test machine's two cores are: the short requests
+        // crossed the bottleneck in the top priority leaf, the long bytes below it (unscheduled at 4, or 6 before
+        // the cutoffs arrive; FIFO grants at 6; SRPT grants at 0-3), so a short packet never queued behind a long one.
+        final long[] leaves = bed.leafPackets(bed.switchNs(), "p4");
+        final String seen = java.util.Arrays.toString(leaves) + " before " + java.util.Arrays.toString(leavesBefore);
+        assertTrue(leaves[7] - leavesBefore[7] >= 400, "short requests in the top priority leaf: " + seen);
+        long longPackets = 0;
+        for (int p = 0; p < 7; p++)
+        {
+            longPackets += leaves[p] - leavesBefore[p];
+        }
+        assertTrue(longPackets >= longCompleted * 1_000_000 / 1_500, "long DATA in the lower leaves: " + seen);
+        assertTrue(leaves[0] + leaves[1] + leaves[2] + leaves[3] > leavesBefore[0] + leavesBefore[1] +
+            leavesBefore[2] + leavesBefore[3], "granted DATA at the scheduled levels: " + seen);
+        // The round trip itself is a measurement (printed above; 1.5-8 ms at p50 on a quiet 2-core machine running
+        // five JVMs, where FIFO would add over 20 ms of queue): only a collapse fails the test.
+        assertTrue(p50Loaded < 100_000_000, "short RPCs did not wait behind the long transfers: " + report);
     }
 
     /**
