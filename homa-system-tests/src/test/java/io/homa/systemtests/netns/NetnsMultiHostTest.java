@@ -80,6 +80,13 @@ class NetnsMultiHostTest
         }
     }
 
+    private NetnsTestbed.Driver startWith(final int host, final Map<String, String> properties)
+    {
+        final NetnsTestbed.Driver driver = bed.startDriver(host, "udp", properties);
+        drivers.add(driver);
+        return driver;
+    }
+
     private NetnsTestbed.Driver start(final int host, final String transport)
     {
         // "packet-ring-v3" is the packet-ring transport with TPACKET_V3 rings.
@@ -184,7 +191,7 @@ class NetnsMultiHostTest
      * Hosts 1 and 2 keep 1 MB requests flowing to host 4, whose switch port (200 Mbit/s here) is the bottleneck, while
      * host 3 sends 100 B RPCs to host 4 one after another. Homa's point: the short ones go at the top priority and
      * the long ones' granted bytes at the low ones, so a short RPC passes the bottleneck's queue instead of waiting
-     * behind up to max_incoming of long bytes (about 20 ms here); and the long transfers still fill the link. The
+     * behind up to max_incoming of long bytes; and the long transfers still fill the link. The
      * bounds are loose (an order of magnitude) because the 2-core test machine also runs four JVMs.
      */
     @Test
@@ -194,11 +201,15 @@ class NetnsMultiHostTest
         // queue builds in host 4's socket buffer, which no priority can jump), fast enough that Linux's default
         // max_incoming (400 KB, sized for 25 Gbit/s) does not make a queue longer than the RPC timeout allows.
         bed.rate(BOTTLENECK_MBIT);
-        final NetnsTestbed.Driver serverDriver = start(4, "udp");
+        // Configured for this network, as an operator would: Linux's defaults (unsched 40 KB, max_incoming 400 KB)
+        // are sized for 25 Gbit/s and would queue 20 ms at the bottleneck.
+        final Map<String, String> network = Map.of(
+            "homa.link.mbps", Integer.toString(BOTTLENECK_MBIT), "homa.rtt", "1ms");
+        final NetnsTestbed.Driver serverDriver = startWith(4, network);
         final HomaSocket server = serverDriver.homa().addSocket(SERVER_PORT);
         final List<HomaSocket> longClients = List.of(
-            start(1, "udp").homa().addSocket(), start(2, "udp").homa().addSocket());
-        final HomaSocket shortClient = start(3, "udp").homa().addSocket();
+            startWith(1, network).homa().addSocket(), startWith(2, network).homa().addSocket());
+        final HomaSocket shortClient = startWith(3, network).homa().addSocket();
         final HomaAddress dest = HomaAddress.of(serverDriver.ipv4(), serverDriver.transportPort(), SERVER_PORT);
         final UnsafeBuffer ack = new UnsafeBuffer(new byte[8]);
         final MessageHandler replier = new MessageHandler()
@@ -278,8 +289,8 @@ class NetnsMultiHostTest
         assertTrue(longPackets >= longCompleted * 1_000_000 / 1_500, "long DATA in the lower leaves: " + seen);
         assertTrue(leaves[0] + leaves[1] + leaves[2] + leaves[3] > leavesBefore[0] + leavesBefore[1] +
             leavesBefore[2] + leavesBefore[3], "granted DATA at the scheduled levels: " + seen);
-        // The round trip itself is a measurement (printed above; 1.5-8 ms at p50 on a quiet 2-core machine running
-        // five JVMs, where FIFO would add over 20 ms of queue): only a collapse fails the test.
+        // The round trip itself is a measurement (printed above; milliseconds at p50 on a 2-core machine running
+        // five JVMs): only a collapse fails the test.
         assertTrue(p50Loaded < 100_000_000, "short RPCs did not wait behind the long transfers: " + report);
     }
 
