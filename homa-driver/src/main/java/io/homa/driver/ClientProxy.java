@@ -3,6 +3,7 @@ package io.homa.driver;
 import io.homa.client.control.OnClientTimeoutEncoder;
 import io.homa.client.control.OnErrorEncoder;
 import io.homa.client.control.OnOperationSuccessEncoder;
+import io.homa.client.control.OnPeerAddressEncoder;
 import io.homa.client.control.OnSocketReadyEncoder;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.broadcast.BroadcastTransmitter;
@@ -18,6 +19,7 @@ public final class ClientProxy
     private final OnOperationSuccessEncoder success = new OnOperationSuccessEncoder();
     private final OnErrorEncoder error = new OnErrorEncoder();
     private final OnClientTimeoutEncoder clientTimeout = new OnClientTimeoutEncoder();
+    private final OnPeerAddressEncoder peerAddress = new OnPeerAddressEncoder();
 
     /**
      * @param transmitter the to-clients broadcast.
@@ -57,6 +59,16 @@ public final class ClientProxy
     {
         error.wrap(buffer, 0).correlationId(correlationId).errorCode(errorCode).errorMessage(message);
         transmitter.transmit(OnErrorEncoder.TEMPLATE_ID, buffer, 0, error.encodedLength());
+    }
+
+    /**
+     * @param correlationId the ResolveAddress command's correlation id.
+     * @param address       the peer address (key) the driver knows the IPv6 address by.
+     */
+    public void onPeerAddress(final long correlationId, final int address)
+    {
+        peerAddress.wrap(buffer, 0).correlationId(correlationId).peerAddress(address);
+        transmitter.transmit(OnPeerAddressEncoder.TEMPLATE_ID, buffer, 0, OnPeerAddressEncoder.BLOCK_LENGTH);
     }
 
     /**

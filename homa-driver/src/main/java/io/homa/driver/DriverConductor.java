@@ -1,11 +1,13 @@
 package io.homa.driver;
 
+import io.homa.client.HomaError;
 import io.homa.client.control.AbortRpcDecoder;
 import io.homa.client.control.AddSocketDecoder;
 import io.homa.client.control.BindSocketDecoder;
 import io.homa.client.control.ClientCloseDecoder;
 import io.homa.client.control.ClientKeepaliveDecoder;
 import io.homa.client.control.RemoveSocketDecoder;
+import io.homa.client.control.ResolveAddressDecoder;
 import io.homa.client.control.SendReplyDecoder;
 import io.homa.client.control.SendRequestDecoder;
 import io.homa.driver.protocol.HomaEngine;
@@ -46,6 +48,7 @@ final class DriverConductor implements Agent
     private final AtomicCounter udpDrops;
     private final MessageHandler commandHandler = this::onCommand;
     private final ClientLiveness clientLiveness;
+    private final ClientProxy clientProxy;
 
     private final AddSocketDecoder addSocket = new AddSocketDecoder();
     private final RemoveSocketDecoder removeSocket = new RemoveSocketDecoder();
@@ -55,6 +58,7 @@ final class DriverConductor implements Agent
     private final AbortRpcDecoder abortRpc = new AbortRpcDecoder();
     private final ClientKeepaliveDecoder keepalive = new ClientKeepaliveDecoder();
     private final ClientCloseDecoder clientClose = new ClientCloseDecoder();
+    private final ResolveAddressDecoder resolveAddress = new ResolveAddressDecoder();
 
     private long nextHeartbeatNs;
     private long nextDropsCheckNs;
@@ -69,9 +73,11 @@ final class DriverConductor implements Agent
         final EpochClock epochClock,
         final ErrorHandler errorHandler,
         final SystemCounters counters,
-        final ClientLiveness clientLiveness)
+        final ClientLiveness clientLiveness,
+        final ClientProxy clientProxy)
     {
         this.clientLiveness = clientLiveness;
+        this.clientProxy = clientProxy;
         this.toDriver = toDriver;
         this.engine = engine;
         this.transport = transport;
@@ -141,6 +147,28 @@ final class DriverConductor implements Agent
         }
     }
 
+    /**
+     * The transport owns IPv6 addresses (its table gives them keys): the engine only ever sees the key.
+     */
+    private void onResolveAddress(final long correlationId, final long high, final long low)
+    {
+        final int key = transport.ipv6PeerKey(high, low);
+        if (key > 0)
+        {
+            clientProxy.onPeerAddress(correlationId, key);
+            return;
+        }
+        final String address = io.homa.driver.net.RawIp6Socket.toString(high, low);
+        final String message = switch (-key)
+        {
+            case HomaError.EAFNOSUPPORT -> "IPv6 peer " + address + " needs an IPv6 driver (homa.transport=raw " +
+                "with an IPv6 homa.udp.address); this one speaks IPv4";
+            case HomaError.ENOMEM -> "no peer key left for " + address + ": the driver's IPv6 address table is full";
+            default -> "not a unicast IPv6 peer: " + address;
+        };
+        clientProxy.onError(correlationId, -key, message);
+    }
+
     private void onCommand(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         commands.incrementRelease();
@@ -205,6 +233,14 @@ final class DriverConductor implements Agent
                     clientClose.wrap(buffer, index, ClientCloseDecoder.BLOCK_LENGTH, ClientCloseDecoder.SCHEMA_VERSION);
                     clientLiveness.onClientClose(clientClose.clientId());
                     engine.onClientClose(clientClose.clientId());
+                }
+                case ResolveAddressDecoder.TEMPLATE_ID ->
+                {
+                    resolveAddress.wrap(
+                        buffer, index, ResolveAddressDecoder.BLOCK_LENGTH, ResolveAddressDecoder.SCHEMA_VERSION);
+                    clientLiveness.onClientActivity(resolveAddress.clientId(), cachedNanoClock.nanoTime());
+                    onResolveAddress(
+                        resolveAddress.correlationId(), resolveAddress.addressHigh(), resolveAddress.addressLow());
                 }
                 default -> errorHandler.onError(new IllegalArgumentException("unknown command type " + msgTypeId));
             }

@@ -21,7 +21,10 @@ public enum TransportCounterDescriptor
     BATCH_SEND_ERRORS(12, "batch_send_errors", "ours: datagrams of a batched send the kernel refused, dropped"),
     RECEIVE_SYSCALLS(13, "receive_syscalls", "ours: receive system calls (or ring batches) that returned packets"),
     NEIGHBOUR_MISSES(14, "neighbour_misses", "ours: packets sent through the kernel as the next hop's MAC was unknown"),
-    RING_FLUSHES(15, "ring_flushes", "ours: send calls that flushed a packet ring's TX frames");
+    RING_FLUSHES(15, "ring_flushes", "ours: send calls that flushed a packet ring's TX frames"),
+    IPV6_PEERS(16, "ipv6_peers", "ours: IPv6 addresses given a peer key (raw IPv6; keys are never reused)"),
+    IPV6_PEER_TABLE_FULL(17, "ipv6_peer_table_full",
+        "ours: IPv6 packets from new sources dropped, or keys refused, as the address table was full");
 
     /** Counter type id for transport counters. */
     public static final int TRANSPORT_COUNTER_TYPE_ID = 1;
