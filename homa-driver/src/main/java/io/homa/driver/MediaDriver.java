@@ -176,8 +176,9 @@ public final class MediaDriver implements AutoCloseable
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
             MediaDriver driver = launch())
         {
+            final String address = driver.context().udpAddress();
             System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
-                driver.context().udpAddress() + ":" + driver.udpPort());
+                (address.contains(":") ? "[" + address + "]" : address) + ":" + driver.udpPort());
             System.out.println(driver.context().nicDescription());
             barrier.await();
             System.out.println("homa driver: shutdown");

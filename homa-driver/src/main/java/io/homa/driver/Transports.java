@@ -149,7 +149,8 @@ final class Transports
             default -> throw new IllegalArgumentException("unknown " + Configuration.TRANSPORT_PROP_NAME + ": " +
                 name + " (udp, udp-batch, raw or packet-ring)");
         };
-        throw new IllegalArgumentException(Configuration.UDP_ADDRESS_PROP_NAME + " " + address.getHostAddress() +
+        throw new IllegalArgumentException(Configuration.UDP_ADDRESS_PROP_NAME + " " +
+            io.homa.client.HomaAddress.ipv6ToString(address.getAddress()) +
             " is IPv6 but " + Configuration.TRANSPORT_PROP_NAME + "=" + transport + ": " + why + "; use " +
             Configuration.TRANSPORT_PROP_NAME + "=raw for IPv6, or an IPv4 address");
     }

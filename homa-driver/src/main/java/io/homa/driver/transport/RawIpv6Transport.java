@@ -71,9 +71,8 @@ public final class RawIpv6Transport implements PacketTransport
     private final long[] batchAddresses = new long[RECEIVE_BATCH];
     private final int[] batchLengths = new int[RECEIVE_BATCH];
     private final int[] batchSources = new int[RECEIVE_BATCH];
-    private final int[] failedPeers = new int[ERROR_QUEUE_CAPACITY];
-    private final int[] failedErrors = new int[ERROR_QUEUE_CAPACITY];
-    private int failedCount;
+    /** Filled on the sender's thread, drained on the receiver's. */
+    private final UnreachableQueue sendFailures = new UnreachableQueue(ERROR_QUEUE_CAPACITY);
 
     private final AtomicCounter badPackets;
     private final AtomicCounter icmpSent;
@@ -543,19 +542,7 @@ public final class RawIpv6Transport implements PacketTransport
     private void noteSendFailure(final int peer, final int errorCode)
     {
         sendUnreachable.incrementRelease();
-        for (int i = 0; i < failedCount; i++)
-        {
-            if (failedPeers[i] == peer)
-            {
-                return;
-            }
-        }
-        if (failedCount < ERROR_QUEUE_CAPACITY)
-        {
-            failedPeers[failedCount] = peer;
-            failedErrors[failedCount] = errorCode;
-            failedCount++;
-        }
+        sendFailures.offer(peer, errorCode);
     }
 
     /**
@@ -563,13 +550,7 @@ public final class RawIpv6Transport implements PacketTransport
      */
     public int pollUnreachable(final UnreachableHandler handler)
     {
-        int work = 0;
-        while (failedCount > 0)
-        {
-            failedCount--;
-            handler.onUnreachable(failedPeers[failedCount], 0, 0, failedErrors[failedCount]);
-            work++;
-        }
+        int work = sendFailures.drain(handler);
 
         for (int i = 0; i < ICMP_POLL_LIMIT; i++)
         {

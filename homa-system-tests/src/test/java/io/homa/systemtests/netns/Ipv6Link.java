@@ -15,7 +15,7 @@ import java.util.concurrent.TimeUnit;
  * ({@link Netns#call}): their sockets and threads stay there. Removed by {@link #close()}, also from a shutdown
  * hook if the JVM dies first.
  */
-final class Ipv6Link implements AutoCloseable
+public final class Ipv6Link implements AutoCloseable
 {
     private static final long COMMAND_TIMEOUT_S = 30;
 
@@ -29,7 +29,7 @@ final class Ipv6Link implements AutoCloseable
      *
      * @return the reason to skip, or null.
      */
-    static String unavailableReason()
+    public static String unavailableReason()
     {
         final String netns = NetnsTestbed.unavailableReason();
         if (null != netns)
@@ -46,7 +46,7 @@ final class Ipv6Link implements AutoCloseable
     /**
      * @param mtu MTU of the cable.
      */
-    Ipv6Link(final int mtu)
+    public Ipv6Link(final int mtu)
     {
         Runtime.getRuntime().addShutdownHook(shutdownHook);
         try
@@ -70,7 +70,7 @@ final class Ipv6Link implements AutoCloseable
     /**
      * @return the first host's namespace.
      */
-    String a()
+    public String a()
     {
         return prefix + "a";
     }
@@ -78,7 +78,7 @@ final class Ipv6Link implements AutoCloseable
     /**
      * @return the second host's namespace.
      */
-    String b()
+    public String b()
     {
         return prefix + "b";
     }
@@ -89,7 +89,7 @@ final class Ipv6Link implements AutoCloseable
      * @param ns      the host's namespace.
      * @param address e.g. {@code fd00:146::1/64} or {@code 10.146.0.1/24}.
      */
-    void addAddress(final String ns, final String address)
+    public void addAddress(final String ns, final String address)
     {
         final List<String> command = new ArrayList<>(List.of("ip", "-n", ns, "addr", "add", address, "dev", "eth0"));
         if (address.contains(":"))
@@ -105,7 +105,7 @@ final class Ipv6Link implements AutoCloseable
      * @param ns      namespace.
      * @param command the command.
      */
-    void exec(final String ns, final String... command)
+    public void exec(final String ns, final String... command)
     {
         final List<String> full = new ArrayList<>(List.of("ip", "netns", "exec", ns));
         full.addAll(List.of(command));
@@ -118,7 +118,7 @@ final class Ipv6Link implements AutoCloseable
      * @param suffix name suffix.
      * @return its name.
      */
-    String addExtraNamespace(final String suffix)
+    public String addExtraNamespace(final String suffix)
     {
         final String ns = prefix + suffix;
         addNamespace(ns);
