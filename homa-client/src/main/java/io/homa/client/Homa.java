@@ -312,14 +312,19 @@ public final class Homa implements AutoCloseable
      * @param udpPort the peer driver's transport port (0 over raw IP).
      * @param port    the Homa server port (1..65535).
      * @return the address to send to.
-     * @throws HomaException EINVAL for a port out of range or an address that is not a unicast peer,
-     *                       EAFNOSUPPORT for an IPv6 address when the driver speaks IPv4, ENOMEM when the
-     *                       driver can name no more IPv6 peers.
+     * @throws HomaException EINVAL for a port out of range or an IPv6 address the driver cannot name
+     *                       (unspecified, multicast, link-local), EAFNOSUPPORT for an address of the family the
+     *                       driver does not speak, ENOMEM when the driver can name no more IPv6 peers.
      */
     public HomaAddress address(final InetAddress address, final int udpPort, final int port)
     {
         if (address instanceof Inet4Address)
         {
+            if (null != driverIpv6)
+            {
+                throw new HomaException(HomaError.EAFNOSUPPORT, "IPv4 peer " + address.getHostAddress() +
+                    " but the driver speaks IPv6 (" + HomaAddress.ipv6ToString(driverIpv6.getAddress()) + ")");
+            }
             return HomaAddress.of(address, udpPort, port);
         }
         final Inet6Address ipv6 = (Inet6Address)address;

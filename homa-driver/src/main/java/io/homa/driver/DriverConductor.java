@@ -164,7 +164,8 @@ final class DriverConductor implements Agent
             case HomaError.EAFNOSUPPORT -> "IPv6 peer " + address + " needs an IPv6 driver (homa.transport=raw " +
                 "with an IPv6 homa.udp.address); this one speaks IPv4";
             case HomaError.ENOMEM -> "no peer key left for " + address + ": the driver's IPv6 address table is full";
-            default -> "not a unicast IPv6 peer: " + address;
+            default -> "not an IPv6 peer this driver can name: " + address +
+                " (unspecified, multicast and link-local addresses cannot be)";
         };
         clientProxy.onError(correlationId, -key, message);
     }

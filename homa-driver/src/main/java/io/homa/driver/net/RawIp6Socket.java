@@ -73,8 +73,8 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 /**
  * A non-blocking IPv6 raw socket ({@code socket(AF_INET6, SOCK_RAW, protocol)}) for one next-header value, e.g.
  * Homa's 146 or ICMPv6's 58, driven through libc with FFM. Unlike IPv4, the kernel hands over only the payload
- * (no IP header): the source comes from {@code msg_name} and the traffic class from an {@code IPV6_TCLASS}
- * control message, which is also how each sent packet gets its own traffic class.
+ * (no IP header): the source comes from {@code msg_name} and, when asked for ({@link #receiveTrafficClass}), the
+ * traffic class from an {@code IPV6_TCLASS} control message, which is also how each sent packet gets its own.
  * <p>
  * An address is two longs, the first and last eight bytes in network order ({@link #high(byte[])},
  * {@link #low(byte[])}), so nothing on the data path allocates. Binding to an address makes the kernel deliver
@@ -211,11 +211,6 @@ public final class RawIp6Socket implements AutoCloseable
 
         try
         {
-            setupInt.set(JAVA_INT, 0, 1);
-            if (LibC.setsockopt(setupErrno, fd, SOL_IPV6, IPV6_RECVTCLASS, setupInt, 4) < 0)
-            {
-                throw ioException("setsockopt(IPV6_RECVTCLASS)", LibC.errno(setupErrno));
-            }
             final MemorySegment bindAddress = arena.allocate(NAME_STRIDE, 8);
             bindAddress.set(JAVA_SHORT, 0, (short)AF_INET6);
             bindAddress.set(NETWORK_LONG, SOCKADDR_IN6_ADDR_OFFSET, bindHigh);
@@ -361,6 +356,22 @@ public final class RawIp6Socket implements AutoCloseable
     public int sendBufferSize(final int bytes)
     {
         return bufferSize(SO_SNDBUFFORCE, SO_SNDBUF, bytes);
+    }
+
+    /**
+     * Asks the kernel for each datagram's traffic class ({@code IPV6_RECVTCLASS}): off by default, as it costs a
+     * control message per datagram that the driver's own data path does not read.
+     *
+     * @param enabled true to have {@link #lastTrafficClass()} and {@link #batchTrafficClass(int)} report it.
+     */
+    public void receiveTrafficClass(final boolean enabled)
+    {
+        ensureOpen();
+        setupInt.set(JAVA_INT, 0, enabled ? 1 : 0);
+        if (LibC.setsockopt(setupErrno, fd, SOL_IPV6, IPV6_RECVTCLASS, setupInt, 4) < 0)
+        {
+            throw ioException("setsockopt(IPV6_RECVTCLASS)", LibC.errno(setupErrno));
+        }
     }
 
     /**

@@ -248,7 +248,8 @@ public final class RawIpv6Transport implements PacketTransport
      */
     public int ipv6PeerKey(final long high, final long low)
     {
-        if ((0 == high && 0 == low) || 0xFF == high >>> 56)
+        // Unspecified, multicast, and link-local (the kernel needs a scope id to send there).
+        if ((0 == high && 0 == low) || 0xFF == high >>> 56 || 0x3FA == high >>> 54)
         {
             return -HomaError.EINVAL;
         }
@@ -638,7 +639,7 @@ public final class RawIpv6Transport implements PacketTransport
     }
 
     /**
-     * @return the traffic class of the last packet received (the IPv6 counterpart of the TOS byte).
+     * @return -1: the driver does not ask the kernel for each packet's traffic class (nothing reads it).
      */
     public int lastTos()
     {

@@ -42,6 +42,7 @@ class RawIp6SocketTest
         assumeTrue(canOpenRaw(), "raw sockets need CAP_NET_RAW, which this process lacks");
         sender = RawIp6Socket.open(TEST_PROTOCOL, LOOPBACK_HIGH, LOOPBACK_LOW);
         receiver = RawIp6Socket.open(TEST_PROTOCOL, LOOPBACK_HIGH, LOOPBACK_LOW);
+        receiver.receiveTrafficClass(true);
     }
 
     @AfterEach
@@ -134,6 +135,15 @@ class RawIp6SocketTest
             }
         }
         assertEquals(5, received);
+    }
+
+    @Test
+    void shouldNotReportTrafficClassUnlessAsked()
+    {
+        assertEquals(4, receiver.send(sendBuffer.addressOffset(), 4, 0, 0, LOOPBACK_HIGH, LOOPBACK_LOW, 0xA0));
+        // The sender did not ask: it gets its own packet without the control message.
+        assertEquals(4, receive(sender, 100));
+        assertEquals(-1, sender.lastTrafficClass());
     }
 
     @Test

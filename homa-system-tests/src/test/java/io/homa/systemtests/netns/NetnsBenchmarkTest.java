@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Measures, per transport, the round trip of 100-byte RPCs and the throughput of 500 KB requests between two
  * hosts in namespaces (MTU 1500, egress trees at 10 Gbit/s so the CPU, not the shaper, is the limit). Prints the
  * numbers; asserts only that every RPC completed. Off by default (it is a measurement, not a check):
- * {@code -Dhoma.netns.bench=true}.
+ * {@code -Dhoma.netns.bench=true}; {@code -Dhoma.netns.bench.transports=raw,raw-ipv6} measures only those.
  */
 class NetnsBenchmarkTest
 {
@@ -42,6 +42,9 @@ class NetnsBenchmarkTest
     void shouldMeasureRttAndThroughputBetweenNamespaces(final String transport)
     {
         assumeTrue(Boolean.getBoolean("homa.netns.bench"), "a measurement: run with -Dhoma.netns.bench=true");
+        final String only = System.getProperty("homa.netns.bench.transports");
+        assumeTrue(null == only || java.util.List.of(only.split(",")).contains(transport),
+            () -> "not in -Dhoma.netns.bench.transports=" + only);
         final String reason = NetnsTestbed.unavailableReason();
         assumeTrue(null == reason, () -> "network namespaces unavailable: " + reason);
         assumeTrue(!NetnsTestbed.RAW_IPV6.equals(transport) || NetnsTestbed.hasIpv6(), "this kernel has no IPv6");

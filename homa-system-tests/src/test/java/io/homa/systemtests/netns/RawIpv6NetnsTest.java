@@ -240,6 +240,61 @@ class RawIpv6NetnsTest
     }
 
     @Test
+    void shouldFailRpcsInFlightWhenIcmpv6SaysAddressUnreachableAndIgnoreOtherCodes()
+    {
+        // The server takes the requests but never answers; then router-style ICMPv6 errors arrive quoting one of
+        // the client's packets: "no route" (code 0, which Linux ignores), then "address unreachable" (code 3).
+        final HomaSocket server = homaB.addSocket(SERVER_PORT + 2);
+        final HomaSocket client = homaA.addSocket();
+        final RawIp6Socket router = Netns.call(link.b(), () -> RawIp6Socket.open(58,
+            RawIp6Socket.high(ip(B_WITHOUT_HOMA).getAddress()), RawIp6Socket.low(ip(B_WITHOUT_HOMA).getAddress())));
+        try
+        {
+            final HomaAddress dest = homaA.address(ip(B), 0, SERVER_PORT + 2);
+            final long requestsBefore = driverB.counter(SystemCounterDescriptor.SERVER_REQUESTS_DONE);
+            final long first = client.send(dest, pattern(10), 0, 10, 10);
+            final long second = client.send(dest, pattern(20), 0, 20, 20);
+            await(() -> requestsBefore + 2 == driverB.counter(SystemCounterDescriptor.SERVER_REQUESTS_DONE),
+                () -> { }, 10_000, "requests at the server");
+
+            final long ignoredBefore = driverA.counter(TransportCounterDescriptor.ICMP_IGNORED);
+            sendIcmpv6(router, client.port(), SERVER_PORT + 2, 0);
+            await(() -> ignoredBefore + 1 == driverA.counter(TransportCounterDescriptor.ICMP_IGNORED), () -> { },
+                10_000, "no-route ignored");
+            sendIcmpv6(router, client.port(), SERVER_PORT + 2, 3);
+            final NetnsMultiHostTest.Responses responses = new NetnsMultiHostTest.Responses();
+            await(() -> 2 == responses.errors, () -> client.poll(responses, 10), 10_000, "EHOSTUNREACH");
+            assertEquals(HomaError.EHOSTUNREACH, responses.errorById.get(first));
+            assertEquals(HomaError.EHOSTUNREACH, responses.errorById.get(second));
+        }
+        finally
+        {
+            CloseHelper.closeAll(router, client, server);
+        }
+    }
+
+    /**
+     * ICMPv6 destination unreachable to A quoting a Homa packet A sent to B; the kernel fills in the checksum.
+     */
+    private static void sendIcmpv6(final RawIp6Socket router, final int sport, final int dport, final int code)
+    {
+        final UnsafeBuffer icmp = new UnsafeBuffer(ByteBuffer.allocateDirect(128));
+        icmp.putByte(0, (byte)1);
+        icmp.putByte(1, (byte)code);
+        icmp.putInt(8, 0x6000_0000, java.nio.ByteOrder.BIG_ENDIAN);
+        icmp.putShort(12, (short)28, java.nio.ByteOrder.BIG_ENDIAN);
+        icmp.putByte(14, (byte)HomaWire.IPPROTO_HOMA);
+        icmp.putByte(15, (byte)64);
+        icmp.putBytes(16, ip(A).getAddress());
+        icmp.putBytes(32, ip(B).getAddress());
+        icmp.putShort(48, (short)sport, java.nio.ByteOrder.BIG_ENDIAN);
+        icmp.putShort(50, (short)dport, java.nio.ByteOrder.BIG_ENDIAN);
+        final byte[] a = ip(A).getAddress();
+        assertEquals(76, router.send(icmp.addressOffset(), 76, 0, 0, RawIp6Socket.high(a), RawIp6Socket.low(a),
+            0xC0));
+    }
+
+    @Test
     void shouldNameIpv6PeersThroughTheDriver() throws Exception
     {
         final HomaAddress first = homaA.address(ip(B), 0, SERVER_PORT);
@@ -258,11 +313,26 @@ class RawIpv6NetnsTest
             assertEquals("[" + A + "]:0/7", other.driverAddress(7).toString());
             assertEquals(driverA.udpAddressIpv4(), other.driverAddress(7).ipv4());
         }
+        // And the stat tools show it.
+        try (io.homa.samples.tools.CncFileReader cnc =
+            io.homa.samples.tools.CncFileReader.map(new File(driverA.homaDirectoryName())))
+        {
+            assertEquals("[" + A + "]", cnc.udpAddress());
+        }
 
         final IllegalArgumentException direct = assertThrows(IllegalArgumentException.class,
             () -> HomaAddress.of(ip(B), 0, SERVER_PORT));
         assertTrue(direct.getMessage().contains("Homa.address(InetAddress, udpPort, port)"), direct.getMessage());
         assertThrows(IllegalArgumentException.class, () -> HomaAddress.of(B, 0, SERVER_PORT));
+
+        final HomaException ipv4Name = assertThrows(HomaException.class, () -> homaA.address(ip("10.0.0.2"), 0, 1));
+        assertEquals(HomaError.EAFNOSUPPORT, ipv4Name.errorCode());
+        for (final String unnamable : new String[]{ "fe80::1", "ff02::1", "::" })
+        {
+            final HomaException refused = assertThrows(HomaException.class,
+                () -> homaA.address(ip(unnamable), 0, SERVER_PORT), unnamable);
+            assertEquals(HomaError.EINVAL, refused.errorCode(), unnamable);
+        }
 
         final HomaSocket client = homaA.addSocket();
         try
@@ -328,9 +398,16 @@ class RawIpv6NetnsTest
         final long toHigh = isIpv6 ? RawIp6Socket.high(ip(to).getAddress()) : 0;
         final long toLow = isIpv6 ? RawIp6Socket.low(ip(to).getAddress()) : 0;
         // A second raw socket on b's address gets a copy of every Homa packet the driver there gets.
-        final AutoCloseable capture = Netns.call(link.b(), () -> isIpv6 ?
-            RawIp6Socket.open(HomaWire.IPPROTO_HOMA, toHigh, toLow) :
-            RawIpSocket.open(HomaWire.IPPROTO_HOMA, io.homa.driver.net.UdpSocket.ipv4ToInt(ip(to))));
+        final AutoCloseable capture = Netns.call(link.b(), () ->
+        {
+            if (!isIpv6)
+            {
+                return RawIpSocket.open(HomaWire.IPPROTO_HOMA, io.homa.driver.net.UdpSocket.ipv4ToInt(ip(to)));
+            }
+            final RawIp6Socket socket = RawIp6Socket.open(HomaWire.IPPROTO_HOMA, toHigh, toLow);
+            socket.receiveTrafficClass(true);
+            return socket;
+        });
         try (Homa clientHoma = connect(client); Homa serverHoma = connect(server))
         {
             serverHoma.addSocket(SERVER_PORT);
