@@ -21,8 +21,12 @@ public final class CncFileDescriptor
     public static final String CNC_FILE = "cnc.dat";
     /** Sub-directory holding one file per socket. */
     public static final String SOCKETS_DIR = "sockets";
-    /** Layout version: bump when any offset or section changes meaning. */
-    public static final int CNC_VERSION = 1;
+    /**
+     * Layout version: bump when any offset or section changes meaning. 2: {@link #UDP_ADDRESS_OFFSET} may hold an
+     * IPv6 driver's own peer key, {@link #IPV6_ADDRESS_OFFSET} its address, and peers can be resolved with a
+     * command version 1 drivers do not know.
+     */
+    public static final int CNC_VERSION = 2;
 
     /** Offset of the layout version (int, written last). */
     public static final int VERSION_OFFSET = 0;
@@ -44,8 +48,15 @@ public final class CncFileDescriptor
     public static final int PID_OFFSET = 40;
     /** Offset of the driver's UDP port (int), so a tool can tell where the driver listens. */
     public static final int UDP_PORT_OFFSET = 48;
-    /** Offset of the driver's IPv4 address (int). */
+    /**
+     * Offset of the driver's own peer address (int): its IPv4 address, or for an IPv6 driver the peer key its
+     * address table gave its own address (see {@link #IPV6_ADDRESS_OFFSET}).
+     */
     public static final int UDP_ADDRESS_OFFSET = 52;
+    /** Offset of the driver's IPv6 address (16 bytes, network order); all zero for an IPv4 driver. */
+    public static final int IPV6_ADDRESS_OFFSET = 56;
+    /** Length of the IPv6 address field. */
+    public static final int IPV6_ADDRESS_LENGTH = 16;
     /**
      * Offset of the host-wide client RPC id counter (long, on its own cache line): clients take ids with an
      * atomic add of 2, so ids stay even and unique across every client of the driver without a round trip.

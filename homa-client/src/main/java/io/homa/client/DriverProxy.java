@@ -7,6 +7,7 @@ import io.homa.client.control.ClientCloseEncoder;
 import io.homa.client.control.ClientKeepaliveEncoder;
 import io.homa.client.control.RemoveSocketEncoder;
 import io.homa.client.control.RpcInfoRequestEncoder;
+import io.homa.client.control.ResolveAddressEncoder;
 import io.homa.client.control.SendReplyEncoder;
 import io.homa.client.control.SendRequestEncoder;
 import org.agrona.concurrent.AtomicBuffer;
@@ -126,6 +127,19 @@ final class DriverProxy
         return true;
     }
 
+    boolean resolveAddress(final long correlationId, final long addressHigh, final long addressLow)
+    {
+        final int index = toDriver.tryClaim(ResolveAddressEncoder.TEMPLATE_ID, ResolveAddressEncoder.BLOCK_LENGTH);
+        if (index <= 0)
+        {
+            return false;
+        }
+        ENCODERS.get().resolveAddress.wrap(toDriver.buffer(), index)
+            .correlationId(correlationId).clientId(clientId).addressHigh(addressHigh).addressLow(addressLow);
+        toDriver.commit(index);
+        return true;
+    }
+
     boolean keepalive()
     {
         final int index = toDriver.tryClaim(ClientKeepaliveEncoder.TEMPLATE_ID, ClientKeepaliveEncoder.BLOCK_LENGTH);
@@ -179,5 +193,6 @@ final class DriverProxy
         final ClientKeepaliveEncoder keepalive = new ClientKeepaliveEncoder();
         final ClientCloseEncoder clientClose = new ClientCloseEncoder();
         final RpcInfoRequestEncoder rpcInfo = new RpcInfoRequestEncoder();
+        final ResolveAddressEncoder resolveAddress = new ResolveAddressEncoder();
     }
 }

@@ -4,6 +4,7 @@ import io.homa.client.control.OnClientTimeoutDecoder;
 import io.homa.client.control.OnErrorDecoder;
 import io.homa.client.control.OnOperationSuccessDecoder;
 import io.homa.client.control.OnRpcInfoDecoder;
+import io.homa.client.control.OnPeerAddressDecoder;
 import io.homa.client.control.OnSocketReadyDecoder;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -17,9 +18,16 @@ import org.agrona.concurrent.broadcast.CopyBroadcastReceiver;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 
 import java.io.File;
+import java.net.Inet4Address;
+import java.net.Inet6Address;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.ByteBuffer;
 import java.nio.MappedByteBuffer;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -57,6 +65,10 @@ public final class Homa implements AutoCloseable
     private final OnErrorDecoder errorDecoder = new OnErrorDecoder();
     private final OnClientTimeoutDecoder clientTimeoutDecoder = new OnClientTimeoutDecoder();
     private final OnRpcInfoDecoder rpcInfoDecoder = new OnRpcInfoDecoder();
+    private final OnPeerAddressDecoder peerAddressDecoder = new OnPeerAddressDecoder();
+    private final Map<Inet6Address, Integer> ipv6Keys = new HashMap<>();
+    private final Inet6Address driverIpv6;
+    private final long driverInstance;
     private final org.agrona.concurrent.MessageHandler responseHandler = this::onResponse;
     private final ReentrantLock keepaliveLock = new ReentrantLock();
     private final long keepaliveIntervalNs;
@@ -70,6 +82,7 @@ public final class Homa implements AutoCloseable
     private int awaitedTemplateId;
     private long responseSocketId;
     private int responsePort;
+    private int responsePeerAddress;
     private int responseErrorCode;
     private String responseErrorMessage;
     private RpcInfoSnapshot responseRpcInfo;
@@ -87,6 +100,10 @@ public final class Homa implements AutoCloseable
             toClients = new CopyBroadcastReceiver(
                 new BroadcastReceiver(CncFileDescriptor.toClientsBuffer(cncByteBuffer, cncMetaData)));
             checkDriverHeartbeat();
+            driverIpv6 = driverIpv6(cncMetaData);
+            // Keys of IPv6 peers are this driver's: an address names which driver gave it by this.
+            driverInstance = cncMetaData.getLong(CncFileDescriptor.START_TIMESTAMP_OFFSET) << 22 ^
+                cncMetaData.getLong(CncFileDescriptor.PID_OFFSET);
             clientId = toDriver.nextCorrelationId();
             driverProxy = new DriverProxy(toDriver, clientId);
             keepaliveIntervalNs = keepaliveIntervalNs(
@@ -107,6 +124,27 @@ public final class Homa implements AutoCloseable
         {
             keepaliveThread.start();
         }
+    }
+
+    private static Inet6Address driverIpv6(final UnsafeBuffer metaData)
+    {
+        final byte[] bytes = new byte[CncFileDescriptor.IPV6_ADDRESS_LENGTH];
+        metaData.getBytes(CncFileDescriptor.IPV6_ADDRESS_OFFSET, bytes);
+        for (final byte b : bytes)
+        {
+            if (0 != b)
+            {
+                try
+                {
+                    return (Inet6Address)InetAddress.getByAddress(bytes);
+                }
+                catch (final UnknownHostException | ClassCastException ex)
+                {
+                    throw new HomaException(HomaError.EPROTONOSUPPORT, "bad IPv6 address in the driver's CnC");
+                }
+            }
+        }
+        return null;
     }
 
     static long keepaliveIntervalNs(final long livenessTimeoutNs)
@@ -282,16 +320,103 @@ public final class Homa implements AutoCloseable
     }
 
     /**
-     * The driver's own UDP endpoint with a Homa port: where sockets of this driver's clients are reached.
+     * The driver's own endpoint with a Homa port: where sockets of this driver's clients are reached.
      *
      * @param port a Homa port (a server socket's 1..32767).
-     * @return the address.
+     * @return the address (IPv6 for an IPv6 driver).
      */
     public HomaAddress driverAddress(final int port)
     {
         ensureOpen();
-        return HomaAddress.of(cncMetaData.getInt(CncFileDescriptor.UDP_ADDRESS_OFFSET),
-            cncMetaData.getInt(CncFileDescriptor.UDP_PORT_OFFSET), port);
+        final int address = cncMetaData.getInt(CncFileDescriptor.UDP_ADDRESS_OFFSET);
+        final int udpPort = cncMetaData.getInt(CncFileDescriptor.UDP_PORT_OFFSET);
+        return null != driverIpv6 ? HomaAddress.ofIpv6(address, driverIpv6, udpPort, port, driverInstance) :
+            HomaAddress.of(address, udpPort, port);
+    }
+
+    /**
+     * @return the driver's IPv6 address, or null for an IPv4 driver.
+     */
+    public Inet6Address driverIpv6Address()
+    {
+        return driverIpv6;
+    }
+
+    /**
+     * Names a peer. An IPv4 address is its own name; an IPv6 one the driver names (the first call for an address
+     * asks the driver, later ones are answered here), so the address only works with sockets of this driver.
+     *
+     * @param address the peer driver's address.
+     * @param udpPort the peer driver's transport port (0 over raw IP).
+     * @param port    the Homa server port (1..65535).
+     * @return the address to send to.
+     * @throws HomaException EINVAL for a port out of range or an IPv6 address the driver cannot name
+     *                       (unspecified, multicast, link-local), EAFNOSUPPORT for an address of the family the
+     *                       driver does not speak, ENOMEM when the driver can name no more IPv6 peers.
+     */
+    public HomaAddress address(final InetAddress address, final int udpPort, final int port)
+    {
+        if (address instanceof Inet4Address)
+        {
+            if (null != driverIpv6)
+            {
+                throw new HomaException(HomaError.EAFNOSUPPORT, "IPv4 peer " + address.getHostAddress() +
+                    " but the driver speaks IPv6 (" + HomaAddress.ipv6ToString(driverIpv6.getAddress()) + ")");
+            }
+            return HomaAddress.of(address, udpPort, port);
+        }
+        final Inet6Address ipv6 = (Inet6Address)address;
+        HomaAddress.of(0, udpPort, port);
+        commandLock.lock();
+        try
+        {
+            ensureOpen();
+            Integer key = ipv6Keys.get(ipv6);
+            if (null == key)
+            {
+                final ByteBuffer bytes = ByteBuffer.wrap(ipv6.getAddress());
+                final long high = bytes.getLong(0);
+                final long low = bytes.getLong(8);
+                final long correlationId = driverProxy.nextCorrelationId();
+                offerCommand(() -> driverProxy.resolveAddress(correlationId, high, low));
+                awaitResponse(correlationId);
+                key = responsePeerAddress;
+                ipv6Keys.put(ipv6, key);
+            }
+            return HomaAddress.ofIpv6(key, ipv6, udpPort, port, driverInstance);
+        }
+        finally
+        {
+            commandLock.unlock();
+        }
+    }
+
+    /**
+     * @return which driver this client talks to (its start time and PID): IPv6 peer keys are only valid there.
+     */
+    public long driverInstance()
+    {
+        return driverInstance;
+    }
+
+    /**
+     * Refuses a destination this driver cannot reach, before anything is written.
+     */
+    void checkDestination(final HomaAddress dest)
+    {
+        if (dest.isIpv6())
+        {
+            if (dest.resolver() != driverInstance)
+            {
+                throw new HomaException(HomaError.EINVAL, "IPv6 peer " + dest + " was named by another driver; " +
+                    "name it with Homa.address of a client of this one");
+            }
+        }
+        else if (null != driverIpv6 && 0 != dest.ipv4() >>> 24)
+        {
+            throw new HomaException(HomaError.EAFNOSUPPORT, "IPv4 peer " + dest + " but the driver speaks IPv6 " +
+                "(" + HomaAddress.ipv6ToString(driverIpv6.getAddress()) + ")");
+        }
     }
 
     /**
@@ -602,6 +727,16 @@ public final class Homa implements AutoCloseable
                 if (rpcInfoDecoder.correlationId() == awaitedCorrelationId)
                 {
                     responseRpcInfo = decodeRpcInfo(rpcInfoDecoder, awaitedRpcInfoPort);
+                    awaitedTemplateId = msgTypeId;
+                }
+            }
+            case OnPeerAddressDecoder.TEMPLATE_ID ->
+            {
+                peerAddressDecoder.wrap(buffer, index, OnPeerAddressDecoder.BLOCK_LENGTH,
+                    OnPeerAddressDecoder.SCHEMA_VERSION);
+                if (peerAddressDecoder.correlationId() == awaitedCorrelationId)
+                {
+                    responsePeerAddress = peerAddressDecoder.peerAddress();
                     awaitedTemplateId = msgTypeId;
                 }
             }

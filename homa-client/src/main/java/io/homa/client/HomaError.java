@@ -16,6 +16,8 @@ public final class HomaError
     public static final int EAGAIN = 11;
     /** Protocol not supported by the peer (ICMP protocol-unreachable). */
     public static final int EPROTONOSUPPORT = 93;
+    /** The address family is not the driver's (an IPv6 peer for an IPv4 driver, or the other way round). */
+    public static final int EAFNOSUPPORT = 97;
     /** The port is in use by another socket. */
     public static final int EADDRINUSE = 98;
     /** No socket listens at the server port (ICMP port-unreachable, or our PORT_UNREACHABLE over UDP). */
@@ -48,6 +50,7 @@ public final class HomaError
             case EINVAL -> "EINVAL";
             case EAGAIN -> "EAGAIN";
             case EPROTONOSUPPORT -> "EPROTONOSUPPORT";
+            case EAFNOSUPPORT -> "EAFNOSUPPORT";
             case EADDRINUSE -> "EADDRINUSE";
             case ENOTCONN -> "ENOTCONN";
             case ESHUTDOWN -> "ESHUTDOWN";

@@ -258,6 +258,11 @@ public final class HomaSocket implements AutoCloseable
         return true;
     }
 
+    void checkDestination(final HomaAddress dest)
+    {
+        homa.checkDestination(dest);
+    }
+
     void ensureOpenOrFree(final int sendOffset)
     {
         try
@@ -309,6 +314,7 @@ public final class HomaSocket implements AutoCloseable
         {
             throw new HomaException(HomaError.EINVAL, "destination is null");
         }
+        homa.checkDestination(dest);
         if (0 != (flags & ~FLAG_PRIVATE))
         {
             throw new HomaException(HomaError.EINVAL, "unknown send flags: 0x" + Integer.toHexString(flags));

@@ -74,6 +74,7 @@ public final class SendClaim
         {
             throw new HomaException(HomaError.EINVAL, "unknown send flags: 0x" + Integer.toHexString(flags));
         }
+        socket.checkDestination(dest);
         final HomaSocket socket = this.socket;
         final int offset = sendOffset;
         reset();

@@ -4,6 +4,7 @@ import io.homa.client.control.OnClientTimeoutEncoder;
 import io.homa.client.control.OnErrorEncoder;
 import io.homa.client.control.OnOperationSuccessEncoder;
 import io.homa.client.control.OnRpcInfoEncoder;
+import io.homa.client.control.OnPeerAddressEncoder;
 import io.homa.client.control.OnSocketReadyEncoder;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.broadcast.BroadcastTransmitter;
@@ -21,6 +22,7 @@ public final class ClientProxy
     private final OnClientTimeoutEncoder clientTimeout = new OnClientTimeoutEncoder();
     private final OnRpcInfoEncoder rpcInfo = new OnRpcInfoEncoder();
     private final int maxRpcInfoEntries;
+    private final OnPeerAddressEncoder peerAddress = new OnPeerAddressEncoder();
 
     /**
      * @param transmitter the to-clients broadcast.
@@ -96,6 +98,16 @@ public final class ClientProxy
     public void transmitRpcInfo()
     {
         transmitter.transmit(OnRpcInfoEncoder.TEMPLATE_ID, buffer, 0, rpcInfo.encodedLength());
+    }
+
+    /**
+     * @param correlationId the ResolveAddress command's correlation id.
+     * @param address       the peer address (key) the driver knows the IPv6 address by.
+     */
+    public void onPeerAddress(final long correlationId, final int address)
+    {
+        peerAddress.wrap(buffer, 0).correlationId(correlationId).peerAddress(address);
+        transmitter.transmit(OnPeerAddressEncoder.TEMPLATE_ID, buffer, 0, OnPeerAddressEncoder.BLOCK_LENGTH);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.homa.driver;
 
+import io.homa.client.HomaError;
 import io.homa.client.control.AbortRpcDecoder;
 import io.homa.client.control.AddSocketDecoder;
 import io.homa.client.control.BindSocketDecoder;
@@ -7,6 +8,7 @@ import io.homa.client.control.ClientCloseDecoder;
 import io.homa.client.control.ClientKeepaliveDecoder;
 import io.homa.client.control.RemoveSocketDecoder;
 import io.homa.client.control.RpcInfoRequestDecoder;
+import io.homa.client.control.ResolveAddressDecoder;
 import io.homa.client.control.SendReplyDecoder;
 import io.homa.client.control.SendRequestDecoder;
 import io.homa.driver.protocol.HomaEngine;
@@ -47,6 +49,7 @@ final class DriverConductor implements Agent
     private final AtomicCounter udpDrops;
     private final MessageHandler commandHandler = this::onCommand;
     private final ClientLiveness clientLiveness;
+    private final ClientProxy clientProxy;
 
     private final AddSocketDecoder addSocket = new AddSocketDecoder();
     private final RemoveSocketDecoder removeSocket = new RemoveSocketDecoder();
@@ -57,6 +60,7 @@ final class DriverConductor implements Agent
     private final ClientKeepaliveDecoder keepalive = new ClientKeepaliveDecoder();
     private final ClientCloseDecoder clientClose = new ClientCloseDecoder();
     private final RpcInfoRequestDecoder rpcInfo = new RpcInfoRequestDecoder();
+    private final ResolveAddressDecoder resolveAddress = new ResolveAddressDecoder();
 
     private long nextHeartbeatNs;
     private long nextDropsCheckNs;
@@ -71,9 +75,11 @@ final class DriverConductor implements Agent
         final EpochClock epochClock,
         final ErrorHandler errorHandler,
         final SystemCounters counters,
-        final ClientLiveness clientLiveness)
+        final ClientLiveness clientLiveness,
+        final ClientProxy clientProxy)
     {
         this.clientLiveness = clientLiveness;
+        this.clientProxy = clientProxy;
         this.toDriver = toDriver;
         this.engine = engine;
         this.transport = transport;
@@ -141,6 +147,29 @@ final class DriverConductor implements Agent
             }
             udpDrops.setRelease(drops - initialDrops);
         }
+    }
+
+    /**
+     * The transport owns IPv6 addresses (its table gives them keys): the engine only ever sees the key.
+     */
+    private void onResolveAddress(final long correlationId, final long high, final long low)
+    {
+        final int key = transport.ipv6PeerKey(high, low);
+        if (key > 0)
+        {
+            clientProxy.onPeerAddress(correlationId, key);
+            return;
+        }
+        final String address = io.homa.driver.net.RawIp6Socket.toString(high, low);
+        final String message = switch (-key)
+        {
+            case HomaError.EAFNOSUPPORT -> "IPv6 peer " + address + " needs an IPv6 driver (homa.transport=raw " +
+                "with an IPv6 homa.udp.address); this one speaks IPv4";
+            case HomaError.ENOMEM -> "no peer key left for " + address + ": the driver's IPv6 address table is full";
+            default -> "not an IPv6 peer this driver can name: " + address +
+                " (unspecified, multicast and link-local addresses cannot be)";
+        };
+        clientProxy.onError(correlationId, -key, message);
     }
 
     private void onCommand(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
@@ -214,6 +243,14 @@ final class DriverConductor implements Agent
                         buffer, index, RpcInfoRequestDecoder.BLOCK_LENGTH, RpcInfoRequestDecoder.SCHEMA_VERSION);
                     clientLiveness.onClientActivity(rpcInfo.clientId(), cachedNanoClock.nanoTime());
                     engine.onRpcInfo(rpcInfo.correlationId(), rpcInfo.port());
+                }
+                case ResolveAddressDecoder.TEMPLATE_ID ->
+                {
+                    resolveAddress.wrap(
+                        buffer, index, ResolveAddressDecoder.BLOCK_LENGTH, ResolveAddressDecoder.SCHEMA_VERSION);
+                    clientLiveness.onClientActivity(resolveAddress.clientId(), cachedNanoClock.nanoTime());
+                    onResolveAddress(
+                        resolveAddress.correlationId(), resolveAddress.addressHigh(), resolveAddress.addressLow());
                 }
                 default -> errorHandler.onError(new IllegalArgumentException("unknown command type " + msgTypeId));
             }

@@ -13,7 +13,6 @@ import io.homa.driver.transport.FaultInjection;
 import io.homa.driver.transport.FaultInjectionTransport;
 import io.homa.driver.transport.PacketTransport;
 import io.homa.driver.net.NicDiscovery;
-import io.homa.driver.net.UdpSocket;
 import io.homa.driver.status.TransportCounters;
 import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
@@ -178,8 +177,9 @@ public final class MediaDriver implements AutoCloseable
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
             MediaDriver driver = launch())
         {
+            final String address = driver.context().udpAddress();
             System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
-                driver.context().udpAddress() + ":" + driver.udpPort());
+                (address.contains(":") ? "[" + address + "]" : address) + ":" + driver.udpPort());
             System.out.println(driver.context().nicDescription());
             barrier.await();
             System.out.println("homa driver: shutdown");
@@ -245,7 +245,7 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
-     * @return the IPv4 address peers send to, as an int.
+     * @return the IPv4 address peers send to, as an int; for an IPv6 driver the peer key of its own address.
      */
     public int udpAddressIpv4()
     {
@@ -459,9 +459,6 @@ public final class MediaDriver implements AutoCloseable
             }
             concludeIdleStrategies();
 
-            prepareDirectory();
-            createCnc();
-
             final InetAddress bindAddress;
             try
             {
@@ -471,9 +468,13 @@ public final class MediaDriver implements AutoCloseable
             {
                 throw new IllegalArgumentException("bad " + Configuration.UDP_ADDRESS_PROP_NAME + ": " + udpAddress, ex);
             }
+            Transports.checkAddressFamily(transportName, bindAddress);
+
+            prepareDirectory();
+            createCnc();
+
             transportCounters = new TransportCounters(countersManager);
-            nic = NicDiscovery.discover(bindAddress instanceof java.net.Inet4Address ?
-                UdpSocket.ipv4ToInt(bindAddress) : 0);
+            nic = NicDiscovery.discover(bindAddress);
             // Explicit homa.link.mbps wins; else what the NIC says; else Linux's default (see Transports).
             resolvedNic = Transports.resolveNic(nic, mtuLength, isLinkMbpsSet ? linkMbps : 0, transportCounters);
             isLinkSpeedKnown = isLinkMbpsSet || nic.linkMbps() > 0;
@@ -489,7 +490,12 @@ public final class MediaDriver implements AutoCloseable
                     systemCounters.get(SystemCounterDescriptor.FAULT_CORRUPTED));
             }
             cncMetaData.putInt(CncFileDescriptor.UDP_PORT_OFFSET, transport.localPort());
+            // An IPv6 driver publishes its address and, where an IPv4 one puts its address, its own peer key.
             cncMetaData.putInt(CncFileDescriptor.UDP_ADDRESS_OFFSET, transport.localIpv4());
+            if (bindAddress instanceof java.net.Inet6Address)
+            {
+                cncMetaData.putBytes(CncFileDescriptor.IPV6_ADDRESS_OFFSET, bindAddress.getAddress());
+            }
 
             final OutboundPackets outbound = new OutboundPackets(
                 new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(outboundBufferLength, 64))));
@@ -513,7 +519,7 @@ public final class MediaDriver implements AutoCloseable
             final ClientLiveness clientLiveness =
                 new ClientLiveness(clientLivenessTimeoutNs, engine, clientProxy, toDriver, systemCounters);
             conductor = new DriverConductor(toDriver, engine, transport, nanoClock, cachedNanoClock, epochClock,
-                errorHandler, systemCounters, clientLiveness);
+                errorHandler, systemCounters, clientLiveness, clientProxy);
             if (ThreadingMode.DEDICATED == threadingMode || ThreadingMode.SHARED_NETWORK == threadingMode)
             {
                 // The receiver has a thread of its own: packets reach the engine through a ring.

@@ -7,9 +7,11 @@ import io.homa.driver.status.TransportCounters;
 import io.homa.driver.transport.PacketTransport;
 import io.homa.driver.transport.PacketRingTransport;
 import io.homa.driver.transport.RawIpTransport;
+import io.homa.driver.transport.RawIpv6Transport;
 import io.homa.driver.transport.UdpBatchTransport;
 import io.homa.driver.transport.UdpTransport;
 
+import java.net.Inet6Address;
 import java.net.InetAddress;
 
 /**
@@ -22,7 +24,7 @@ final class Transports
     static final String UDP = "udp";
     /** {@code homa.transport} value: Homa over UDP, sendmmsg/recvmmsg batches and GSO where the kernel has it. */
     static final String UDP_BATCH = "udp-batch";
-    /** {@code homa.transport} value: Homa over IPv4 protocol 146. */
+    /** {@code homa.transport} value: Homa over IP protocol 146 (IPv4, or IPv6 next header 146). */
     static final String RAW = "raw";
     /** {@code homa.transport} value: protocol 146 through AF_PACKET TPACKET_V3 rings. */
     static final String PACKET_RING = "packet-ring";
@@ -97,6 +99,10 @@ final class Transports
         final boolean udpGro,
         final TransportCounters counters)
     {
+        if (address instanceof Inet6Address)
+        {
+            return openIpv6(name, address, mtu, rcvBufBytes, sndBufBytes, counters);
+        }
         return switch (name.trim())
         {
             case UDP -> new UdpTransport(address, port, mtu, rcvBufBytes, sndBufBytes);
@@ -108,5 +114,47 @@ final class Transports
             default -> throw new IllegalArgumentException(
                 "unknown " + Configuration.TRANSPORT_PROP_NAME + ": " + name + " (udp, udp-batch, raw or packet-ring)");
         };
+    }
+
+    /**
+     * An IPv6 {@code homa.udp.address}: only raw IP speaks IPv6 (peers get keys from its address table).
+     */
+    private static PacketTransport openIpv6(
+        final String name,
+        final InetAddress address,
+        final int mtu,
+        final int rcvBufBytes,
+        final int sndBufBytes,
+        final TransportCounters counters)
+    {
+        checkAddressFamily(name, address);
+        return new RawIpv6Transport(address.getAddress(), mtu, rcvBufBytes, sndBufBytes, counters);
+    }
+
+    /**
+     * Refuses, before anything is built, a transport that cannot speak the address's family.
+     *
+     * @param name    {@code homa.transport}.
+     * @param address {@code homa.udp.address}, resolved.
+     * @throws IllegalArgumentException with what to use instead.
+     */
+    static void checkAddressFamily(final String name, final InetAddress address)
+    {
+        final String transport = name.trim();
+        if (!(address instanceof Inet6Address) || RAW.equals(transport))
+        {
+            return;
+        }
+        final String why = switch (transport)
+        {
+            case UDP, UDP_BATCH -> "the UDP transports speak IPv4 only";
+            case PACKET_RING -> "packet-ring builds Ethernet + IPv4 frames and speaks IPv4 only";
+            default -> throw new IllegalArgumentException("unknown " + Configuration.TRANSPORT_PROP_NAME + ": " +
+                name + " (udp, udp-batch, raw or packet-ring)");
+        };
+        throw new IllegalArgumentException(Configuration.UDP_ADDRESS_PROP_NAME + " " +
+            io.homa.client.HomaAddress.ipv6ToString(address.getAddress()) +
+            " is IPv6 but " + Configuration.TRANSPORT_PROP_NAME + "=" + transport + ": " + why + "; use " +
+            Configuration.TRANSPORT_PROP_NAME + "=raw for IPv6, or an IPv4 address");
     }
 }

@@ -83,8 +83,9 @@ public final class Ping
             // Sharing a running driver with Pong is the common case for --dir: default to that driver's endpoint.
             final int pongUdpPort = parsed.intValue(
                 "pong-udp-port", null != dir ? driver.udpPort() : Pong.PONG_UDP_PORT_DEFAULT);
-            final HomaAddress pong = HomaAddress.of(
-                parsed.string("pong-host", "127.0.0.1"), pongUdpPort, parsed.intValue("pong-port", Pong.PONG_PORT_DEFAULT));
+            // Through the client so an IPv6 pong works too (the driver names IPv6 peers).
+            final HomaAddress pong = driver.homa().address(inetAddress(parsed.string("pong-host", "127.0.0.1")),
+                pongUdpPort, parsed.intValue("pong-port", Pong.PONG_PORT_DEFAULT));
             out.printf(Locale.ROOT, "Homa Ping: %,d B requests to %s, %,d RPCs after %,d warm-up, %s%n",
                 size, pong, count, warmup, driver.describe());
 
@@ -109,13 +110,25 @@ public final class Ping
         }
     }
 
+    private static java.net.InetAddress inetAddress(final String host)
+    {
+        try
+        {
+            return java.net.InetAddress.getByName(host);
+        }
+        catch (final java.net.UnknownHostException ex)
+        {
+            throw new IllegalArgumentException("unknown --pong-host: " + host);
+        }
+    }
+
     static String usage()
     {
         return """
             ping [options]: round-trip times to a running pong, as an HdrHistogram table in µs
               --dir DIR             use the running driver in DIR (default: embed a driver)
               --udp-port P          UDP port of the embedded driver (default: any free port)
-              --pong-host H         pong's driver address (default 127.0.0.1)
+              --pong-host H         pong's driver address, IPv4 or IPv6 (default 127.0.0.1)
               --pong-udp-port P     pong's driver UDP port (default: the --dir driver's, else 4000)
               --pong-port P         pong's Homa port (default 4001)
               --size N              request bytes (default 100; pong echoes unless told otherwise)

@@ -110,7 +110,7 @@ public final class SampleDriver implements AutoCloseable
      */
     public HomaAddress address(final int port)
     {
-        return HomaAddress.of(udpAddressIpv4, udpPort, port);
+        return homa.driverAddress(port);
     }
 
     /**
@@ -129,7 +129,9 @@ public final class SampleDriver implements AutoCloseable
      */
     public String describe()
     {
-        final String endpoint = HomaAddress.ipv4ToString(udpAddressIpv4) + ":" + udpPort;
+        final String endpoint = (null != homa.driverIpv6Address() ?
+            "[" + HomaAddress.ipv6ToString(homa.driverIpv6Address().getAddress()) + "]" :
+            HomaAddress.ipv4ToString(udpAddressIpv4)) + ":" + udpPort;
         return null == driver ?
             "driver in " + homa.context().homaDirectoryName() + " (UDP " + endpoint + ")" :
             "embedded driver (UDP " + endpoint + ", " + driver.context().threadingMode() + ")";

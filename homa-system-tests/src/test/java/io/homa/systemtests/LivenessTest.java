@@ -19,6 +19,8 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.io.File;
 import java.nio.MappedByteBuffer;
@@ -165,21 +167,24 @@ class LivenessTest
         assertThrows(DriverTimeoutException.class, () -> socket.send(homa.driverAddress(43), request, 0, 100, 0));
     }
 
-    @Test
-    void shouldRefuseCncOfUnknownVersion() throws Exception
+    @ParameterizedTest
+    @ValueSource(ints = { 1, CncFileDescriptor.CNC_VERSION + 41 })
+    void shouldRefuseCncOfUnknownVersion(final int version) throws Exception
     {
+        // 1: the layout before IPv6, whose address field always held an IPv4 address.
         final File dir = Files.createTempDirectory("homa-version").toFile();
         try
         {
             final File cnc = new File(dir, CncFileDescriptor.CNC_FILE);
             final MappedByteBuffer mapped = IoUtil.mapNewFile(cnc, 64 * 1024);
             final UnsafeBuffer meta = CncFileDescriptor.metaDataBuffer(mapped);
-            meta.putIntVolatile(CncFileDescriptor.VERSION_OFFSET, CncFileDescriptor.CNC_VERSION + 41);
+            meta.putIntVolatile(CncFileDescriptor.VERSION_OFFSET, version);
             IoUtil.unmap(mapped);
 
             final HomaException ex = assertThrows(HomaException.class, () -> Homa.connect(new Homa.Context()
                 .homaDirectoryName(dir.getPath()).driverTimeoutNs(TimeUnit.SECONDS.toNanos(5))));
             assertEquals(HomaError.EPROTONOSUPPORT, ex.errorCode(), ex.getMessage());
+            assertTrue(ex.getMessage().contains("version " + version), ex.getMessage());
         }
         finally
         {

@@ -45,6 +45,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 final class LibC
 {
     static final int AF_INET = 2;
+    static final int AF_INET6 = 10;
     static final int AF_NETLINK = 16;
     static final int AF_PACKET = 17;
     static final int SOCK_DGRAM = 2;
@@ -66,6 +67,11 @@ final class LibC
     static final int ICMP_FILTER = 1;
     static final int IPPROTO_ICMP = 1;
     static final int SOL_UDP = 17;
+    static final int SOL_IPV6 = 41;
+    static final int IPV6_RECVTCLASS = 66;
+    static final int IPV6_TCLASS = 67;
+    static final int IPPROTO_ICMPV6 = 58;
+    static final int ICMP6_FILTER = 1;
     static final int UDP_SEGMENT = 103;
     static final int UDP_GRO = 104;
 
@@ -94,11 +100,17 @@ final class LibC
     static final int EADDRNOTAVAIL = 99;
     static final int ENOBUFS = 105;
     static final int EOPNOTSUPP = 95;
+    static final int EAFNOSUPPORT = 97;
 
     /** {@code struct sockaddr_in}: family (host order) @0, port (network order) @2, address (network order) @4. */
     static final int SOCKADDR_IN_LENGTH = 16;
     static final int SOCKADDR_IN_PORT_OFFSET = 2;
     static final int SOCKADDR_IN_ADDR_OFFSET = 4;
+
+    /** {@code struct sockaddr_in6}: family @0, port @2, flow info @4, address (network order) @8, scope id @24. */
+    static final int SOCKADDR_IN6_LENGTH = 28;
+    static final int SOCKADDR_IN6_ADDR_OFFSET = 8;
+    static final int SOCKADDR_IN6_SCOPE_ID_OFFSET = 24;
 
     /** {@code struct iovec}: base pointer @0, length @8. */
     static final int IOVEC_LENGTH = 16;

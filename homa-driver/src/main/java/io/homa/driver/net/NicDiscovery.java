@@ -18,11 +18,16 @@ package io.homa.driver.net;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.net.Inet6Address;
+import java.net.InetAddress;
 import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
 import static io.homa.driver.net.LibC.AF_INET;
+import static io.homa.driver.net.LibC.AF_INET6;
 import static io.homa.driver.net.LibC.AF_NETLINK;
 import static io.homa.driver.net.LibC.SIOCETHTOOL;
 import static io.homa.driver.net.LibC.SOCK_CLOEXEC;
@@ -35,9 +40,10 @@ import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /**
  * What the driver learns at start about the network interface behind its address: the interface (rtnetlink
- * {@code RTM_GETADDR}: the one holding the address, else the one whose prefix covers it, as 127.0.0.2 is covered
- * by lo's 127.0.0.1/8), its MTU (rtnetlink {@code RTM_GETLINK}) and its link speed ({@code SIOCETHTOOL}
- * {@code ETHTOOL_GLINKSETTINGS}, falling back to the legacy {@code ETHTOOL_GSET}).
+ * {@code RTM_GETADDR} for the address's family: the one holding the address, else the one whose prefix covers it,
+ * as 127.0.0.2 is covered by lo's 127.0.0.1/8), its MTU (rtnetlink {@code RTM_GETLINK}; for IPv6 the interface's
+ * own IPv6 MTU from {@code /proc/sys/net/ipv6/conf/<name>/mtu} where it can be read) and its link speed
+ * ({@code SIOCETHTOOL} {@code ETHTOOL_GLINKSETTINGS}, falling back to the legacy {@code ETHTOOL_GSET}).
  * <p>
  * Setup-time only: it allocates freely and never throws for a missing fact; an unknown value is reported as 0 with
  * the reason in {@link Nic#speedSource()} / {@link Nic#mtuSource()}. Loopback has no ethtool support
@@ -115,6 +121,169 @@ public final class NicDiscovery
     }
 
     /**
+     * Finds the interface for a local IPv4 or IPv6 address and reads its MTU and link speed.
+     *
+     * @param address local address; a wildcard picks the first interface that is up and not loopback.
+     * @return what was found; {@code index} 0 and name {@code "?"}, with the reason, when no interface matches.
+     */
+    public static Nic discover(final InetAddress address)
+    {
+        if (!(address instanceof Inet6Address))
+        {
+            return discover(UdpSocket.ipv4ToInt(address));
+        }
+        final byte[] bytes = address.getAddress();
+        final List<Ipv6Address> addresses;
+        final List<Link> links;
+        try
+        {
+            addresses = dumpIpv6Addresses();
+            links = dumpLinks();
+        }
+        catch (final RuntimeException ex)
+        {
+            return new Nic("?", 0, 0, 0, "rtnetlink failed: " + ex.getMessage(), "not read", 0);
+        }
+        final boolean isAny = address.isAnyLocalAddress();
+        final int index = isAny ? chooseInterface(0, List.of(), links) : chooseIpv6Interface(bytes, addresses);
+        final Link link = linkOf(index, links);
+        if (null == link)
+        {
+            return new Nic("?", 0, 0, 0, "no interface holds or covers " +
+                io.homa.client.HomaAddress.ipv6ToString(bytes) +
+                " (rtnetlink RTM_GETADDR, AF_INET6)", "not read", 0);
+        }
+        int mtu = link.mtu;
+        String mtuSource = "rtnetlink";
+        try
+        {
+            // readAllLines: Files.readString takes a short read of a sysctl file as its end.
+            final int ipv6Mtu = Integer.parseInt(
+                Files.readAllLines(Path.of("/proc/sys/net/ipv6/conf", link.name, "mtu")).get(0).trim());
+            if (ipv6Mtu > 0)
+            {
+                mtu = ipv6Mtu;
+                mtuSource = "rtnetlink, IPv6 MTU from /proc/sys/net/ipv6/conf/" + link.name + "/mtu";
+            }
+        }
+        catch (final java.io.IOException | RuntimeException ignore)
+        {
+            // The link MTU is IPv6's too unless someone lowered it there.
+        }
+        return withSpeed(link, mtu, mtuSource);
+    }
+
+    private static Link linkOf(final int index, final List<Link> links)
+    {
+        for (final Link candidate : links)
+        {
+            if (candidate.index == index)
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+
+    private static Nic withSpeed(final Link link, final int mtu, final String mtuSource)
+    {
+        final int[] speed = linkSpeedMbps(link.name);
+        final String speedSource = speed[0] > 0 ? speed[1] == ETHTOOL_GLINKSETTINGS ?
+            "ethtool GLINKSETTINGS" : "ethtool GSET" : speedFailure(speed[1]);
+        return new Nic(link.name, link.index, mtu, Math.max(speed[0], 0), mtuSource, speedSource, link.mac);
+    }
+
+    /**
+     * An IPv6 address of an interface.
+     *
+     * @param index   interface index.
+     * @param address 16 bytes.
+     * @param prefix  prefix length.
+     */
+    record Ipv6Address(int index, byte[] address, int prefix)
+    {
+    }
+
+    static int chooseIpv6Interface(final byte[] wanted, final List<Ipv6Address> addresses)
+    {
+        int bestIndex = 0;
+        int bestPrefix = -1;
+        for (final Ipv6Address candidate : addresses)
+        {
+            if (java.util.Arrays.equals(candidate.address, wanted))
+            {
+                return candidate.index;
+            }
+            if (candidate.prefix > bestPrefix && samePrefix(candidate.address, wanted, candidate.prefix))
+            {
+                bestIndex = candidate.index;
+                bestPrefix = candidate.prefix;
+            }
+        }
+        return bestIndex;
+    }
+
+    private static boolean samePrefix(final byte[] a, final byte[] b, final int prefix)
+    {
+        for (int bit = 0; bit < prefix; bit += 8)
+        {
+            final int bits = Math.min(8, prefix - bit);
+            final int mask = (0xFF << (8 - bits)) & 0xFF;
+            if ((a[bit >> 3] & mask) != (b[bit >> 3] & mask))
+            {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static List<Ipv6Address> dumpIpv6Addresses()
+    {
+        final List<Ipv6Address> result = new ArrayList<>();
+        netlinkDump(RTM_GETADDR, IFADDRMSG_LENGTH, AF_INET6, (type, message, offset, length) ->
+        {
+            if (RTM_NEWADDR != type || AF_INET6 != (message.get(JAVA_BYTE, offset) & 0xFF))
+            {
+                return;
+            }
+            final int prefix = message.get(JAVA_BYTE, offset + 1) & 0xFF;
+            final int index = message.get(JAVA_INT, offset + 4);
+            byte[] local = null;
+            byte[] address = null;
+            int attr = offset + IFADDRMSG_LENGTH;
+            while (attr + 4 <= offset + length)
+            {
+                final int attrLength = message.get(JAVA_SHORT, attr) & 0xFFFF;
+                final int attrType = message.get(JAVA_SHORT, attr + 2) & 0x3FFF;
+                if (attrLength < 4)
+                {
+                    break;
+                }
+                if ((IFA_LOCAL == attrType || IFA_ADDRESS == attrType) && attrLength >= 4 + 16)
+                {
+                    final byte[] bytes = message.asSlice(attr + 4, 16).toArray(JAVA_BYTE);
+                    if (IFA_LOCAL == attrType)
+                    {
+                        local = bytes;
+                    }
+                    else
+                    {
+                        address = bytes;
+                    }
+                }
+                attr += (attrLength + 3) & ~3;
+            }
+            // IPv6 puts the local address in IFA_ADDRESS (IFA_LOCAL only on point-to-point links).
+            final byte[] own = null != local ? local : address;
+            if (null != own)
+            {
+                result.add(new Ipv6Address(index, own, prefix));
+            }
+        });
+        return result;
+    }
+
+    /**
      * Finds the interface for a local IPv4 address and reads its MTU and link speed.
      *
      * @param ipv4 local address as {@code a << 24 | b << 16 | c << 8 | d}; 0 (any) picks the first interface that
@@ -136,25 +305,12 @@ public final class NicDiscovery
         }
 
         final int index = chooseInterface(ipv4, addresses, links);
-        Link link = null;
-        for (final Link candidate : links)
-        {
-            if (candidate.index == index)
-            {
-                link = candidate;
-                break;
-            }
-        }
+        final Link link = linkOf(index, links);
         if (null == link)
         {
             return new Nic("?", 0, 0, 0, "no interface for " + UdpSocket.ipv4ToString(ipv4), "not read", 0);
         }
-
-        final int[] speed = linkSpeedMbps(link.name);
-        final String speedSource = speed[0] > 0 ? speed[1] == ETHTOOL_GLINKSETTINGS ?
-            "ethtool GLINKSETTINGS" : "ethtool GSET" : speedFailure(speed[1]);
-        return new Nic(
-            link.name, link.index, link.mtu, Math.max(speed[0], 0), "rtnetlink", speedSource, link.mac);
+        return withSpeed(link, link.mtu, "rtnetlink");
     }
 
     private static String speedFailure(final int code)
@@ -212,7 +368,7 @@ public final class NicDiscovery
     private static List<int[]> dumpAddresses()
     {
         final List<int[]> result = new ArrayList<>();
-        netlinkDump(RTM_GETADDR, IFADDRMSG_LENGTH, (type, message, offset, length) ->
+        netlinkDump(RTM_GETADDR, IFADDRMSG_LENGTH, AF_INET, (type, message, offset, length) ->
         {
             if (RTM_NEWADDR != type || AF_INET != (message.get(JAVA_BYTE, offset) & 0xFF))
             {
@@ -251,7 +407,7 @@ public final class NicDiscovery
     private static List<Link> dumpLinks()
     {
         final List<Link> result = new ArrayList<>();
-        netlinkDump(RTM_GETLINK, IFINFOMSG_LENGTH, (type, message, offset, length) ->
+        netlinkDump(RTM_GETLINK, IFINFOMSG_LENGTH, AF_INET, (type, message, offset, length) ->
         {
             if (RTM_NEWLINK != type)
             {
@@ -310,7 +466,7 @@ public final class NicDiscovery
     public static List<long[]> neighbours(final int ifindex)
     {
         final List<long[]> result = new ArrayList<>();
-        netlinkDump(RTM_GETNEIGH, NDMSG_LENGTH, (type, message, offset, length) ->
+        netlinkDump(RTM_GETNEIGH, NDMSG_LENGTH, AF_INET, (type, message, offset, length) ->
         {
             if (RTM_NEWNEIGH != type || AF_INET != (message.get(JAVA_BYTE, offset) & 0xFF) ||
                 ifindex != message.get(JAVA_INT, offset + 4))
@@ -358,10 +514,11 @@ public final class NicDiscovery
     }
 
     /**
-     * Sends one dump request (AF_INET family in the request's first byte) and hands every reply message to the
+     * Sends one dump request (the family in the request's first byte) and hands every reply message to the
      * handler until NLMSG_DONE.
      */
-    private static void netlinkDump(final int requestType, final int bodyLength, final NetlinkHandler handler)
+    private static void netlinkDump(
+        final int requestType, final int bodyLength, final int family, final NetlinkHandler handler)
     {
         try (Arena arena = Arena.ofConfined())
         {
@@ -379,7 +536,7 @@ public final class NicDiscovery
                 request.set(JAVA_SHORT, 4, (short)requestType);
                 request.set(JAVA_SHORT, 6, (short)(NLM_F_REQUEST | NLM_F_DUMP));
                 request.set(JAVA_INT, 8, 1);
-                request.set(JAVA_BYTE, NLMSG_HEADER_LENGTH, (byte)AF_INET);
+                request.set(JAVA_BYTE, NLMSG_HEADER_LENGTH, (byte)family);
                 if (LibC.send(errno, fd, request, requestLength, 0) < 0)
                 {
                     throw new IllegalStateException("netlink send: " + LibC.describe(LibC.errno(errno)));

@@ -23,6 +23,7 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 import static io.homa.driver.net.LibC.AF_INET;
+import static io.homa.driver.net.LibC.AF_INET6;
 import static io.homa.driver.net.LibC.CMSG_DATA_OFFSET;
 import static io.homa.driver.net.LibC.CMSG_HEADER_LENGTH;
 import static io.homa.driver.net.LibC.CMSG_LEVEL_OFFSET;
@@ -34,6 +35,7 @@ import static io.homa.driver.net.LibC.EWOULDBLOCK;
 import static io.homa.driver.net.LibC.IOVEC_BASE_OFFSET;
 import static io.homa.driver.net.LibC.IOVEC_LENGTH;
 import static io.homa.driver.net.LibC.IOVEC_LEN_OFFSET;
+import static io.homa.driver.net.LibC.IPV6_TCLASS;
 import static io.homa.driver.net.LibC.IP_TOS;
 import static io.homa.driver.net.LibC.MMSGHDR_LENGTH;
 import static io.homa.driver.net.LibC.MSGHDR_CONTROLLEN_OFFSET;
@@ -43,10 +45,13 @@ import static io.homa.driver.net.LibC.MSGHDR_IOV_OFFSET;
 import static io.homa.driver.net.LibC.MSGHDR_NAMELEN_OFFSET;
 import static io.homa.driver.net.LibC.MSGHDR_NAME_OFFSET;
 import static io.homa.driver.net.LibC.MSG_DONTWAIT;
+import static io.homa.driver.net.LibC.SOCKADDR_IN6_ADDR_OFFSET;
+import static io.homa.driver.net.LibC.SOCKADDR_IN6_LENGTH;
 import static io.homa.driver.net.LibC.SOCKADDR_IN_ADDR_OFFSET;
 import static io.homa.driver.net.LibC.SOCKADDR_IN_LENGTH;
 import static io.homa.driver.net.LibC.SOCKADDR_IN_PORT_OFFSET;
 import static io.homa.driver.net.LibC.SOL_IP;
+import static io.homa.driver.net.LibC.SOL_IPV6;
 import static io.homa.driver.net.LibC.SOL_UDP;
 import static io.homa.driver.net.LibC.UDP_SEGMENT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
@@ -78,6 +83,9 @@ public final class UdpBatchSender implements AutoCloseable
     private static final int MAX_IOVECS = 2 * MAX_MESSAGES * 4;
     private static final ValueLayout.OfShort NETWORK_SHORT = JAVA_SHORT.withOrder(ByteOrder.BIG_ENDIAN);
     private static final ValueLayout.OfInt NETWORK_INT = JAVA_INT.withOrder(ByteOrder.BIG_ENDIAN);
+    private static final ValueLayout.OfLong NETWORK_LONG = JAVA_LONG.withOrder(ByteOrder.BIG_ENDIAN);
+    /** Room for a sockaddr_in6 (28 bytes), kept 8-byte aligned. */
+    private static final int SOCKADDR_IN6_STRIDE = 32;
     /** Per message: an IP_TOS cmsg (CMSG_SPACE(4) = 24) then a UDP_SEGMENT cmsg (CMSG_SPACE(2) = 24). */
     private static final int CONTROL_LENGTH = 48;
     private static final int TOS_CMSG_LEN = CMSG_HEADER_LENGTH + 4;
@@ -86,6 +94,9 @@ public final class UdpBatchSender implements AutoCloseable
 
     private final UdpSocket socket;
     private final RawIpSocket rawSocket;
+    private final RawIp6Socket raw6Socket;
+    private final boolean isIpv6;
+    private final int nameStride;
     private RefusalListener refusalListener;
     private final Arena arena;
     private final MemorySegment errno;
@@ -102,6 +113,8 @@ public final class UdpBatchSender implements AutoCloseable
 
     // Per message, for the open batch.
     private final int[] messageIpv4 = new int[MAX_MESSAGES];
+    private final long[] messageHigh = new long[MAX_MESSAGES];
+    private final long[] messageLow = new long[MAX_MESSAGES];
     private final int[] messagePort = new int[MAX_MESSAGES];
     private final int[] messageTos = new int[MAX_MESSAGES];
     private final int[] messageSegmentLength = new int[MAX_MESSAGES];
@@ -128,7 +141,7 @@ public final class UdpBatchSender implements AutoCloseable
      */
     public UdpBatchSender(final UdpSocket socket, final boolean gso, final int maxSegmentLength)
     {
-        this(socket, null, gso, maxSegmentLength);
+        this(socket, null, null, gso, maxSegmentLength);
     }
 
     /**
@@ -139,7 +152,19 @@ public final class UdpBatchSender implements AutoCloseable
      */
     public UdpBatchSender(final RawIpSocket socket, final int maxSegmentLength)
     {
-        this(null, socket, false, maxSegmentLength);
+        this(null, socket, null, false, maxSegmentLength);
+    }
+
+    /**
+     * Batches for a raw IPv6 socket: each destination is a peer key (what refusals report) and its address, added
+     * with {@link #add6}; traffic class per packet, no GSO.
+     *
+     * @param socket           the raw IPv6 socket to send on (not owned).
+     * @param maxSegmentLength largest packet the path takes.
+     */
+    public UdpBatchSender(final RawIp6Socket socket, final int maxSegmentLength)
+    {
+        this(null, null, socket, false, maxSegmentLength);
     }
 
     /**
@@ -149,7 +174,7 @@ public final class UdpBatchSender implements AutoCloseable
     public interface RefusalListener
     {
         /**
-         * @param ipv4  destination of the refused message.
+         * @param ipv4  destination of the refused message (the peer key for IPv6).
          * @param errno why.
          */
         void onRefused(int ipv4, int errno);
@@ -165,21 +190,28 @@ public final class UdpBatchSender implements AutoCloseable
 
     private int fd()
     {
-        return null != socket ? socket.fd() : rawSocket.fd();
+        return null != socket ? socket.fd() : null != rawSocket ? rawSocket.fd() : raw6Socket.fd();
     }
 
     private UdpBatchSender(
-        final UdpSocket socket, final RawIpSocket rawSocket, final boolean gso, final int maxSegmentLength)
+        final UdpSocket socket,
+        final RawIpSocket rawSocket,
+        final RawIp6Socket raw6Socket,
+        final boolean gso,
+        final int maxSegmentLength)
     {
         this.socket = socket;
         this.rawSocket = rawSocket;
+        this.raw6Socket = raw6Socket;
+        this.isIpv6 = null != raw6Socket;
+        this.nameStride = isIpv6 ? SOCKADDR_IN6_STRIDE : SOCKADDR_IN_LENGTH;
         this.gso = gso;
         this.maxSegmentLength = maxSegmentLength;
         arena = Arena.ofShared();
         errno = arena.allocate(LibC.errnoStateLayout());
         msgs = arena.allocate((long)MMSGHDR_LENGTH * MAX_MESSAGES, 8);
         iovs = arena.allocate((long)IOVEC_LENGTH * MAX_IOVECS, 8);
-        addresses = arena.allocate((long)SOCKADDR_IN_LENGTH * MAX_MESSAGES, 8);
+        addresses = arena.allocate((long)nameStride * MAX_MESSAGES, 8);
         controls = arena.allocate((long)CONTROL_LENGTH * MAX_MESSAGES, 8);
         stash = new UnsafeBuffer(arena.allocate(MAX_BATCH_BYTES + MAX_UDP_PAYLOAD, 64).address(),
             MAX_BATCH_BYTES + MAX_UDP_PAYLOAD);
@@ -188,13 +220,13 @@ public final class UdpBatchSender implements AutoCloseable
             final long msg = (long)i * MMSGHDR_LENGTH;
             msgsFrom[i] = msgs.asSlice(msg);
             final long control = (long)i * CONTROL_LENGTH;
-            msgs.set(JAVA_LONG, msg + MSGHDR_NAME_OFFSET, addresses.address() + (long)i * SOCKADDR_IN_LENGTH);
-            msgs.set(JAVA_INT, msg + MSGHDR_NAMELEN_OFFSET, SOCKADDR_IN_LENGTH);
+            msgs.set(JAVA_LONG, msg + MSGHDR_NAME_OFFSET, addresses.address() + (long)i * nameStride);
+            msgs.set(JAVA_INT, msg + MSGHDR_NAMELEN_OFFSET, isIpv6 ? SOCKADDR_IN6_LENGTH : SOCKADDR_IN_LENGTH);
             msgs.set(JAVA_LONG, msg + MSGHDR_CONTROL_OFFSET, controls.address() + control);
-            addresses.set(JAVA_SHORT, (long)i * SOCKADDR_IN_LENGTH, (short)AF_INET);
+            addresses.set(JAVA_SHORT, (long)i * nameStride, (short)(isIpv6 ? AF_INET6 : AF_INET));
             controls.set(JAVA_LONG, control, TOS_CMSG_LEN);
-            controls.set(JAVA_INT, control + CMSG_LEVEL_OFFSET, SOL_IP);
-            controls.set(JAVA_INT, control + CMSG_TYPE_OFFSET, IP_TOS);
+            controls.set(JAVA_INT, control + CMSG_LEVEL_OFFSET, isIpv6 ? SOL_IPV6 : SOL_IP);
+            controls.set(JAVA_INT, control + CMSG_TYPE_OFFSET, isIpv6 ? IPV6_TCLASS : IP_TOS);
             controls.set(JAVA_LONG, control + SEGMENT_CMSG_OFFSET, SEGMENT_CMSG_LEN);
             controls.set(JAVA_INT, control + SEGMENT_CMSG_OFFSET + CMSG_LEVEL_OFFSET, SOL_UDP);
             controls.set(JAVA_INT, control + SEGMENT_CMSG_OFFSET + CMSG_TYPE_OFFSET, UDP_SEGMENT);
@@ -320,6 +352,44 @@ public final class UdpBatchSender implements AutoCloseable
         return true;
     }
 
+    /**
+     * Adds a packet for an IPv6 destination (a sender made for a {@link RawIp6Socket}); never joins a GSO run.
+     *
+     * @param headerAddress  first piece.
+     * @param headerLength   its length.
+     * @param payloadAddress second piece (ignored when payloadLength is 0).
+     * @param payloadLength  its length.
+     * @param peer           the peer key, reported to the refusal listener.
+     * @param high           destination address, first eight bytes.
+     * @param low            destination address, last eight bytes.
+     * @param trafficClass   IPv6 traffic class.
+     * @return false if the batch is full (flush first) or holds a stash.
+     */
+    public boolean add6(
+        final long headerAddress,
+        final int headerLength,
+        final long payloadAddress,
+        final int payloadLength,
+        final int peer,
+        final long high,
+        final long low,
+        final int trafficClass)
+    {
+        if (!isIpv6)
+        {
+            throw new IllegalStateException("not an IPv6 sender");
+        }
+        // Without GSO every packet is a message of its own, the next one: its address goes there.
+        final int m = messageCount;
+        if (MAX_MESSAGES == m)
+        {
+            return false;
+        }
+        messageHigh[m] = high;
+        messageLow[m] = low;
+        return add(headerAddress, headerLength, payloadAddress, payloadLength, peer, 0, trafficClass);
+    }
+
     private void addIov(final long address, final int length)
     {
         final long iov = (long)iovCount++ * IOVEC_LENGTH;
@@ -396,10 +466,18 @@ public final class UdpBatchSender implements AutoCloseable
     private void prepare(final int m)
     {
         final long msg = (long)m * MMSGHDR_LENGTH;
-        final long address = (long)m * SOCKADDR_IN_LENGTH;
+        final long address = (long)m * nameStride;
         final long control = (long)m * CONTROL_LENGTH;
         addresses.set(NETWORK_SHORT, address + SOCKADDR_IN_PORT_OFFSET, (short)messagePort[m]);
-        addresses.set(NETWORK_INT, address + SOCKADDR_IN_ADDR_OFFSET, messageIpv4[m]);
+        if (isIpv6)
+        {
+            addresses.set(NETWORK_LONG, address + SOCKADDR_IN6_ADDR_OFFSET, messageHigh[m]);
+            addresses.set(NETWORK_LONG, address + SOCKADDR_IN6_ADDR_OFFSET + 8, messageLow[m]);
+        }
+        else
+        {
+            addresses.set(NETWORK_INT, address + SOCKADDR_IN_ADDR_OFFSET, messageIpv4[m]);
+        }
         controls.set(JAVA_INT, control + CMSG_DATA_OFFSET, messageTos[m]);
         msgs.set(JAVA_LONG, msg + MSGHDR_IOV_OFFSET, iovs.address() + (long)messageFirstIov[m] * IOVEC_LENGTH);
         msgs.set(JAVA_LONG, msg + MSGHDR_IOVLEN_OFFSET, messageIovs[m]);

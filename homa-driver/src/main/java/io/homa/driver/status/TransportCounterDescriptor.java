@@ -22,7 +22,10 @@ public enum TransportCounterDescriptor
     RECEIVE_SYSCALLS(13, "receive_syscalls", "ours: receive system calls (or ring batches) that returned packets"),
     NEIGHBOUR_MISSES(14, "neighbour_misses", "ours: packets sent through the kernel as the next hop's MAC was unknown"),
     RING_FLUSHES(15, "ring_flushes", "ours: send calls that flushed a packet ring's TX frames"),
-    GRO_RECEIVES(16, "gro_receives", "ours: datagrams the kernel coalesced (UDP GRO), each several packets");
+    GRO_RECEIVES(16, "gro_receives", "ours: datagrams the kernel coalesced (UDP GRO), each several packets"),
+    IPV6_PEERS(17, "ipv6_peers", "ours: IPv6 addresses given a peer key (raw IPv6; keys are never reused)"),
+    IPV6_PEER_TABLE_FULL(18, "ipv6_peer_table_full",
+        "ours: IPv6 packets from new sources dropped, or keys refused, as the address table was full");
 
     /** Counter type id for transport counters. */
     public static final int TRANSPORT_COUNTER_TYPE_ID = 1;

@@ -45,6 +45,14 @@ public abstract class ForwardingPacketTransport implements PacketTransport
     /**
      * {@inheritDoc}
      */
+    public int ipv6PeerKey(final long high, final long low)
+    {
+        return delegate.ipv6PeerKey(high, low);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int receive(final long address, final int capacity)
     {
         return delegate.receive(address, capacity);

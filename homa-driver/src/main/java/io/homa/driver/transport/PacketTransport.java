@@ -1,8 +1,10 @@
 package io.homa.driver.transport;
 
+import io.homa.client.HomaError;
+
 /**
  * Moves whole Homa packets between this driver and its peers. A peer is what the transport sees: for UDP an
- * IPv4 address plus a UDP port. Implementations are non-blocking and allocate nothing per packet; later
+ * IPv4 address plus a UDP port; over raw IPv6 a key its {@link Ipv6AddressTable} gave the address, port 0. Implementations are non-blocking and allocate nothing per packet; later
  * transports (raw IP, packet rings, batching, fault injection) plug in here.
  */
 public interface PacketTransport extends AutoCloseable
@@ -93,6 +95,21 @@ public interface PacketTransport extends AutoCloseable
     default int peerPort(final int port)
     {
         return port;
+    }
+
+    /**
+     * The peer key of an IPv6 address, made if it has none: how a transport that speaks IPv6 names such peers to
+     * the engine and the control protocol, which know peers by 32-bit keys (see {@link Ipv6AddressTable}).
+     * Called on the conductor's thread, for clients; a transport without IPv6 refuses.
+     *
+     * @param high first eight bytes of the address, network order.
+     * @param low  last eight bytes.
+     * @return the key (in 0.0.0.0/8), or -EAFNOSUPPORT without IPv6, -EINVAL for an address that is not a
+     * unicast peer, -ENOMEM when no more keys can be made.
+     */
+    default int ipv6PeerKey(final long high, final long low)
+    {
+        return -HomaError.EAFNOSUPPORT;
     }
 
     /**
@@ -212,7 +229,8 @@ public interface PacketTransport extends AutoCloseable
          * @param ipv4      the peer's address.
          * @param port      the peer's transport port (0 over raw IP).
          * @param homaPort  the Homa port that has no socket, or 0 when the whole peer is unreachable.
-         * @param errorCode what the matching client RPCs fail with (ENOTCONN, EHOSTUNREACH, EPROTONOSUPPORT).
+         * @param errorCode what the matching client RPCs fail with (ENOTCONN, EHOSTUNREACH, EPROTONOSUPPORT, or
+         *                  EAFNOSUPPORT for a peer of the other address family).
          */
         void onUnreachable(int ipv4, int port, int homaPort, int errorCode);
     }

@@ -134,7 +134,7 @@ public final class CncFileReader implements AutoCloseable
     }
 
     /**
-     * @return the driver's IPv4 address as an int.
+     * @return the driver's IPv4 address as an int (for an IPv6 driver, the peer key of its own address).
      */
     public int udpAddressIpv4()
     {
@@ -142,10 +142,19 @@ public final class CncFileReader implements AutoCloseable
     }
 
     /**
-     * @return the driver's IPv4 address, dotted.
+     * @return the driver's address: IPv4 dotted, or IPv6 in brackets for an IPv6 driver.
      */
     public String udpAddress()
     {
+        final byte[] ipv6 = new byte[CncFileDescriptor.IPV6_ADDRESS_LENGTH];
+        metaData.getBytes(CncFileDescriptor.IPV6_ADDRESS_OFFSET, ipv6);
+        for (final byte b : ipv6)
+        {
+            if (0 != b)
+            {
+                return "[" + HomaAddress.ipv6ToString(ipv6) + "]";
+            }
+        }
         return HomaAddress.ipv4ToString(udpAddressIpv4());
     }
 

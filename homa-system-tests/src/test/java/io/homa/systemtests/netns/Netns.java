@@ -16,7 +16,7 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * a test can open sockets that live in a namespace it made; the sockets keep their namespace afterwards.
  */
 @SuppressWarnings("restricted")
-final class Netns
+public final class Netns
 {
     private static final int CLONE_NEWNET = 0x40000000;
     private static final int O_RDONLY_CLOEXEC = 0x80000;
@@ -38,7 +38,7 @@ final class Netns
      * @param <T>       result type.
      * @return the action's result.
      */
-    static <T> T call(final String namespace, final Supplier<T> action)
+    public static <T> T call(final String namespace, final Supplier<T> action)
     {
         final AtomicReference<T> result = new AtomicReference<>();
         final AtomicReference<Throwable> failure = new AtomicReference<>();

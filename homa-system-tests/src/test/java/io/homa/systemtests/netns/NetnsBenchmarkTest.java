@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * Measures, per transport, the round trip of 100-byte RPCs and the throughput of 500 KB requests between two
  * hosts in namespaces (MTU 1500, egress trees at 10 Gbit/s so the CPU, not the shaper, is the limit). Prints the
  * numbers; asserts only that every RPC completed. Off by default (it is a measurement, not a check):
- * {@code -Dhoma.netns.bench=true}.
+ * {@code -Dhoma.netns.bench=true}; {@code -Dhoma.netns.bench.transports=raw,raw-ipv6} measures only those.
  */
 class NetnsBenchmarkTest
 {
@@ -38,15 +38,16 @@ class NetnsBenchmarkTest
     }
 
     @ParameterizedTest
-    @ValueSource(strings = { "udp", "udp-batch", "raw", "packet-ring", "packet-ring-v3" })
+    @ValueSource(strings = { "udp", "udp-batch", "raw", NetnsTestbed.RAW_IPV6, "packet-ring", "packet-ring-v3" })
     void shouldMeasureRttAndThroughputBetweenNamespaces(final String transport)
     {
         assumeTrue(Boolean.getBoolean("homa.netns.bench"), "a measurement: run with -Dhoma.netns.bench=true");
-        final String only = System.getProperty("homa.netns.bench.transports", "");
-        assumeTrue(only.isEmpty() || java.util.Arrays.asList(only.split(",")).contains(transport),
-            "not in -Dhoma.netns.bench.transports");
+        final String only = System.getProperty("homa.netns.bench.transports");
+        assumeTrue(null == only || java.util.List.of(only.split(",")).contains(transport),
+            () -> "not in -Dhoma.netns.bench.transports=" + only);
         final String reason = NetnsTestbed.unavailableReason();
         assumeTrue(null == reason, () -> "network namespaces unavailable: " + reason);
+        assumeTrue(!NetnsTestbed.RAW_IPV6.equals(transport) || NetnsTestbed.hasIpv6(), "this kernel has no IPv6");
         bed = new NetnsTestbed(2, 1_500, 10_000);
         final String name = transport.endsWith("-v3") ? "packet-ring" : transport;
         final Map<String, String> extra = new java.util.HashMap<>(extra());
@@ -58,7 +59,7 @@ class NetnsBenchmarkTest
         final NetnsTestbed.Driver serverDriver = bed.startDriver(2, name, extra);
         final HomaSocket server = serverDriver.homa().addSocket(SERVER_PORT);
         final HomaSocket client = clientDriver.homa().addSocket();
-        final HomaAddress dest = HomaAddress.of(serverDriver.ipv4(), serverDriver.transportPort(), SERVER_PORT);
+        final HomaAddress dest = serverDriver.address(SERVER_PORT, clientDriver.homa());
         final UnsafeBuffer small = new UnsafeBuffer(new byte[100]);
         final UnsafeBuffer reply = new UnsafeBuffer(new byte[100]);
         final UnsafeBuffer large = new UnsafeBuffer(new byte[500_000]);

@@ -17,11 +17,12 @@ import java.util.stream.Stream;
 
 /**
  * A small data centre in network namespaces, made and torn down from a test: a switch (a namespace holding a
- * Linux bridge) and N hosts, each a namespace with one veth "eth0" (10.0.0.i/24) cabled to a bridge port. Every
- * egress (each host's eth0 and each switch port) gets a strict-priority tree built from HTB, since this kernel
- * has no prio/ets qdisc: a link class at the line rate, eight leaves with a token guaranteed rate that borrow the
- * rest, HTB priority ordering them, u32 on the top three DSCP bits (Homa's priority) choosing the leaf, a pfifo
- * each. GSO/GRO are capped at one MTU so queues see wire-sized packets.
+ * Linux bridge) and N hosts, each a namespace with one veth "eth0" (10.0.0.i/24, and fd00:146::i/64 where the
+ * kernel has IPv6) cabled to a bridge port. Every egress (each host's eth0 and each switch port) gets a
+ * strict-priority tree built from HTB, since this kernel has no prio/ets qdisc: a link class at the line rate,
+ * eight leaves with a token guaranteed rate that borrow the rest, HTB priority ordering them, u32 on the top three
+ * DSCP bits (Homa's priority; IPv6: of the traffic class) choosing the leaf, a pfifo each. GSO/GRO are capped at
+ * one MTU so queues see wire-sized packets.
  * <p>
  * One media driver per host runs in its own JVM ({@code ip netns exec}); the test's JVM is a Homa client of all of
  * them through their CnC files, which live outside the network namespaces. Everything is named
@@ -35,6 +36,9 @@ public final class NetnsTestbed implements AutoCloseable
 
     private static final long COMMAND_TIMEOUT_S = 30;
     private static final String MAIN_CLASS = "io.homa.driver.MediaDriver";
+    /** {@link #startDriver} transport name for raw IP over IPv6 (homa.transport=raw with the host's IPv6 address). */
+    public static final String RAW_IPV6 = "raw-ipv6";
+    private static final boolean HAS_IPV6 = Files.exists(Path.of("/proc/net/if_inet6"));
 
     private final String prefix = "homat-" + ProcessHandle.current().pid() + "-";
     private final List<String> namespaces = new ArrayList<>();
@@ -104,6 +108,11 @@ public final class NetnsTestbed implements AutoCloseable
                 run("ip", "link", "add", "eth0", "netns", ns, "type", "veth", "peer", "name", "p" + h, "netns",
                     switchNs());
                 ip(ns, "addr", "add", UdpSocket.ipv4ToString(hostIpv4(h)) + "/24", "dev", "eth0");
+                if (HAS_IPV6)
+                {
+                    // nodad: usable at once, no duplicate-address detection to wait for.
+                    ip(ns, "addr", "add", hostIpv6(h) + "/64", "dev", "eth0", "nodad");
+                }
                 ip(ns, "link", "set", "lo", "up");
                 ip(switchNs(), "link", "set", "p" + h, "master", "br0");
                 for (final String[] end : new String[][]{ { ns, "eth0" }, { switchNs(), "p" + h } })
@@ -146,6 +155,23 @@ public final class NetnsTestbed implements AutoCloseable
     public static int hostIpv4(final int host)
     {
         return 0x0A000000 | host;
+    }
+
+    /**
+     * @param host 1..hosts.
+     * @return that host's IPv6 address, fd00:146::host (only where the kernel has IPv6).
+     */
+    public static String hostIpv6(final int host)
+    {
+        return "fd00:146::" + Integer.toHexString(host);
+    }
+
+    /**
+     * @return true if the hosts have IPv6 addresses too.
+     */
+    public static boolean hasIpv6()
+    {
+        return HAS_IPV6;
     }
 
     /**
@@ -223,6 +249,12 @@ public final class NetnsTestbed implements AutoCloseable
                 Integer.toString(LEAF_QUEUE_PACKETS));
             tc(ns, "filter", "add", "dev", dev, "parent", "1:", "protocol", "ip", "prio", "1", "u32", "match", "ip",
                 "tos", "0x" + Integer.toHexString(p << 5), "0xe0", "flowid", leaf);
+            if (HAS_IPV6)
+            {
+                // "ip6 priority" is the traffic class.
+                tc(ns, "filter", "add", "dev", dev, "parent", "1:", "protocol", "ipv6", "prio", "2", "u32", "match",
+                    "ip6", "priority", "0x" + Integer.toHexString(p << 5), "0xe0", "flowid", leaf);
+            }
         }
     }
 
@@ -259,7 +291,7 @@ public final class NetnsTestbed implements AutoCloseable
      * Starts a media driver in a host's namespace, in a JVM of its own, and waits until clients can connect.
      *
      * @param host      1..hosts.
-     * @param transport {@code raw}, {@code udp} or {@code udp-batch}.
+     * @param transport {@code raw}, {@code udp}, {@code udp-batch}, {@code packet-ring} or {@link #RAW_IPV6}.
      * @param extra     further {@code homa.*} properties.
      * @return the running driver.
      */
@@ -274,8 +306,9 @@ public final class NetnsTestbed implements AutoCloseable
             "-cp", System.getProperty("java.class.path"),
             "-Dhoma.dir=" + dir.getPath(),
             "-Dhoma.dir.delete.on.shutdown=true",
-            "-Dhoma.transport=" + transport,
-            "-Dhoma.udp.address=" + UdpSocket.ipv4ToString(hostIpv4(host)),
+            "-Dhoma.transport=" + (RAW_IPV6.equals(transport) ? "raw" : transport),
+            "-Dhoma.udp.address=" + (RAW_IPV6.equals(transport) ? hostIpv6(host) :
+            UdpSocket.ipv4ToString(hostIpv4(host))),
             "-Dhoma.udp.port=4000"));
         extra.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add(MAIN_CLASS);
@@ -340,6 +373,27 @@ public final class NetnsTestbed implements AutoCloseable
         public int ipv4()
         {
             return hostIpv4(host);
+        }
+
+        /**
+         * @param port a Homa port on this driver's host.
+         * @param from a client of the driver that sends (IPv6 peers are named by that driver).
+         * @return where to send to reach the port on this driver's host.
+         */
+        public io.homa.client.HomaAddress address(final int port, final Homa from)
+        {
+            if (RAW_IPV6.equals(transport))
+            {
+                try
+                {
+                    return from.address(java.net.InetAddress.getByName(hostIpv6(host)), 0, port);
+                }
+                catch (final java.net.UnknownHostException ex)
+                {
+                    throw new IllegalStateException(ex);
+                }
+            }
+            return io.homa.client.HomaAddress.of(ipv4(), transportPort(), port);
         }
 
         /**
