@@ -71,8 +71,8 @@ public final class RawIpTransport implements PacketTransport
     private final int[] batchSources = new int[RECEIVE_BATCH];
     private final AtomicCounter batchSendErrors;
     private final AtomicCounter receiveSyscalls;
-    private final int[] sendFailures = new int[ERROR_QUEUE_CAPACITY];
-    private int sendFailureCount;
+    // Filled by the sender's thread, drained by the receiver's: they differ in DEDICATED and SHARED_NETWORK.
+    private final UnreachableQueue sendFailures = new UnreachableQueue(Integer.highestOneBit(ERROR_QUEUE_CAPACITY));
 
     private final AtomicCounter foreignPackets;
     private final AtomicCounter badPackets;
@@ -422,17 +422,8 @@ public final class RawIpTransport implements PacketTransport
     private void noteSendFailure(final int ipv4)
     {
         sendUnreachable.incrementRelease();
-        for (int i = 0; i < sendFailureCount; i++)
-        {
-            if (sendFailures[i] == ipv4)
-            {
-                return;
-            }
-        }
-        if (sendFailureCount < ERROR_QUEUE_CAPACITY)
-        {
-            sendFailures[sendFailureCount++] = ipv4;
-        }
+        // A full queue drops the report: the next failed send to that peer reports it again.
+        sendFailures.offer(ipv4, HomaError.EHOSTUNREACH);
     }
 
     /**
@@ -481,13 +472,7 @@ public final class RawIpTransport implements PacketTransport
      */
     public int pollUnreachable(final UnreachableHandler handler)
     {
-        int work = 0;
-        while (sendFailureCount > 0)
-        {
-            final int ipv4 = sendFailures[--sendFailureCount];
-            handler.onUnreachable(ipv4, 0, 0, HomaError.EHOSTUNREACH);
-            work++;
-        }
+        int work = sendFailures.drain(handler);
 
         for (int i = 0; i < ICMP_POLL_LIMIT; i++)
         {
