@@ -24,9 +24,15 @@ public final class CncFileDescriptor
     /**
      * Layout version: bump when any offset or section changes meaning. 2: {@link #UDP_ADDRESS_OFFSET} may hold an
      * IPv6 driver's own peer key, {@link #IPV6_ADDRESS_OFFSET} its address, and peers can be resolved with a
-     * command version 1 drivers do not know.
+     * command version 1 drivers do not know. 3: {@link #DRIVER_SLEEPING_OFFSET} and the {@link #WAKE_FIFO}: a client
+     * that puts a command on the to-driver ring while the driver sleeps wakes it.
      */
-    public static final int CNC_VERSION = 2;
+    public static final int CNC_VERSION = 3;
+    /**
+     * FIFO inside the driver directory that the driver sleeps on (with its sockets, in {@code epoll}): a client that
+     * finds {@link #DRIVER_SLEEPING_OFFSET} set after writing a command clears it and writes one byte here.
+     */
+    public static final String WAKE_FIFO = "cnc.wake";
 
     /** Offset of the layout version (int, written last). */
     public static final int VERSION_OFFSET = 0;
@@ -62,6 +68,11 @@ public final class CncFileDescriptor
      * atomic add of 2, so ids stay even and unique across every client of the driver without a round trip.
      */
     public static final int NEXT_RPC_ID_OFFSET = 128;
+    /**
+     * Offset of the driver's sleeping flag (int, own cache line): 1 while the thread that reads the to-driver ring
+     * sleeps or is about to; the client that swaps it to 0 rings {@link #WAKE_FIFO}, so one wake-up per sleep.
+     */
+    public static final int DRIVER_SLEEPING_OFFSET = 192;
     /** Length of the metadata section. */
     public static final int META_DATA_LENGTH = 256;
 

@@ -19,6 +19,15 @@ public class CommonContext
     public static final long DRIVER_TIMEOUT_DEFAULT_NS = TimeUnit.SECONDS.toNanos(10);
 
     /**
+     * Property: how long a thread that just did work (a driver thread after a packet or command, a client thread
+     * from the start of a blocking call) polls before it sleeps in the kernel until something wakes it. Linux
+     * Homa's {@code poll_usecs} plays this part in {@code homa_wait_for_message}.
+     */
+    public static final String POLL_DURATION_PROP_NAME = "homa.poll.duration";
+    /** Default poll duration: Linux's 50 µs. */
+    public static final long POLL_DURATION_DEFAULT_NS = TimeUnit.MICROSECONDS.toNanos(50);
+
+    /**
      * Default directory: {@code /dev/shm/homa-<user>} where /dev/shm exists (memory-backed, like Aeron's),
      * else {@code <java.io.tmpdir>/homa-<user>}.
      */
@@ -34,6 +43,29 @@ public class CommonContext
 
     private String homaDirectoryName = System.getProperty(HOMA_DIR_PROP_NAME, HOMA_DIR_DEFAULT);
     private long driverTimeoutNs = SystemUtil.getDurationInNanos(DRIVER_TIMEOUT_PROP_NAME, DRIVER_TIMEOUT_DEFAULT_NS);
+    private long pollDurationNs = SystemUtil.getDurationInNanos(POLL_DURATION_PROP_NAME, POLL_DURATION_DEFAULT_NS);
+
+    /**
+     * @return how long a thread polls after work (or from the start of a blocking call) before it sleeps, in ns.
+     */
+    public long pollDurationNs()
+    {
+        return pollDurationNs;
+    }
+
+    /**
+     * @param durationNs how long to poll before sleeping; 0 sleeps at once.
+     * @return this for a fluent API.
+     */
+    public CommonContext pollDurationNs(final long durationNs)
+    {
+        if (durationNs < 0)
+        {
+            throw new IllegalArgumentException(POLL_DURATION_PROP_NAME + " must not be negative: " + durationNs);
+        }
+        this.pollDurationNs = durationNs;
+        return this;
+    }
 
     /**
      * @return the driver directory.

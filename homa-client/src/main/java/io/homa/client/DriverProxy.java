@@ -24,11 +24,46 @@ final class DriverProxy
 
     private final RingBuffer toDriver;
     private final long clientId;
+    private final AtomicBuffer cncMetaData;
+    private final int wakeFd;
 
-    DriverProxy(final RingBuffer toDriver, final long clientId)
+    /**
+     * @param toDriver    the CnC's to-driver ring.
+     * @param clientId    this client.
+     * @param cncMetaData the CnC's metadata, where the driver says it sleeps (null: never ring).
+     * @param wakeFd      the driver's wake-up FIFO opened for writing, or -1.
+     */
+    DriverProxy(final RingBuffer toDriver, final long clientId, final AtomicBuffer cncMetaData, final int wakeFd)
     {
         this.toDriver = toDriver;
         this.clientId = clientId;
+        this.cncMetaData = cncMetaData;
+        this.wakeFd = wakeFd;
+    }
+
+    /**
+     * Publishes a command and wakes the driver if it sleeps. The fence orders the ring's release store before the
+     * read of the flag (the driver sets the flag, then looks at the ring once more before it sleeps), so either
+     * the driver sees the command or this sees the flag; the swap makes one client ring per sleep.
+     */
+    private void commit(final int index)
+    {
+        toDriver.commit(index);
+        wakeDriver();
+    }
+
+    void wakeDriver()
+    {
+        if (wakeFd < 0)
+        {
+            return;
+        }
+        java.lang.invoke.VarHandle.fullFence();
+        if (0 != cncMetaData.getIntVolatile(CncFileDescriptor.DRIVER_SLEEPING_OFFSET) &&
+            cncMetaData.compareAndSetInt(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 1, 0))
+        {
+            Wakeups.writeByte(wakeFd);
+        }
     }
 
     long nextCorrelationId()
@@ -44,7 +79,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().addSocket.wrap(toDriver.buffer(), index).correlationId(correlationId).clientId(clientId);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -57,7 +92,7 @@ final class DriverProxy
         }
         ENCODERS.get().removeSocket.wrap(toDriver.buffer(), index)
             .correlationId(correlationId).clientId(clientId).socketId(socketId);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -70,7 +105,7 @@ final class DriverProxy
         }
         ENCODERS.get().bindSocket.wrap(toDriver.buffer(), index)
             .correlationId(correlationId).clientId(clientId).socketId(socketId).port(port);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -98,7 +133,7 @@ final class DriverProxy
             .destAddress(dest.ipv4())
             .destUdpPort(dest.udpPort())
             .destPort(dest.port());
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -111,7 +146,7 @@ final class DriverProxy
         }
         ENCODERS.get().sendReply.wrap(toDriver.buffer(), index)
             .socketId(socketId).rpcId(rpcId).sendOffset(sendOffset).length(length);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -123,7 +158,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().abortRpc.wrap(toDriver.buffer(), index).socketId(socketId).rpcId(rpcId).errorCode(error);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -136,7 +171,7 @@ final class DriverProxy
         }
         ENCODERS.get().resolveAddress.wrap(toDriver.buffer(), index)
             .correlationId(correlationId).clientId(clientId).addressHigh(addressHigh).addressLow(addressLow);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -148,7 +183,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().keepalive.wrap(toDriver.buffer(), index).clientId(clientId);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -160,7 +195,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().clientClose.wrap(toDriver.buffer(), index).clientId(clientId);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 
@@ -173,7 +208,7 @@ final class DriverProxy
         }
         ENCODERS.get().rpcInfo.wrap(toDriver.buffer(), index)
             .correlationId(correlationId).clientId(clientId).port(port);
-        toDriver.commit(index);
+        commit(index);
         return true;
     }
 

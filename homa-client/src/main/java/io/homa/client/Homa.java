@@ -39,7 +39,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * (they are serialised); sockets are thread-safe as described on {@link HomaSocket}.
  * <p>
  * <b>Liveness.</b> A client sends the driver a keepalive every keepalive interval (a fifth of the driver's client
- * liveness timeout, at most 500 ms); a driver that hears nothing for its timeout frees the client's sockets,
+ * liveness timeout, at most 1 s); a driver that hears nothing for its timeout frees the client's sockets,
  * RPCs and memory. By default a small daemon thread sends them; when the context names a driver invoker (an
  * INVOKER-mode driver in this process) or {@link Context#useKeepaliveThread(boolean)} is false, the client's own
  * calls send them instead: every {@link HomaSocket#poll}, {@link HomaSocket#receive} and every wait inside a
@@ -56,6 +56,7 @@ public final class Homa implements AutoCloseable
     private final ManyToOneRingBuffer toDriver;
     private final CopyBroadcastReceiver toClients;
     private final DriverProxy driverProxy;
+    private final int wakeFd;
     private final long clientId;
     private final ReentrantLock commandLock = new ReentrantLock();
     private final ReentrantLock invokerLock = new ReentrantLock();
@@ -105,7 +106,10 @@ public final class Homa implements AutoCloseable
             driverInstance = cncMetaData.getLong(CncFileDescriptor.START_TIMESTAMP_OFFSET) << 22 ^
                 cncMetaData.getLong(CncFileDescriptor.PID_OFFSET);
             clientId = toDriver.nextCorrelationId();
-            driverProxy = new DriverProxy(toDriver, clientId);
+            // Only a threaded driver sleeps; one run by this client's invoker is woken by the invoking itself.
+            wakeFd = null == ctx.driverAgentInvoker() ? Wakeups.openFifoForWriting(
+                new File(ctx.homaDirectory(), CncFileDescriptor.WAKE_FIFO).getPath()) : -1;
+            driverProxy = new DriverProxy(toDriver, clientId, cncMetaData, wakeFd);
             keepaliveIntervalNs = keepaliveIntervalNs(
                 cncMetaData.getLong(CncFileDescriptor.CLIENT_LIVENESS_TIMEOUT_OFFSET));
             // The first keepalive makes the driver count this client before it opens any socket.
@@ -150,7 +154,7 @@ public final class Homa implements AutoCloseable
     static long keepaliveIntervalNs(final long livenessTimeoutNs)
     {
         final long fifth = livenessTimeoutNs / 5;
-        return Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(TimeUnit.MILLISECONDS.toNanos(500), fifth));
+        return Math.max(TimeUnit.MILLISECONDS.toNanos(1), Math.min(TimeUnit.SECONDS.toNanos(1), fifth));
     }
 
     /**
@@ -307,6 +311,7 @@ public final class Homa implements AutoCloseable
                     driverProxy.clientClose();
                 }
                 IoUtil.unmap(cncByteBuffer);
+                Wakeups.close(wakeFd);
             }
             finally
             {
@@ -478,6 +483,14 @@ public final class Homa implements AutoCloseable
     /**
      * Call-driven liveness (no keepalive thread): a cheap check from the application's own calls.
      */
+    /**
+     * Wakes the driver if it sleeps (e.g. before waiting for it to drain a ring).
+     */
+    void wakeDriver()
+    {
+        driverProxy.wakeDriver();
+    }
+
     void onApplicationCall()
     {
         if (null == keepaliveThread)

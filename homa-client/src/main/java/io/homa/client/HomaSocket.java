@@ -61,6 +61,13 @@ public final class HomaSocket implements AutoCloseable
     private final Long2ObjectHashMap<PrivateOutcome> privateOutcomes = new Long2ObjectHashMap<>();
     private final ArrayDeque<PrivateOutcome> deferred = new ArrayDeque<>();
     private final IdleStrategy sendIdle = new BackoffIdleStrategy(1, 10, 1000, 100_000);
+    /** Longest single sleep of a waiting thread: heartbeat, shutdown and keepalive checks run at least this often. */
+    private static final long MAX_SLEEP_NS = 1_000_000_000L;
+
+    private final UnsafeBuffer meta;
+    private final java.util.concurrent.atomic.AtomicInteger sleepers = new java.util.concurrent.atomic.AtomicInteger();
+    private final OneToOneRingBuffer releaseRing;
+    private final long wakeSequenceAddress;
     private final org.agrona.concurrent.MessageHandler eventHandler = this::onEvent;
     private volatile int port;
     private volatile boolean isClosed;
@@ -78,7 +85,7 @@ public final class HomaSocket implements AutoCloseable
 
         final File file = SocketFileDescriptor.socketFile(homa.context().homaDirectory(), socketId);
         fileBuffer = IoUtil.mapExistingFile(file, "socket " + socketId);
-        final UnsafeBuffer meta = SocketFileDescriptor.metaDataBuffer(fileBuffer);
+        meta = SocketFileDescriptor.metaDataBuffer(fileBuffer);
         if (SocketFileDescriptor.SOCKET_FILE_VERSION != meta.getIntVolatile(SocketFileDescriptor.VERSION_OFFSET))
         {
             IoUtil.unmap(fileBuffer);
@@ -88,8 +95,9 @@ public final class HomaSocket implements AutoCloseable
         sendRegion = SocketFileDescriptor.sendRegionBuffer(fileBuffer, meta);
         eventRing = new OneToOneRingBuffer(SocketFileDescriptor.eventRingBuffer(fileBuffer, meta));
         returnRing = new ManyToOneRingBuffer(SocketFileDescriptor.returnRingBuffer(fileBuffer, meta));
-        sendSpace = new SendRegion(sendRegion, meta.getInt(SocketFileDescriptor.MIN_BLOCK_LENGTH_OFFSET),
-            new OneToOneRingBuffer(SocketFileDescriptor.releaseRingBuffer(fileBuffer, meta)));
+        releaseRing = new OneToOneRingBuffer(SocketFileDescriptor.releaseRingBuffer(fileBuffer, meta));
+        sendSpace = new SendRegion(sendRegion, meta.getInt(SocketFileDescriptor.MIN_BLOCK_LENGTH_OFFSET), releaseRing);
+        wakeSequenceAddress = meta.addressOffset() + SocketFileDescriptor.WAKE_SEQUENCE_OFFSET;
     }
 
     /**
@@ -401,7 +409,17 @@ public final class HomaSocket implements AutoCloseable
             return;
         }
         isShutdown = true;
+        wakeWaiters();
         homa.removeSocket(this);
+    }
+
+    /**
+     * Wakes this process's threads asleep on the socket (the driver does the same when it publishes or closes).
+     */
+    private void wakeWaiters()
+    {
+        meta.getAndAddInt(SocketFileDescriptor.WAKE_SEQUENCE_OFFSET, 1);
+        Wakeups.futexWakeAll(wakeSequenceAddress);
     }
 
     /**
@@ -499,8 +517,8 @@ public final class HomaSocket implements AutoCloseable
      */
     public int receive(final MessageHandler handler, final long timeoutNs)
     {
-        final long deadlineNs = System.nanoTime() + timeoutNs;
-        final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1000, 100_000);
+        final long startNs = System.nanoTime();
+        final long deadlineNs = startNs + timeoutNs;
         while (true)
         {
             final int events = poll(handler, Integer.MAX_VALUE);
@@ -513,7 +531,7 @@ public final class HomaSocket implements AutoCloseable
                 return 0;
             }
             homa.checkDriverHeartbeat();
-            homa.idle(idle);
+            awaitDriver(startNs, deadlineNs);
         }
     }
 
@@ -527,8 +545,8 @@ public final class HomaSocket implements AutoCloseable
      */
     public boolean receive(final long id, final MessageHandler handler, final long timeoutNs)
     {
-        final long deadlineNs = System.nanoTime() + timeoutNs;
-        final IdleStrategy idle = new BackoffIdleStrategy(100, 10, 1000, 100_000);
+        final long startNs = System.nanoTime();
+        final long deadlineNs = startNs + timeoutNs;
         while (true)
         {
             ensureOpen();
@@ -560,7 +578,7 @@ public final class HomaSocket implements AutoCloseable
                 return false;
             }
             homa.checkDriverHeartbeat();
-            homa.idle(idle);
+            awaitDriver(startNs, deadlineNs);
         }
     }
 
@@ -636,7 +654,21 @@ public final class HomaSocket implements AutoCloseable
         finally
         {
             pollLock.unlock();
+            awaitSleepersGone();
             IoUtil.unmap(fileBuffer);
+        }
+    }
+
+    /**
+     * Wakes threads asleep on the socket's word and lets them step off the mapping before it goes away.
+     */
+    private void awaitSleepersGone()
+    {
+        wakeWaiters();
+        final long deadlineNs = System.nanoTime() + MAX_SLEEP_NS;
+        while (sleepers.get() > 0 && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.yield();
         }
     }
 
@@ -759,7 +791,67 @@ public final class HomaSocket implements AutoCloseable
             {
                 throw new DriverTimeoutException("receive pool return ring stayed full");
             }
+            // The driver drains this ring in its duty cycle: make sure it is not asleep.
+            homa.wakeDriver();
             homa.idle(idle);
+        }
+    }
+
+    /**
+     * One step of a wait for the driver to publish something for this socket (an event, a released send block):
+     * spins for the poll budget counted from the start of the wait, then sleeps on the socket's futex word until
+     * the driver wakes it, the deadline passes, or at most {@link #MAX_SLEEP_NS} (so heartbeat and shutdown checks
+     * still run). Like Linux's homa_wait_for_message: poll briefly, then sleep until a message wakes us. In INVOKER
+     * mode the waiting thread runs the driver's agents instead.
+     */
+    private void awaitDriver(final long startNs, final long deadlineNs)
+    {
+        if (null != homa.context().driverAgentInvoker())
+        {
+            homa.idle(sendIdle);
+            return;
+        }
+        homa.onApplicationCall();
+        final long nowNs = System.nanoTime();
+        if (nowNs - startNs < homa.context().pollDurationNs())
+        {
+            // Poll, but let the driver's thread have the core if it shares ours (2 cores, several threads).
+            Thread.yield();
+            return;
+        }
+        final long sleepNs = Math.min(deadlineNs - nowNs, MAX_SLEEP_NS);
+        if (sleepNs <= 0)
+        {
+            return;
+        }
+        // Read the word, then count ourselves in, then look again: the driver bumps the word after it publishes
+        // and sees the count (see SocketFileDescriptor.WAITERS_OFFSET), so no wake-up is lost between the look and
+        // the sleep.
+        // close() waits for sleepers to leave before it unmaps the file.
+        sleepers.incrementAndGet();
+        try
+        {
+            if (isClosed)
+            {
+                return;
+            }
+            final int sequence = meta.getIntVolatile(SocketFileDescriptor.WAKE_SEQUENCE_OFFSET);
+            meta.getAndAddInt(SocketFileDescriptor.WAITERS_OFFSET, 1);
+            try
+            {
+                if (eventRing.size() == 0 && releaseRing.size() == 0 && !isShutdown && !isClosed)
+                {
+                    Wakeups.futexWait(wakeSequenceAddress, sequence, sleepNs);
+                }
+            }
+            finally
+            {
+                meta.getAndAddInt(SocketFileDescriptor.WAITERS_OFFSET, -1);
+            }
+        }
+        finally
+        {
+            sleepers.decrementAndGet();
         }
     }
 
@@ -770,8 +862,8 @@ public final class HomaSocket implements AutoCloseable
         {
             return sendOffset;
         }
-        final long deadlineNs = System.nanoTime() + timeoutNs;
-        final IdleStrategy idle = new BackoffIdleStrategy(1, 10, 1000, 100_000);
+        final long startNs = System.nanoTime();
+        final long deadlineNs = startNs + timeoutNs;
         while (true)
         {
             if (System.nanoTime() - deadlineNs >= 0)
@@ -780,7 +872,7 @@ public final class HomaSocket implements AutoCloseable
                     sendSpace.freeBytes() + " bytes free, message " + length);
             }
             homa.checkDriverHeartbeat();
-            homa.idle(idle);
+            awaitDriver(startNs, deadlineNs);
             sendOffset = checkAllocation(sendSpace.tryCopy(buffer, offset, length));
             if (sendOffset >= 0)
             {

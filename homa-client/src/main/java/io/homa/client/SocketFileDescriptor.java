@@ -26,7 +26,7 @@ import java.nio.MappedByteBuffer;
 public final class SocketFileDescriptor
 {
     /** Layout version of socket files. */
-    public static final int SOCKET_FILE_VERSION = 1;
+    public static final int SOCKET_FILE_VERSION = 2;
     /** Length of the metadata section. */
     public static final int META_DATA_LENGTH = 4096;
 
@@ -48,6 +48,14 @@ public final class SocketFileDescriptor
     public static final int MIN_BLOCK_LENGTH_OFFSET = 32;
     /** Offset of the socket's port (int), kept current by the driver. */
     public static final int PORT_OFFSET = 36;
+    /**
+     * Offset of the count of client threads asleep (or about to sleep) on this socket's events (int, own cache
+     * line). The driver looks at it after publishing an event and wakes {@link #WAKE_SEQUENCE_OFFSET} only when it is
+     * not 0, so the busy path makes no system call.
+     */
+    public static final int WAITERS_OFFSET = 64;
+    /** Offset of the futex word sleeping client threads wait on (int, own cache line); the driver bumps it to wake. */
+    public static final int WAKE_SEQUENCE_OFFSET = 128;
 
     /** Record type of a returned receive-pool block in the return ring. */
     public static final int RETURN_POOL_BLOCK_MSG_TYPE_ID = 1;

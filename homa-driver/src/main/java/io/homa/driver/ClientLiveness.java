@@ -47,7 +47,7 @@ final class ClientLiveness
         final SystemCounters counters)
     {
         this.livenessTimeoutNs = livenessTimeoutNs;
-        this.checkIntervalNs = Math.max(1, Math.min(livenessTimeoutNs / 10, 100_000_000L));
+        this.checkIntervalNs = Math.max(1, Math.min(livenessTimeoutNs / 10, 1_000_000_000L));
         this.engine = engine;
         this.clientProxy = clientProxy;
         this.toDriver = toDriver;
@@ -97,6 +97,14 @@ final class ClientLiveness
      * @param nowNs current time.
      * @return work done.
      */
+    /**
+     * @return when the next check is due.
+     */
+    long nextCheckNs()
+    {
+        return nextCheckNs;
+    }
+
     int doWork(final long nowNs)
     {
         if (nowNs - nextCheckNs < 0)

@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
 final class DriverConductor implements Agent
 {
     private static final int COMMAND_LIMIT = 16;
-    private static final long HEARTBEAT_INTERVAL_NS = TimeUnit.MILLISECONDS.toNanos(100);
+    private static final long HEARTBEAT_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
     private static final long DROPS_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final RingBuffer toDriver;
@@ -62,6 +62,8 @@ final class DriverConductor implements Agent
     private final RpcInfoRequestDecoder rpcInfo = new RpcInfoRequestDecoder();
     private final ResolveAddressDecoder resolveAddress = new ResolveAddressDecoder();
 
+    private WakeupIdleStrategy.Doorbell senderDoorbell;
+    private RingBuffer senderRing;
     private long nextHeartbeatNs;
     private long nextDropsCheckNs;
     private long initialDrops = -1;
@@ -123,12 +125,42 @@ final class DriverConductor implements Agent
         work += clientLiveness.doWork(nowNs);
         work += engine.doWork(nowNs);
 
+        if (null != senderDoorbell && senderRing.size() > 0)
+        {
+            // Packets queued for a sender thread that may be asleep (also those queued while the inbound adapter
+            // handed packets to the engine, before this agent's turn).
+            senderDoorbell.ring();
+        }
+
         final long cycleNs = nanoClock.nanoTime() - nowNs;
         if (cycleNs > maxCycleTime.get())
         {
             maxCycleTime.setRelease(cycleNs);
         }
         return work;
+    }
+
+    /**
+     * @param doorbell   rung after a cycle that left packets to send, when the sender's thread may sleep.
+     * @param senderRing the engine's outbound ring.
+     */
+    void senderDoorbell(final WakeupIdleStrategy.Doorbell doorbell, final RingBuffer senderRing)
+    {
+        this.senderDoorbell = doorbell;
+        this.senderRing = senderRing;
+    }
+
+    /**
+     * When the conductor next needs its duty cycle if nothing arrives: the heartbeat, the liveness and drops
+     * checks, and the engine's timer while it has RPCs.
+     *
+     * @return a time on the conductor's clock.
+     */
+    long nextDeadlineNs()
+    {
+        long deadlineNs = Math.min(nextHeartbeatNs, nextDropsCheckNs);
+        deadlineNs = Math.min(deadlineNs, clientLiveness.nextCheckNs());
+        return Math.min(deadlineNs, engine.nextDeadlineNs());
     }
 
     public void onClose()

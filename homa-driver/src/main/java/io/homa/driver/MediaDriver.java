@@ -280,6 +280,7 @@ public final class MediaDriver implements AutoCloseable
             return;
         }
         isClosed = true;
+        ctx.wakeForClose();
         // Receiving stops first, the conductor (which closes every socket) before the sender.
         CloseHelper.closeAll(
             sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, conductorRunner, senderRunner);
@@ -430,6 +431,9 @@ public final class MediaDriver implements AutoCloseable
         private Receiver receiver;
         private Sender sender;
         private boolean isConcluded;
+        private int wakeFifoFd = -1;
+        private final java.util.ArrayList<AutoCloseable> wakeResources = new java.util.ArrayList<>();
+        private final java.util.ArrayList<WakeupIdleStrategy> wakeStrategies = new java.util.ArrayList<>();
         private boolean isContextClosed;
 
         /**
@@ -455,7 +459,7 @@ public final class MediaDriver implements AutoCloseable
             }
             if (null == sharedIdleStrategy)
             {
-                sharedIdleStrategy = Configuration.idleStrategy(sharedIdleStrategyName);
+                sharedIdleStrategy = Configuration.idleStrategy(sharedIdleStrategyName, pollDurationNs());
             }
             concludeIdleStrategies();
 
@@ -520,10 +524,12 @@ public final class MediaDriver implements AutoCloseable
                 new ClientLiveness(clientLivenessTimeoutNs, engine, clientProxy, toDriver, systemCounters);
             conductor = new DriverConductor(toDriver, engine, transport, nanoClock, cachedNanoClock, epochClock,
                 errorHandler, systemCounters, clientLiveness, clientProxy);
+            InboundPackets inboundPackets = null;
             if (ThreadingMode.DEDICATED == threadingMode || ThreadingMode.SHARED_NETWORK == threadingMode)
             {
                 // The receiver has a thread of its own: packets reach the engine through a ring.
                 final InboundPackets inbound = new InboundPackets(inboundBufferLength, transport.maxPacketLength() + 1);
+                inboundPackets = inbound;
                 receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters, inbound);
                 inboundAdapter = new InboundAdapter(
                     inbound, engine, nanoClock, cachedNanoClock, errorHandler, systemCounters);
@@ -533,6 +539,7 @@ public final class MediaDriver implements AutoCloseable
                 receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters);
             }
             sender = new Sender(outbound, transport, systemCounters);
+            wireWakeups(outbound, inboundPackets);
 
             // Clients treat version 0 as "not ready": write it last.
             toDriver.consumerHeartbeatTime(epochClock.time());
@@ -545,23 +552,115 @@ public final class MediaDriver implements AutoCloseable
             }
         }
 
+        /**
+         * Gives every {@code wake} idle strategy what its thread sleeps on (see {@link WakeupIdleStrategy}): the
+         * thread that reads the to-driver ring sleeps on the CnC's FIFO, the one that receives on the transport's
+         * sockets, and each thread fed by another driver thread on its doorbell, which that thread rings.
+         */
+        private void wireWakeups(final OutboundPackets outbound, final InboundPackets inbound)
+        {
+            if (ThreadingMode.INVOKER == threadingMode)
+            {
+                return;
+            }
+            wakeFifoFd = io.homa.driver.net.Epoll.openFifo(
+                new File(homaDirectory(), CncFileDescriptor.WAKE_FIFO).getPath());
+            final int[] transportFds = transport.pollFds();
+            final org.agrona.concurrent.ringbuffer.OneToOneRingBuffer outRing = outbound.ring();
+            final ManyToOneRingBuffer commands = toDriver;
+            final DriverConductor conductor = this.conductor;
+            final PacketTransport transport = this.transport;
+            switch (threadingMode)
+            {
+                case SHARED -> wire(sharedIdleStrategy, transportFds, true,
+                    () -> commands.size() > 0 || outRing.size() > 0,
+                    () -> Math.min(conductor.nextDeadlineNs(), transport.nextDeadlineNs()));
+                case SHARED_NETWORK ->
+                {
+                    receiver.conductorDoorbell(wire(conductorIdleStrategy, null, true,
+                        () -> commands.size() > 0 || inbound.size() > 0, conductor::nextDeadlineNs));
+                    conductor.senderDoorbell(wire(sharedNetworkIdleStrategy, transportFds, false,
+                        () -> outRing.size() > 0, transport::nextDeadlineNs), outRing);
+                }
+                case DEDICATED ->
+                {
+                    receiver.conductorDoorbell(wire(conductorIdleStrategy, null, true,
+                        () -> commands.size() > 0 || inbound.size() > 0, conductor::nextDeadlineNs));
+                    conductor.senderDoorbell(wire(senderIdleStrategy, new int[0], false,
+                        () -> outRing.size() > 0, () -> Long.MAX_VALUE), outRing);
+                    wire(receiverIdleStrategy, transportFds, false, () -> false, transport::nextDeadlineNs);
+                }
+                default ->
+                {
+                }
+            }
+        }
+
+        /**
+         * @param fds the transport's descriptors for a thread that receives, null for the conductor's thread, an
+         *            empty array for a thread that only other driver threads feed.
+         * @return the thread's doorbell, or null when its strategy does not sleep (it polls: nobody need ring).
+         */
+        private WakeupIdleStrategy.Doorbell wire(
+            final IdleStrategy strategy,
+            final int[] fds,
+            final boolean readsCommands,
+            final java.util.function.BooleanSupplier hasWork,
+            final java.util.function.LongSupplier nextDeadlineNs)
+        {
+            if (!(strategy instanceof WakeupIdleStrategy wakeup) || wakeup.isWired())
+            {
+                return null;
+            }
+            final io.homa.driver.net.Epoll epoll = new io.homa.driver.net.Epoll();
+            final WakeupIdleStrategy.Doorbell doorbell = new WakeupIdleStrategy.Doorbell();
+            wakeResources.add(doorbell);
+            wakeResources.add(epoll);
+            wakeStrategies.add(wakeup);
+            epoll.watchWakeup(doorbell.eventFd());
+            if (readsCommands)
+            {
+                epoll.watchWakeup(wakeFifoFd);
+            }
+            if (null != fds)
+            {
+                for (final int fd : fds)
+                {
+                    epoll.watch(fd);
+                }
+            }
+            wakeup.wire(nanoClock, epoll, doorbell, readsCommands ? cncMetaData : null, hasWork, nextDeadlineNs);
+            return doorbell;
+        }
+
+        /**
+         * Stops every sleeping driver thread from sleeping again and wakes it, so the agents stop promptly.
+         */
+        void wakeForClose()
+        {
+            for (final WakeupIdleStrategy strategy : wakeStrategies)
+            {
+                strategy.closing();
+            }
+        }
+
         private void concludeIdleStrategies()
         {
             if (null == conductorIdleStrategy)
             {
-                conductorIdleStrategy = Configuration.idleStrategy(conductorIdleStrategyName);
+                conductorIdleStrategy = Configuration.idleStrategy(conductorIdleStrategyName, pollDurationNs());
             }
             if (null == senderIdleStrategy)
             {
-                senderIdleStrategy = Configuration.idleStrategy(senderIdleStrategyName);
+                senderIdleStrategy = Configuration.idleStrategy(senderIdleStrategyName, pollDurationNs());
             }
             if (null == receiverIdleStrategy)
             {
-                receiverIdleStrategy = Configuration.idleStrategy(receiverIdleStrategyName);
+                receiverIdleStrategy = Configuration.idleStrategy(receiverIdleStrategyName, pollDurationNs());
             }
             if (null == sharedNetworkIdleStrategy)
             {
-                sharedNetworkIdleStrategy = Configuration.idleStrategy(sharedNetworkIdleStrategyName);
+                sharedNetworkIdleStrategy = Configuration.idleStrategy(sharedNetworkIdleStrategyName, pollDurationNs());
             }
         }
 
@@ -761,6 +860,8 @@ public final class MediaDriver implements AutoCloseable
                 return;
             }
             isContextClosed = true;
+            CloseHelper.quietCloseAll(wakeResources);
+            io.homa.driver.net.Epoll.closeFd(wakeFifoFd);
             CloseHelper.quietClose(transport);
             CloseHelper.quietClose(eventLog);
             if (null != cncByteBuffer)

@@ -35,6 +35,7 @@ final class Receiver implements Agent
     private final PacketTransport.UnreachableHandler unreachableHandler;
     private final int batchLimit;
     private final UnsafeBuffer batchView = new UnsafeBuffer(0, 0);
+    private WakeupIdleStrategy.Doorbell conductorDoorbell;
 
     Receiver(
         final PacketTransport transport,
@@ -126,6 +127,14 @@ final class Receiver implements Agent
             }
         }
         return work;
+    }
+
+    /**
+     * @param doorbell rung after packets went into the inbound ring, when the conductor's thread may sleep.
+     */
+    void conductorDoorbell(final WakeupIdleStrategy.Doorbell doorbell)
+    {
+        this.conductorDoorbell = doorbell;
     }
 
     public String roleName()
@@ -225,6 +234,11 @@ final class Receiver implements Agent
         }
         work += transport.pollUnreachable(unreachableHandler);
 
+        if (work > 0 && null != conductorDoorbell)
+        {
+            // The conductor's thread may be asleep: it has packets to read now.
+            conductorDoorbell.ring();
+        }
         if (work > 0)
         {
             final long cycleNs = System.nanoTime() - startNs;

@@ -26,6 +26,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class EmbeddedPingPong
 {
+    /** A blocking receive's longest wait before the loop looks at its flags again. */
+    static final long RECEIVE_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(100);
+
     private static final int PONG_PORT = 4001;
     private static final String RAW_LOOPBACK_NET = "127.77.0.";
 
@@ -91,10 +94,17 @@ public final class EmbeddedPingPong
             if (pongOnOwnThread)
             {
                 final IdleStrategy pongIdle = Configuration.idleStrategy(options.appIdle);
+                final boolean pongSleeps = "wake".equals(options.appIdle) && null == pongInvoker;
                 pongThread = new Thread(() ->
                 {
                     while (running.get())
                     {
+                        if (pongSleeps)
+                        {
+                            // Poll for homa.poll.duration, then sleep until the driver publishes a request.
+                            pongSocket.receive(pong, RECEIVE_TIMEOUT_NS);
+                            continue;
+                        }
                         int work = pongSocket.poll(pong, 16);
                         if (null != pongInvoker)
                         {
@@ -235,6 +245,7 @@ public final class EmbeddedPingPong
         private final HomaSocket pongSocket;
         private final MessageHandler pongInline;
         private final IdleStrategy idle;
+        private final boolean isSleeping;
         private boolean received;
         private long receivedCookie;
 
@@ -255,6 +266,8 @@ public final class EmbeddedPingPong
             this.pongSocket = pongSocket;
             this.pongInline = pongInline;
             this.idle = idle;
+            // "wake": block in receive (poll, then sleep on the socket) unless this thread also drives something.
+            this.isSleeping = idle instanceof io.homa.driver.WakeupIdleStrategy && null == invoker && null == pongInline;
         }
 
         void run(final int count, final Histogram histogram)
@@ -266,6 +279,10 @@ public final class EmbeddedPingPong
                 final long startNs = System.nanoTime();
                 received = false;
                 socket.send(dest, request, 0, size, startNs);
+                while (!received && isSleeping)
+                {
+                    socket.receive(this, RECEIVE_TIMEOUT_NS);
+                }
                 while (!received)
                 {
                     int work = 0;
@@ -313,8 +330,8 @@ public final class EmbeddedPingPong
         int count = 100_000;
         int warmup = 20_000;
         ThreadingMode mode = ThreadingMode.SHARED;
-        String driverIdle = "yield";
-        String appIdle = "yield";
+        String driverIdle = "wake";
+        String appIdle = "wake";
         boolean pongThread;
         int drivers = 1;
         String transport;
@@ -376,7 +393,7 @@ public final class EmbeddedPingPong
                                       (default SHARED)
                   --idle NAME         idle strategy of every driver thread: noop, spin, yield, backoff, sleep-ns
                                       (default yield)
-                  --app-idle NAME     ping/pong idle strategy (default yield)
+                  --app-idle NAME     ping/pong idle strategy (default wake: block in receive)
                   --pong-thread       run pong on its own thread (default: ping and pong share one thread)
                   --drivers N         1: ping and pong share one driver (default); 2: one driver per side, each
                                       driven by its own thread in INVOKER mode (two hosts on one machine)

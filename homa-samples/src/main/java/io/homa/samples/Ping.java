@@ -73,7 +73,7 @@ public final class Ping
         {
             throw new IllegalArgumentException("need 1 <= --size <= 1000000, --count >= 1, --warmup >= 0");
         }
-        final IdleStrategy idle = Configuration.idleStrategy(parsed.string("app-idle", "yield"));
+        final IdleStrategy idle = Configuration.idleStrategy(parsed.string("app-idle", "wake"));
         final long rpcTimeoutNs = parsed.durationNs("rpc-timeout", TimeUnit.SECONDS.toNanos(10), "s");
         final String dir = parsed.string("dir", null);
 
@@ -135,7 +135,7 @@ public final class Ping
               --count N             measured RPCs (default 100000)
               --warmup N            warm-up RPCs (default 20000)
               --idle NAME           embedded driver idle strategy (default: homa.shared.idle.strategy)
-              --app-idle NAME       idle strategy while waiting for a response (default yield)
+              --app-idle NAME       idle strategy while waiting for a response (default wake: block in receive)
               --rpc-timeout D       give up when a response takes longer, seconds unless suffixed (default 10)
             """;
     }
@@ -147,6 +147,7 @@ public final class Ping
         private final HomaAddress pong;
         private final UnsafeBuffer request;
         private final IdleStrategy idle;
+        private final boolean sleeps;
         private final long rpcTimeoutNs;
         private boolean received;
         private long sentNs;
@@ -166,6 +167,7 @@ public final class Ping
             this.pong = pong;
             this.request = new UnsafeBuffer(new byte[size]);
             this.idle = idle;
+            this.sleeps = idle instanceof io.homa.driver.WakeupIdleStrategy && !driver.isInvoker();
         }
 
         void run(final int count, final Histogram histogram, final PrintStream out)
@@ -179,7 +181,15 @@ public final class Ping
                 socket.send(pong, request, 0, request.capacity(), startNs);
                 while (!received)
                 {
-                    idle.idle(socket.poll(this, 16) + driver.invoke());
+                    if (sleeps)
+                    {
+                        // Poll for homa.poll.duration, then sleep until the driver publishes the response.
+                        socket.receive(this, 100_000_000L);
+                    }
+                    else
+                    {
+                        idle.idle(socket.poll(this, 16) + driver.invoke());
+                    }
                     // A lost response must not hang the run (or a test): give up loudly instead.
                     if (System.nanoTime() - startNs > rpcTimeoutNs || Thread.currentThread().isInterrupted())
                     {

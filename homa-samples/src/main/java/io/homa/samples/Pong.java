@@ -23,6 +23,8 @@ import java.util.function.Consumer;
  */
 public final class Pong
 {
+    private static final long RECEIVE_TIMEOUT_NS = 250_000_000L;
+
     /** Homa port Pong binds by default and Ping sends to. */
     public static final int PONG_PORT_DEFAULT = 4001;
     /** UDP port of Pong's embedded driver by default (the standalone driver's default too). */
@@ -92,7 +94,7 @@ public final class Pong
         final int responseSize = parsed.intValue("response-size", 0);
         final long count = parsed.size("count", Long.MAX_VALUE);
         final long durationNs = parsed.durationNs("duration", Long.MAX_VALUE, "s");
-        final IdleStrategy idle = Configuration.idleStrategy(parsed.string("app-idle", "yield"));
+        final IdleStrategy idle = Configuration.idleStrategy(parsed.string("app-idle", "wake"));
         if (responseSize < 0 || responseSize > 1_000_000)
         {
             throw new IllegalArgumentException("--response-size must be in 0..1000000 (0 = echo the request)");
@@ -110,8 +112,15 @@ public final class Pong
 
             final Responder responder = new Responder(socket, responseSize);
             final long deadlineNs = Long.MAX_VALUE == durationNs ? Long.MAX_VALUE : System.nanoTime() + durationNs;
+            // "wake" (the default) blocks in receive: poll for homa.poll.duration, then sleep until a request comes.
+            final boolean sleeps = idle instanceof io.homa.driver.WakeupIdleStrategy && !driver.isInvoker();
             while (running.get() && responder.answered < count && System.nanoTime() - deadlineNs < 0)
             {
+                if (sleeps)
+                {
+                    socket.receive(responder, Math.min(RECEIVE_TIMEOUT_NS, Math.max(1, deadlineNs - System.nanoTime())));
+                    continue;
+                }
                 idle.idle(socket.poll(responder, 16) + driver.invoke());
             }
             // Closing the socket aborts RPCs whose responses the driver has not sent yet: linger a moment.
@@ -136,7 +145,7 @@ public final class Pong
               --count N            exit after N requests (default: run until Ctrl-C)
               --duration D         exit after D, seconds unless suffixed (default: run until Ctrl-C)
               --idle NAME          embedded driver idle strategy (default: homa.shared.idle.strategy)
-              --app-idle NAME      idle strategy of the polling loop (default yield)
+              --app-idle NAME      idle strategy of the polling loop (default wake: block in receive)
             """;
     }
 

@@ -114,7 +114,15 @@ public final class SampleDriver implements AutoCloseable
     }
 
     /**
-     * Runs the embedded driver's agents once when it is in INVOKER mode; a no-op otherwise.
+     * @return true when the embedded driver runs in INVOKER mode (the sample's loop must drive it).
+     */
+    public boolean isInvoker()
+    {
+        return null != driver && null != driver.sharedAgentInvoker();
+    }
+
+    /**
+     * Runs the embedded INVOKER driver's duty cycle once, if there is one.
      *
      * @return work done.
      */

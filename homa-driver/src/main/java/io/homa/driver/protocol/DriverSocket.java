@@ -38,6 +38,10 @@ final class DriverSocket
     private final RpcErrorEventEncoder errorEncoder = new RpcErrorEventEncoder();
     private final MessageHandler returnHandler;
     private boolean isClosed;
+    /** Sockets with sleeping client threads to wake at the end of the duty cycle (shared with the engine). */
+    private final java.util.List<DriverSocket> toWake;
+    private boolean isWakePending;
+    private long wakeSequenceAddress;
     /** RPCs whose incoming message found no pool space, shortest first (SRPT), oldest first among equals. */
     final java.util.ArrayList<Rpc> bufferWaiters = new java.util.ArrayList<>();
     /** Pool free bytes when the waiters last tried: they try again only after space was freed. */
@@ -51,8 +55,10 @@ final class DriverSocket
         final int eventRingCapacity,
         final int poolLength,
         final int sendRegionLength,
-        final int minBlockLength)
+        final int minBlockLength,
+        final java.util.List<DriverSocket> toWake)
     {
+        this.toWake = toWake;
         this.socketId = socketId;
         this.clientId = clientId;
         this.port = port;
@@ -86,7 +92,40 @@ final class DriverSocket
         poolAllocator = new BuddyAllocator(poolLength, minBlockLength);
         returnHandler = (msgTypeId, buffer, index, length) -> poolAllocator.free(buffer.getInt(index));
 
+        wakeSequenceAddress = metaData.addressOffset() + SocketFileDescriptor.WAKE_SEQUENCE_OFFSET;
         metaData.putIntVolatile(SocketFileDescriptor.VERSION_OFFSET, SocketFileDescriptor.SOCKET_FILE_VERSION);
+    }
+
+    /**
+     * After publishing an event or a released block: if a client thread sleeps on this socket, queue one wake-up
+     * for the end of the duty cycle. The fence orders the ring's release store before the read of the count (the
+     * client counts itself in, then looks at its rings); the busy path pays the fence and a read, no system call.
+     */
+    private void onPublished()
+    {
+        if (isWakePending)
+        {
+            return;
+        }
+        java.lang.invoke.VarHandle.fullFence();
+        if (metaData.getIntVolatile(SocketFileDescriptor.WAITERS_OFFSET) > 0)
+        {
+            isWakePending = true;
+            toWake.add(this);
+        }
+    }
+
+    /**
+     * Wakes the client threads asleep on this socket: bump the word they wait on, then futex-wake them.
+     */
+    void wakeWaiters()
+    {
+        isWakePending = false;
+        if (!isClosed)
+        {
+            metaData.getAndAddInt(SocketFileDescriptor.WAKE_SEQUENCE_OFFSET, 1);
+            io.homa.client.Wakeups.futexWakeAll(wakeSequenceAddress);
+        }
     }
 
     /**
@@ -136,6 +175,7 @@ final class DriverSocket
             .peerUdpPort(rpc.peer.port)
             .peerPort(rpc.peerPort);
         eventRing.commit(index);
+        onPublished();
         return true;
     }
 
@@ -152,6 +192,7 @@ final class DriverSocket
             .errorCode(rpc.errorCode)
             .flags(rpc.flags);
         eventRing.commit(index);
+        onPublished();
         return true;
     }
 
@@ -190,6 +231,7 @@ final class DriverSocket
         }
         releaseRing.buffer().putInt(index, sendOffset);
         releaseRing.commit(index);
+        onPublished();
         return true;
     }
 
@@ -202,6 +244,8 @@ final class DriverSocket
     {
         if (!isClosed)
         {
+            // Threads asleep on the socket wake now (and find it closed), not at their sleep's end.
+            wakeWaiters();
             isClosed = true;
             IoUtil.unmap(mapped);
             IoUtil.delete(file, true);

@@ -60,6 +60,8 @@ public final class HomaEngine implements AutoCloseable
     private final ArrayList<DriverSocket> sockets = new ArrayList<>();
     private final PeerTable peers = new PeerTable();
     private final Long2ObjectHashMap<Rpc> clientRpcs = new Long2ObjectHashMap<>();
+    /** Sockets that published events while a client thread slept on them: woken once at the end of a cycle. */
+    private final ArrayList<DriverSocket> socketsToWake = new ArrayList<>();
     private final Long2ObjectHashMap<Rpc> serverRpcsByHandle = new Long2ObjectHashMap<>();
     private final ArrayList<Rpc> sending = new ArrayList<>();
     private final ArrayList<Rpc> pendingDeliveries = new ArrayList<>();
@@ -781,7 +783,7 @@ public final class HomaEngine implements AutoCloseable
         try
         {
             socket = new DriverSocket(directory, socketId, clientId, port, settings.eventRingCapacity(),
-                settings.poolLength(), settings.sendRegionLength(), settings.minBlockLength());
+                settings.poolLength(), settings.sendRegionLength(), settings.minBlockLength(), socketsToWake);
         }
         catch (final RuntimeException ex)
         {
@@ -1160,7 +1162,33 @@ public final class HomaEngine implements AutoCloseable
             nextTickNs = nowNs + settings.tickNs();
             work += onTick(nowNs);
         }
+        wakeSleepingClients();
         return work;
+    }
+
+    /**
+     * Wakes the client threads that sleep on sockets this cycle published to (one system call per socket).
+     */
+    public void wakeSleepingClients()
+    {
+        for (int i = 0, size = socketsToWake.size(); i < size; i++)
+        {
+            socketsToWake.get(i).wakeWaiters();
+        }
+        socketsToWake.clear();
+    }
+
+    /**
+     * When the engine next needs its duty cycle without any packet or command arriving: the timer's next tick
+     * while RPCs, deliveries or deferred releases are outstanding; never when it holds nothing, so an idle driver
+     * sleeps until something arrives.
+     *
+     * @return a time on the engine's clock, or {@link Long#MAX_VALUE}.
+     */
+    public long nextDeadlineNs()
+    {
+        return timer.size() > 0 || !pendingDeliveries.isEmpty() || !deferredSockets.isEmpty() ?
+            nextTickNs : Long.MAX_VALUE;
     }
 
     private int transmit(final long nowNs)

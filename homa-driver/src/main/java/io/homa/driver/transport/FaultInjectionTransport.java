@@ -216,6 +216,25 @@ public final class FaultInjectionTransport extends ForwardingPacketTransport
     }
 
     /**
+     * {@inheritDoc} A held-back packet falls due without any descriptor saying so.
+     */
+    public long nextDeadlineNs()
+    {
+        long earliest = delegate.nextDeadlineNs();
+        if (heldCount > 0)
+        {
+            for (int i = 0; i < SLOTS; i++)
+            {
+                if (slotBusy[i] && slotDueNs[i] - earliest < 0)
+                {
+                    earliest = slotDueNs[i];
+                }
+            }
+        }
+        return earliest;
+    }
+
+    /**
      * @return packets being held back now.
      */
     public int heldCount()

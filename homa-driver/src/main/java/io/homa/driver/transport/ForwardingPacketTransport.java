@@ -101,6 +101,22 @@ public abstract class ForwardingPacketTransport implements PacketTransport
     /**
      * {@inheritDoc}
      */
+    public int[] pollFds()
+    {
+        return delegate.pollFds();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public long nextDeadlineNs()
+    {
+        return delegate.nextDeadlineNs();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int localPort()
     {
         return delegate.localPort();

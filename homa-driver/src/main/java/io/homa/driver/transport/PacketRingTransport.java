@@ -423,6 +423,17 @@ public final class PacketRingTransport implements PacketTransport
     }
 
     /**
+     * {@inheritDoc} The ring's socket, and the fallback raw transport's ICMP socket.
+     */
+    public int[] pollFds()
+    {
+        final int[] rawFds = raw.pollFds();
+        final int[] fds = java.util.Arrays.copyOf(rawFds, rawFds.length + 1);
+        fds[rawFds.length] = ring.fd();
+        return fds;
+    }
+
+    /**
      * {@inheritDoc}
      */
     public int localPort()

@@ -76,6 +76,27 @@ public interface PacketTransport extends AutoCloseable
     int localPort();
 
     /**
+     * The descriptors that become readable when this transport has something to receive (packets, ICMP reports):
+     * what an idle driver thread sleeps on. Asked once, when the driver wires its threads.
+     *
+     * @return the descriptors; none for a transport that cannot wake a sleeper (its receiver then polls).
+     */
+    default int[] pollFds()
+    {
+        return new int[0];
+    }
+
+    /**
+     * When the transport next has work that no descriptor announces (a held-back packet falling due).
+     *
+     * @return a {@code System.nanoTime()}-based time, or {@link Long#MAX_VALUE} for none.
+     */
+    default long nextDeadlineNs()
+    {
+        return Long.MAX_VALUE;
+    }
+
+    /**
      * @return the largest Homa packet (header + payload) this transport carries in one piece.
      */
     int maxPacketLength();

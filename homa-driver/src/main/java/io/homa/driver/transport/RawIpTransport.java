@@ -56,6 +56,7 @@ public final class RawIpTransport implements PacketTransport
 
     private final RawIpSocket homaSocket;
     private final RawIpSocket icmpSocket;
+    private final boolean receivesHoma;
     private final int localIpv4;
     private final int mtu;
     private final int maxPacketLength;
@@ -152,6 +153,7 @@ public final class RawIpTransport implements PacketTransport
         slots = new UnsafeBuffer(BufferUtil.allocateDirectAligned(receivesHoma ? slotCapacity * RECEIVE_BATCH : 64,
             64));
 
+        this.receivesHoma = receivesHoma;
         homaSocket = RawIpSocket.open(IPPROTO_HOMA, localIpv4);
         RawIpSocket icmp = null;
         try
@@ -575,6 +577,14 @@ public final class RawIpTransport implements PacketTransport
     public int localIpv4()
     {
         return localIpv4;
+    }
+
+    /**
+     * {@inheritDoc} Under a packet ring the Homa socket receives nothing (a filter drops all): only ICMP counts.
+     */
+    public int[] pollFds()
+    {
+        return receivesHoma ? new int[]{ homaSocket.fd(), icmpSocket.fd() } : new int[]{ icmpSocket.fd() };
     }
 
     /**

@@ -666,6 +666,14 @@ public final class RawIpv6Transport implements PacketTransport
     /**
      * {@inheritDoc}
      */
+    public int[] pollFds()
+    {
+        return null == icmpSocket ? new int[]{ homaSocket.fd() } : new int[]{ homaSocket.fd(), icmpSocket.fd() };
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int localPort()
     {
         return 0;

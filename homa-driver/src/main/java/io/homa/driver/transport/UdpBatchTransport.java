@@ -338,6 +338,14 @@ public final class UdpBatchTransport implements PacketTransport
     /**
      * {@inheritDoc}
      */
+    public int[] pollFds()
+    {
+        return new int[]{ socket.fd() };
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int localPort()
     {
         return socket.localPort();

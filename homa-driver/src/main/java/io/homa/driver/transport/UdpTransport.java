@@ -142,6 +142,14 @@ public final class UdpTransport implements PacketTransport
     /**
      * {@inheritDoc}
      */
+    public int[] pollFds()
+    {
+        return new int[]{ socket.fd() };
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int localPort()
     {
         return socket.localPort();

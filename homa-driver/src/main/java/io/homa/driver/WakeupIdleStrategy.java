@@ -1,0 +1,225 @@
+package io.homa.driver;
+
+import io.homa.client.CncFileDescriptor;
+import io.homa.driver.net.Epoll;
+import org.agrona.concurrent.AtomicBuffer;
+import org.agrona.concurrent.IdleStrategy;
+
+import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
+
+/**
+ * The driver's default idle strategy ({@code wake}): after work it polls for the poll duration (Linux's
+ * {@code poll_usecs}, 50 µs), then sleeps in the kernel ({@code epoll}) on everything that can give its thread
+ * work: the transport's sockets, the CnC's wake-up FIFO that clients ring after a command, the eventfd that other
+ * driver threads ring after handing over work, and a timeout at the thread's next deadline (the RPC timer's tick
+ * only while RPCs need it, the heartbeat otherwise). So a packet or command reaching an idle driver wakes it at
+ * once, as an interrupt wakes Linux, and an idle driver costs almost nothing.
+ * <p>
+ * Before sleeping it raises its flags (the CnC word clients read, its own {@link Doorbell}) and then looks once more
+ * for work it may have missed; producers publish first and read the flag second, so no wake-up is lost.
+ * <p>
+ * Built unwired from the alias; {@link MediaDriver} wires it to its thread's descriptors, probes and deadlines.
+ * Unwired (or used elsewhere) it only polls and yields.
+ */
+public final class WakeupIdleStrategy implements IdleStrategy
+{
+    /** Longest sleep when no deadline says otherwise. */
+    static final long MAX_SLEEP_NS = 1_000_000_000L;
+
+    private final long pollNs;
+    private Epoll epoll;
+    private Doorbell doorbell;
+    private AtomicBuffer cncMetaData;
+    private BooleanSupplier hasWork = () -> false;
+    private LongSupplier nextDeadlineNs = () -> Long.MAX_VALUE;
+    private org.agrona.concurrent.NanoClock clock = System::nanoTime;
+    private long lastWorkNs = System.nanoTime();
+    private long sleeps;
+    private volatile boolean isClosing;
+
+    /**
+     * @param pollNs how long to poll after work before sleeping.
+     */
+    public WakeupIdleStrategy(final long pollNs)
+    {
+        this.pollNs = pollNs;
+    }
+
+    /**
+     * @return the poll duration in ns.
+     */
+    public long pollNs()
+    {
+        return pollNs;
+    }
+
+    /**
+     * @return how many times the thread went to sleep in the kernel.
+     */
+    public long sleeps()
+    {
+        return sleeps;
+    }
+
+    void wire(
+        final org.agrona.concurrent.NanoClock clock,
+        final Epoll epoll,
+        final Doorbell doorbell,
+        final AtomicBuffer cncMetaData,
+        final BooleanSupplier hasWork,
+        final LongSupplier nextDeadlineNs)
+    {
+        this.clock = clock;
+        this.lastWorkNs = clock.nanoTime();
+        this.epoll = epoll;
+        this.doorbell = doorbell;
+        this.cncMetaData = cncMetaData;
+        this.hasWork = hasWork;
+        this.nextDeadlineNs = nextDeadlineNs;
+    }
+
+    /**
+     * The driver is closing: never sleep again, and wake now if asleep.
+     */
+    void closing()
+    {
+        isClosing = true;
+        if (null != doorbell)
+        {
+            Epoll.signal(doorbell.eventFd());
+        }
+    }
+
+    boolean isWired()
+    {
+        return null != epoll;
+    }
+
+    public void idle(final int workCount)
+    {
+        if (workCount > 0)
+        {
+            lastWorkNs = clock.nanoTime();
+            return;
+        }
+        idle();
+    }
+
+    public void idle()
+    {
+        final long nowNs = clock.nanoTime();
+        if (nowNs - lastWorkNs < pollNs || null == epoll || isClosing)
+        {
+            // The poll budget: stay on the CPU, give it up to a thread that has work (2 cores, several threads).
+            Thread.yield();
+            return;
+        }
+        final long timeoutNs = Math.min(nextDeadlineNs.getAsLong() - nowNs, MAX_SLEEP_NS);
+        if (timeoutNs <= 0)
+        {
+            return;
+        }
+        raiseFlags();
+        try
+        {
+            if (!hasWork.getAsBoolean() && !isClosing)
+            {
+                sleeps++;
+                epoll.await(timeoutNs);
+            }
+        }
+        finally
+        {
+            lowerFlags();
+        }
+    }
+
+    private void raiseFlags()
+    {
+        if (null != cncMetaData)
+        {
+            cncMetaData.putIntVolatile(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 1);
+        }
+        if (null != doorbell)
+        {
+            doorbell.sleeping(true);
+        }
+        // The volatile stores above come before the probe's volatile loads: the Dekker half on this side.
+        java.lang.invoke.VarHandle.fullFence();
+    }
+
+    private void lowerFlags()
+    {
+        if (null != cncMetaData)
+        {
+            cncMetaData.putIntRelease(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 0);
+        }
+        if (null != doorbell)
+        {
+            doorbell.sleeping(false);
+        }
+    }
+
+    public void reset()
+    {
+        lastWorkNs = clock.nanoTime();
+    }
+
+    public String toString()
+    {
+        return "WakeupIdleStrategy{pollNs=" + pollNs + '}';
+    }
+
+    /**
+     * How one driver thread wakes another that may sleep: the producer publishes, then {@link #ring()}s; the ring
+     * costs a fence and a read unless the consumer sleeps, and then one {@code write} to its eventfd.
+     */
+    static final class Doorbell implements AutoCloseable
+    {
+        private static final java.lang.invoke.VarHandle SLEEPING;
+
+        static
+        {
+            try
+            {
+                SLEEPING = java.lang.invoke.MethodHandles.lookup().findVarHandle(Doorbell.class, "sleeping", int.class);
+            }
+            catch (final ReflectiveOperationException ex)
+            {
+                throw new ExceptionInInitializerError(ex);
+            }
+        }
+
+        private final int eventFd = Epoll.eventFd();
+        @SuppressWarnings("unused")
+        private volatile int sleeping;
+
+        int eventFd()
+        {
+            return eventFd;
+        }
+
+        void sleeping(final boolean isSleeping)
+        {
+            sleeping = isSleeping ? 1 : 0;
+        }
+
+        /**
+         * Wakes the consumer if it sleeps. Call after publishing the work it will find.
+         */
+        void ring()
+        {
+            java.lang.invoke.VarHandle.fullFence();
+            if (0 != sleeping && SLEEPING.compareAndSet(this, 1, 0))
+            {
+                Epoll.signal(eventFd);
+            }
+        }
+
+        public void close()
+        {
+            Epoll.closeFd(eventFd);
+        }
+    }
+}
