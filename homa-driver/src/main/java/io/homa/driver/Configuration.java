@@ -129,12 +129,17 @@ public final class Configuration
     public static final int RESEND_INTERVAL_DEFAULT = 5;
     /** Homa: silent ticks before an RPC is aborted, ETIMEDOUT for clients (Linux timeout_ticks). */
     public static final String TIMEOUT_TICKS_PROP_NAME = "homa.timeout.ticks";
-    /** Linux's default. */
-    public static final int TIMEOUT_TICKS_DEFAULT = 100;
+    /**
+     * 1.5 s at 1 ms ticks, where Linux has 100 ticks: Linux's peers are kernels that are never off the CPU for
+     * long, ours are JVMs on shared machines that a scheduler, a GC pause or a stopped process can keep silent for
+     * a second. A dead peer is still reported within 1.5 s (sooner where ICMP says so); RESENDs and NEED_ACKs keep
+     * Linux's cadence for the first 100 silent ticks and then slow to one per 50 (see RpcTimer).
+     */
+    public static final int TIMEOUT_TICKS_DEFAULT = 1500;
     /** Ticks a server remembers the id of an RPC that ran and ended, so a late copy of its request is dropped. */
     public static final String RECENT_ACKS_TICKS_PROP_NAME = "homa.recent.acks.ticks";
     /** Default: twice the RPC timeout, longer than a packet can linger in the network. */
-    public static final int RECENT_ACKS_TICKS_DEFAULT = 200;
+    public static final int RECENT_ACKS_TICKS_DEFAULT = 3000;
     /** Most such ids remembered per peer (the oldest go first when full). */
     public static final String RECENT_ACKS_PER_PEER_PROP_NAME = "homa.recent.acks.per.peer";
     /** Default per-peer capacity. */

@@ -62,6 +62,7 @@ final class DriverConductor implements Agent
     private final RpcInfoRequestDecoder rpcInfo = new RpcInfoRequestDecoder();
     private final ResolveAddressDecoder resolveAddress = new ResolveAddressDecoder();
 
+    private volatile long stallNs;
     private WakeupIdleStrategy.Doorbell senderDoorbell;
     private RingBuffer senderRing;
     private long nextHeartbeatNs;
@@ -106,6 +107,10 @@ final class DriverConductor implements Agent
 
     public int doWork()
     {
+        if (0 != stallNs)
+        {
+            stall();
+        }
         final long nowNs = nanoClock.nanoTime();
         cachedNanoClock.update(nowNs);
         int work = 0;
@@ -148,6 +153,29 @@ final class DriverConductor implements Agent
     {
         this.senderDoorbell = doorbell;
         this.senderRing = senderRing;
+    }
+
+    /**
+     * Test seam: the conductor's next duty cycle first sleeps this long, as a driver descheduled, paused by a GC
+     * or stopped would (in SHARED mode the whole driver thread stops).
+     *
+     * @param durationNs how long.
+     */
+    void stallOnce(final long durationNs)
+    {
+        stallNs = durationNs;
+    }
+
+    private void stall()
+    {
+        final long durationNs = stallNs;
+        stallNs = 0;
+        final long endNs = System.nanoTime() + durationNs;
+        long leftNs;
+        while ((leftNs = endNs - System.nanoTime()) > 0 && !Thread.currentThread().isInterrupted())
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(leftNs);
+        }
     }
 
     /**

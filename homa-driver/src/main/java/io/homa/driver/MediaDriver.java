@@ -213,6 +213,22 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
+     * Test seam for hiccups: the conductor's next duty cycle (in SHARED mode the driver's only thread) sleeps for
+     * the given time before it runs, as a driver thread descheduled, paused by a GC or stopped would. A sleeping
+     * driver is woken first, so the stall starts at once.
+     *
+     * @param durationNs how long the driver stays silent.
+     */
+    public void stallConductorOnce(final long durationNs)
+    {
+        ctx.conductor.stallOnce(durationNs);
+        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
+        {
+            strategy.wake();
+        }
+    }
+
+    /**
      * @return the invoker that runs the agents in INVOKER mode, else null.
      */
     public AgentInvoker sharedAgentInvoker()

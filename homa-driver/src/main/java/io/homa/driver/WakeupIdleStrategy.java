@@ -91,6 +91,17 @@ public final class WakeupIdleStrategy implements IdleStrategy
         }
     }
 
+    /**
+     * Wakes the thread if it sleeps (it then runs a duty cycle).
+     */
+    void wake()
+    {
+        if (null != doorbell)
+        {
+            Epoll.signal(doorbell.eventFd());
+        }
+    }
+
     boolean isWired()
     {
         return null != epoll;

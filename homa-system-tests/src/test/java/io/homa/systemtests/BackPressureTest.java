@@ -162,7 +162,8 @@ class BackPressureTest
             () -> client.receive(new Responses(), TimeUnit.SECONDS.toNanos(30)))));
         sender.start();
         receiver.start();
-        await(() -> Thread.State.TIMED_WAITING == sender.getState() && receiver.isAlive(), Thread::yield, 5_000,
+        // Both block in the socket's wait for the driver (which sleeps in the kernel once the poll budget is over).
+        await(() -> isWaitingOnSocket(sender) && isWaitingOnSocket(receiver), Thread::yield, 5_000,
             "threads waiting");
 
         client.shutdown();
@@ -176,6 +177,18 @@ class BackPressureTest
         await(() -> 1 == driver.counter(SystemCounterDescriptor.SOCKETS_OPEN), Thread::yield, 5_000,
             "driver socket closed");
         client.close();
+    }
+
+    private static boolean isWaitingOnSocket(final Thread thread)
+    {
+        for (final StackTraceElement frame : thread.getStackTrace())
+        {
+            if ("awaitDriver".equals(frame.getMethodName()) && frame.getClassName().endsWith("HomaSocket"))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void assertError(final int errorCode, final Runnable call)

@@ -1159,7 +1159,12 @@ public final class HomaEngine implements AutoCloseable
 
         if (nowNs - nextTickNs >= 0)
         {
-            nextTickNs = nowNs + settings.tickNs();
+            // Ticks on a grid, so a wake-up that comes a little late does not stretch every tick; a run that
+            // comes a whole tick or more late (the thread was off the CPU, or slept with nothing to time) counts
+            // once for live RPCs and restarts the grid.
+            final long lateNs = nowNs - nextTickNs;
+            timer.skipIdleTicks(lateNs / settings.tickNs());
+            nextTickNs = lateNs < settings.tickNs() ? nextTickNs + settings.tickNs() : nowNs + settings.tickNs();
             work += onTick(nowNs);
         }
         wakeSleepingClients();

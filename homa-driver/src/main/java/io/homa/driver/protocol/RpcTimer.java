@@ -19,6 +19,16 @@ import java.util.ArrayList;
 final class RpcTimer
 {
     /**
+     * Silent ticks after which a peer is taken to be stalled (off the CPU, paused, stopped) rather than missing a
+     * packet: Linux's whole timeout. From here on RESENDs and NEED_ACKs go only every {@link #PATIENT_INTERVAL_TICKS},
+     * so a peer that comes back after a second finds a few dozen requests queued, not hundreds, each of which it
+     * would answer with a retransmission.
+     */
+    static final int PATIENT_AFTER_TICKS = 100;
+    /** Ticks between RESENDs or NEED_ACKs once a peer has been silent for {@link #PATIENT_AFTER_TICKS}. */
+    static final int PATIENT_INTERVAL_TICKS = 50;
+
+    /**
      * What the timer asks the engine to do.
      */
     interface Actions
@@ -120,6 +130,21 @@ final class RpcTimer
     }
 
     /**
+     * An idle driver sleeps through ticks it does not need: count them when no RPC is live, so that what is kept
+     * for a number of ticks (recent acks) still expires on time. With RPCs live nothing is skipped, so one late
+     * timer run never charges an RPC more than one silent tick.
+     *
+     * @param skipped ticks that passed without a timer run.
+     */
+    void skipIdleTicks(final long skipped)
+    {
+        if (rpcs.isEmpty() && skipped > 0)
+        {
+            ticks += skipped;
+        }
+    }
+
+    /**
      * Runs one tick.
      *
      * @param needAcksAllowed false while the outbound path is backed up: silence is not counted this tick.
@@ -197,7 +222,9 @@ final class RpcTimer
         // Linux repeats NEED_ACK every tick (the default); a longer interval keeps a busy host with hundreds of
         // RPCs awaiting acks from filling its queues with NEED_ACKs and ACKs. No NEED_ACK goes out at all while our
         // own transmit or receive path is backlogged (needAcksAllowed above).
-        if (0 == (ticks - rpc.txDoneTick) % needAckIntervalTicks)
+        if (rpc.silentTicks > PATIENT_AFTER_TICKS ?
+            0 == rpc.silentTicks % Math.max(needAckIntervalTicks, PATIENT_INTERVAL_TICKS) :
+            0 == (ticks - rpc.txDoneTick) % needAckIntervalTicks)
         {
             actions.sendNeedAck(rpc);
             return 1;
@@ -226,7 +253,9 @@ final class RpcTimer
         {
             return 0;
         }
-        if (0 != (silent - resendTicks) % resendInterval)
+        if (silent > PATIENT_AFTER_TICKS ?
+            0 != silent % Math.max(resendInterval, PATIENT_INTERVAL_TICKS) :
+            0 != (silent - resendTicks) % resendInterval)
         {
             return 0;
         }

@@ -492,7 +492,14 @@ public final class WorkloadGenerator
                     }
                     outstanding++;
                 }
-                if (socket.poll(this, 64) > 0)
+                // Block until a response comes or the next RPC is due: receive polls for homa.poll.duration, then
+                // sleeps until the driver wakes it (or the time passes), so an idle client gives its core away.
+                final long untilDueNs = next < schedule.count && !(closedLoop && outstanding >= maxOutstanding) ?
+                    startNs + schedule.atNs[next] - System.nanoTime() : TimeUnit.MILLISECONDS.toNanos(100);
+                final int events = untilDueNs > 0 ?
+                    socket.receive(this, Math.min(untilDueNs, TimeUnit.MILLISECONDS.toNanos(100))) :
+                    socket.poll(this, 64);
+                if (events > 0)
                 {
                     lastProgressNs = System.nanoTime();
                 }
@@ -502,7 +509,7 @@ public final class WorkloadGenerator
                     failed += outstanding;
                     break;
                 }
-                else
+                else if (untilDueNs <= 0)
                 {
                     // Never spin for long: on a small machine a spinning application starves the driver's threads.
                     idle.idle(0);
@@ -560,12 +567,12 @@ public final class WorkloadGenerator
                     {
                     }
                 };
-                final IdleStrategy idle = idleStrategy();
                 final Thread thread = new Thread(() ->
                 {
                     while (running.get())
                     {
-                        idle.idle(socket.poll(echo, 64));
+                        // Poll for homa.poll.duration, then sleep until the driver publishes a request.
+                        socket.receive(echo, TimeUnit.MILLISECONDS.toNanos(100));
                     }
                 }, "homa-server-" + p);
                 thread.setDaemon(true);
