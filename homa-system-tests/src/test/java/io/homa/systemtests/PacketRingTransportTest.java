@@ -170,6 +170,10 @@ class PacketRingTransportTest
             serverDriver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA) + ", neighbour misses " +
             clientDriver.counter(TransportCounterDescriptor.NEIGHBOUR_MISSES));
         assertEquals(HomaError.ENOTCONN, responses.errorById.get(noPort));
+        // The server's transport counts its ICMP after sending it, so the client may hear of it first: wait
+        // (bounded) for the count, which must then be exactly one.
+        TestUtil.await(() -> serverDriver.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT) > 0, () -> {}, 10_000,
+            "the server to count its ICMP");
         assertEquals(1, serverDriver.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT));
     }
 
