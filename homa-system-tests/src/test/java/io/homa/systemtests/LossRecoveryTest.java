@@ -52,7 +52,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Each loss-recovery path of section 2.7-2.9, driven deterministically: two drivers over UDP on loopback, the fault
- * injection transport dropping chosen packets (by type and index) where they arrive, a 1 ms tick.
+ * injection transport dropping chosen packets (by type and index) where they arrive, a 1 ms tick. Both drivers run
+ * in INVOKER mode on the test thread and share a clock that moves {@link #PUMP_NS} per pump, so RESENDs, BUSYs,
+ * timeouts and held-back copies come after a set amount of work, not of wall-clock time: a descheduled test thread
+ * neither triggers a retransmission nor lets a deadline pass.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LossRecoveryTest
@@ -62,6 +65,10 @@ class LossRecoveryTest
     private static final int THREE_PACKETS = 150_000;
     /** Two DATA packets on loopback. */
     private static final int TWO_PACKETS = 100_000;
+    /** Driver time per pump: 1 us, so a 1 ms tick is a thousand pumps. */
+    private static final long PUMP_NS = 1_000;
+
+    private final ManualNanoClock clock = new ManualNanoClock();
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private MediaDriver clientDriver;
@@ -96,7 +103,8 @@ class LossRecoveryTest
         // Whole messages unscheduled, so "first, middle, last packet" are packets of one unscheduled burst and each
         // loss is repaired by a RESEND for that gap; loss together with grants is exercised by LossSoakTest.
         final MediaDriver.Context ctx = new MediaDriver.Context()
-            .threadingMode(ThreadingMode.SHARED)
+            .threadingMode(ThreadingMode.INVOKER)
+            .nanoClock(clock)
             .unschedBytes(1_000_000);
         config.accept(ctx);
         final MediaDriver driver = MediaDriver.launchEmbedded(ctx);
@@ -106,7 +114,8 @@ class LossRecoveryTest
 
     private Homa connect(final MediaDriver driver)
     {
-        final Homa homa = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
+        final Homa homa = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName())
+            .driverAgentInvoker(driver.sharedAgentInvoker()));
         closeables.add(homa);
         return homa;
     }
@@ -135,8 +144,19 @@ class LossRecoveryTest
 
     private void pollBoth()
     {
-        server.poll(echo, 16);
+        pump(echo);
+    }
+
+    /**
+     * One duty cycle of both drivers and both sockets, then the clock moves on by {@link #PUMP_NS}.
+     */
+    private void pump(final MessageHandler serverHandler)
+    {
+        clientDriver.sharedAgentInvoker().invoke();
+        serverDriver.sharedAgentInvoker().invoke();
+        server.poll(serverHandler, 16);
         client.poll(responses, 16);
+        clock.advanceNs(PUMP_NS);
     }
 
     private void awaitNoRpcState()
@@ -246,11 +266,7 @@ class LossRecoveryTest
         final Server fresh = new Server();
         fresh.socket = server;
 
-        await(() -> 1 == responses.count, () ->
-        {
-            server.poll(fresh, 16);
-            client.poll(responses, 16);
-        }, 10_000, "response from the restarted server: client " + counters(clientDriver) + " server " +
+        await(() -> 1 == responses.count, () -> pump(fresh), 10_000, "response from the restarted server: client " + counters(clientDriver) + " server " +
             counters(serverDriver));
         assertEquals(1, responses.matched);
         assertEquals(1, fresh.executions.size());
@@ -268,7 +284,7 @@ class LossRecoveryTest
             final HomaAddress silent = HomaAddress.of(clientDriver.udpAddressIpv4(),
                 ((InetSocketAddress)blackHole.getLocalAddress()).getPort(), SERVER_PORT);
             final long id = client.send(silent, pattern(100, 1), 0, 100, 77);
-            await(() -> 1 == responses.errors, () -> client.poll(responses, 16), 10_000, "ETIMEDOUT");
+            await(() -> 1 == responses.errors, this::pollBoth, 10_000, "ETIMEDOUT");
             assertEquals(HomaError.ETIMEDOUT, responses.lastError);
             assertEquals(id, responses.lastErrorId);
             assertEquals(77, responses.lastErrorCookie);
@@ -283,14 +299,13 @@ class LossRecoveryTest
     void shouldDiscardServerRpcWhenClientAnswersRpcUnknown()
     {
         // The request's middle packet is lost and the client abandons the RPC: the server's RESEND gets RPC_UNKNOWN.
-        // A long resend delay at the server, so the abort below surely comes before its first RESEND even when
-        // the test thread is descheduled for a while.
+        // A long resend delay at the server, so the abort below surely comes before its first RESEND.
         launch(none(), drop(HomaWire.DATA, 1).andThen(ctx -> ctx.resendTicks(50)));
         final long id = client.send(dest, pattern(THREE_PACKETS, 3), 0, THREE_PACKETS, 3);
         await(() -> 2 == serverDriver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA), this::pollBoth, 10_000,
             "two of three request packets at the server");
         client.abort(id);
-        await(() -> 1 == responses.errors, () -> client.poll(responses, 16), 10_000, "ECANCELED");
+        await(() -> 1 == responses.errors, this::pollBoth, 10_000, "ECANCELED");
         assertEquals(HomaError.ECANCELED, responses.lastError);
         await(() -> 1 == serverDriver.counter(SERVER_RPC_DISCARDS), this::pollBoth, 10_000, "server discard");
         awaitNoRpcState();

@@ -33,7 +33,7 @@ class RawIpSteadyStateAllocationTest
         assumeTrue(RawIpTransportTest.canOpenRaw(), "raw IP needs CAP_NET_RAW, which this process lacks");
         final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        threads.setThreadAllocatedMemoryEnabled(true);
+        final ManualNanoClock clock = new ManualNanoClock();
 
         final int address = 0x7F000000 | (100 + ThreadLocalRandom.current().nextInt(100)) << 16 |
             ThreadLocalRandom.current().nextInt(256) << 8 | 7;
@@ -43,6 +43,7 @@ class RawIpSteadyStateAllocationTest
         {
             driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
                 .threadingMode(ThreadingMode.INVOKER)
+                .nanoClock(clock)
                 .transportName("raw")
                 .udpAddress(UdpSocket.ipv4ToString(address)));
             homa = Homa.connect(new Homa.Context()
@@ -52,25 +53,9 @@ class RawIpSteadyStateAllocationTest
             final HomaSocket client = homa.addSocket();
             final HomaAddress dest = HomaAddress.of(address, 0, SERVER_PORT);
             final SteadyStateAllocationTest.Loop loop =
-                new SteadyStateAllocationTest.Loop(driver.sharedAgentInvoker(), server, client, dest);
+                new SteadyStateAllocationTest.Loop(driver.sharedAgentInvoker(), clock, server, client, dest);
 
-            final int[] sizes = { 100, 1_400, 100_000 };
-            loop.run(20_000, sizes);
-
-            final long threadId = Thread.currentThread().threadId();
-            final int rpcsPerWindow = 5_000;
-            final StringBuilder windows = new StringBuilder();
-            double bestBytesPerRpc = Double.MAX_VALUE;
-            for (int window = 0; window < 8 && bestBytesPerRpc > 0.5; window++)
-            {
-                final long before = threads.getThreadAllocatedBytes(threadId);
-                loop.run(rpcsPerWindow, sizes);
-                final double bytesPerRpc =
-                    (double)(threads.getThreadAllocatedBytes(threadId) - before) / rpcsPerWindow;
-                windows.append(String.format("%.3f ", bytesPerRpc));
-                bestBytesPerRpc = Math.min(bestBytesPerRpc, bytesPerRpc);
-            }
-            assertTrue(bestBytesPerRpc <= 0.5, "bytes allocated per RPC in each window: " + windows);
+            SteadyStateAllocationTest.assertNoAllocationInSteadyState(threads, loop);
             assertTrue(driver.counter(TransportCounterDescriptor.SEND_SYSCALLS) > 0);
         }
         finally

@@ -181,6 +181,10 @@ class RawIpTransportTest
         final Responses responses = new Responses();
         await(() -> 1 == responses.errors, () -> client.poll(responses, 10), 10_000, "ENOTCONN");
         assertEquals(HomaError.ENOTCONN, responses.errorById.get(id));
+        // The server's transport counts its ICMP after sending it, so the error may reach the client first: wait
+        // (bounded) for the count, which must then be exactly one.
+        await(() -> serverDriver.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT) > 0, () -> {}, 10_000,
+            "the server to count its ICMP");
         assertEquals(1, serverDriver.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT));
         assertEquals(1, clientDriver.counter(TransportCounterDescriptor.ICMP_UNREACH_RCVD));
         assertEquals(0, serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_PORT_UNREACHABLE) -

@@ -42,7 +42,7 @@ class RawIpv6SteadyStateAllocationTest
             "the Linux Homa module is loaded: a raw-IP driver must not share the host with it");
         final com.sun.management.ThreadMXBean threads =
             (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
-        threads.setThreadAllocatedMemoryEnabled(true);
+        final ManualNanoClock clock = new ManualNanoClock();
 
         final Ipv6Link link = new Ipv6Link(1_500);
         MediaDriver driver = null;
@@ -52,6 +52,7 @@ class RawIpv6SteadyStateAllocationTest
             link.addAddress(link.a(), ADDRESS + "/64");
             driver = Netns.call(link.a(), () -> MediaDriver.launchEmbedded(new MediaDriver.Context()
                 .threadingMode(ThreadingMode.INVOKER)
+                .nanoClock(clock)
                 .transportName("raw")
                 .udpAddress(ADDRESS)));
             homa = Homa.connect(new Homa.Context()
@@ -60,26 +61,10 @@ class RawIpv6SteadyStateAllocationTest
             final HomaSocket server = homa.addSocket(SERVER_PORT);
             final HomaSocket client = homa.addSocket();
             final SteadyStateAllocationTest.Loop loop = new SteadyStateAllocationTest.Loop(
-                driver.sharedAgentInvoker(), server, client, homa.address(InetAddress.getByName(ADDRESS), 0,
+                driver.sharedAgentInvoker(), clock, server, client, homa.address(InetAddress.getByName(ADDRESS), 0,
                 SERVER_PORT));
 
-            final int[] sizes = { 100, 1_400, 100_000 };
-            loop.run(20_000, sizes);
-
-            final long threadId = Thread.currentThread().threadId();
-            final int rpcsPerWindow = 5_000;
-            final StringBuilder windows = new StringBuilder();
-            double bestBytesPerRpc = Double.MAX_VALUE;
-            for (int window = 0; window < 8 && bestBytesPerRpc > 0.5; window++)
-            {
-                final long before = threads.getThreadAllocatedBytes(threadId);
-                loop.run(rpcsPerWindow, sizes);
-                final double bytesPerRpc =
-                    (double)(threads.getThreadAllocatedBytes(threadId) - before) / rpcsPerWindow;
-                windows.append(String.format("%.3f ", bytesPerRpc));
-                bestBytesPerRpc = Math.min(bestBytesPerRpc, bytesPerRpc);
-            }
-            assertTrue(bestBytesPerRpc <= 0.5, "bytes allocated per RPC in each window: " + windows);
+            SteadyStateAllocationTest.assertNoAllocationInSteadyState(threads, loop);
             assertTrue(driver.counter(TransportCounterDescriptor.SEND_SYSCALLS) > 0);
             assertEquals(1, driver.counter(TransportCounterDescriptor.IPV6_PEERS), "its own address only");
         }

@@ -31,7 +31,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Receiver-driven scheduling through the real path: embedded drivers in INVOKER mode (every agent, client and
- * server on the test thread, so runs are repeatable on a busy 2-core host), clients over the CnC, UDP on loopback.
+ * server on the test thread), clients over the CnC, UDP on loopback. The drivers share a clock that the test moves
+ * by {@link #PUMP_NS} per pump: time (timer ticks, RESENDs, pacing, FIFO grant intervals) passes with the work done,
+ * not with the wall clock, so a descheduled test thread changes nothing and runs are repeatable on a busy host.
  */
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class SchedulingTest
@@ -39,6 +41,10 @@ class SchedulingTest
     private static final int SERVER_PORT = 700;
     private static final int MB = 1_000_000;
     private static final long WAIT_MS = 30_000;
+    /** Driver time per pump of every agent and socket: 1 us, so a 1 ms tick is a thousand pumps. */
+    private static final long PUMP_NS = 1_000;
+
+    private final ManualNanoClock clock = new ManualNanoClock();
 
     private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<AgentInvoker> invokers = new ArrayList<>();
@@ -157,9 +163,10 @@ class SchedulingTest
         {
             client.send(dest, longMessage, 0, MB, i);
         }
-        // Wait until the long messages are under the receiver's scheduling, then send a short one.
-        pumpUntil(() -> serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_GRANT) >= 4, "grants for longs");
-        assertTrue(completed.isEmpty());
+        // Wait until all four long messages are under the receiver's scheduling, then send a short one.
+        pumpUntil(() -> 4 == serverDriver.counter(SystemCounterDescriptor.GRANTABLE_RPCS) &&
+            serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_GRANT) >= 4, "grants for longs");
+        assertEquals(List.of(), serverCompleted, "no long request complete yet");
         client.send(dest, pattern(100, 0), 0, 100, 0);
         final UnsafeBuffer medium = pattern(150_000, 5);
         client.send(dest, medium, 0, 150_000, 5);
@@ -183,8 +190,9 @@ class SchedulingTest
         {
             client.send(dest, longMessage, 0, MB, i);
         }
-        pumpUntil(() -> serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_GRANT) >= 2, "grants for longs");
-        assertTrue(completed.isEmpty());
+        pumpUntil(() -> 3 == serverDriver.counter(SystemCounterDescriptor.GRANTABLE_RPCS) &&
+            serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_GRANT) >= 2, "grants for longs");
+        assertEquals(List.of(), serverCompleted, "no long request complete yet");
         client.send(dest, pattern(200_000, 9), 0, 200_000, 9);
 
         pumpUntil(() -> 4 == completed.size(), "all RPCs");
@@ -301,7 +309,7 @@ class SchedulingTest
 
     private MediaDriver launch(final MediaDriver.Context ctx)
     {
-        final MediaDriver driver = MediaDriver.launchEmbedded(ctx.threadingMode(ThreadingMode.INVOKER));
+        final MediaDriver driver = MediaDriver.launchEmbedded(ctx.threadingMode(ThreadingMode.INVOKER).nanoClock(clock));
         closeables.add(driver);
         invokers.add(driver.sharedAgentInvoker());
         return driver;
@@ -347,6 +355,7 @@ class SchedulingTest
         }
         server.poll(serverHandler, 16);
         client.poll(clientHandler, 16);
+        clock.advanceNs(PUMP_NS);
     }
 
     private void pumpUntil(final java.util.function.BooleanSupplier done, final String what)

@@ -21,11 +21,14 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
+import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.net.BindException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -33,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Exercises {@link UdpSocket} against real kernel sockets on 127.0.0.1 only. Loopback delivers a datagram to the
@@ -211,10 +215,23 @@ class UdpSocketTest
     }
 
     @Test
-    void shouldReceiveBatchInOneCall() throws InterruptedException
+    void shouldReceiveBatchInOneCall()
     {
         final int count = 5;
         final int[] tosValues = { 0x00, 0x20, 0x40, 0xE0, 0xB8 };
+        // What each datagram occupies in the receive queue (its skb truesize, as /proc/net/udp's rx_queue counts
+        // it), measured one at a time so that the batch below is received only once every datagram is queued.
+        long queuedWhenAllArrived = 0;
+        for (int i = 0; i < count; i++)
+        {
+            final int length = 100 + i;
+            assertEquals(length, sender.send(sendBuffer.addressOffset(), length, LOOPBACK, receiver.localPort(), 0));
+            awaitQueuedBytes(1);
+            queuedWhenAllArrived += queuedBytes();
+            assertEquals(length, receiveOne(2048));
+            assertEquals(0, queuedBytes(), "queue drained");
+        }
+
         for (int i = 0; i < count; i++)
         {
             final int length = 100 + i;
@@ -222,7 +239,7 @@ class UdpSocketTest
             assertEquals(length,
                 sender.send(sendBuffer.addressOffset(), length, LOOPBACK, receiver.localPort(), tosValues[i]));
         }
-        Thread.sleep(20);
+        awaitQueuedBytes(queuedWhenAllArrived);
 
         final int slotCapacity = 2048;
         final int received = receiver.receiveBatch(receiveBuffer.addressOffset(), slotCapacity, 8);
@@ -244,6 +261,7 @@ class UdpSocketTest
     void shouldReportTruncationInBatch()
     {
         assertEquals(300, sender.send(sendBuffer.addressOffset(), 300, LOOPBACK, receiver.localPort(), 0));
+        awaitQueuedBytes(1);
         assertEquals(1, receiver.receiveBatch(receiveBuffer.addressOffset(), 256, 4));
         assertEquals(256, receiver.batchLength(0));
         assertTrue(receiver.batchTruncated(0));
@@ -344,6 +362,48 @@ class UdpSocketTest
         while (UdpSocket.RECEIVE_WOULD_BLOCK == result && deadlineNs - System.nanoTime() > 0);
 
         return result;
+    }
+
+    /**
+     * Bounded wait until the receiver's queue holds at least {@code bytes} (fails after {@link #POLL_TIMEOUT_NS}).
+     */
+    private void awaitQueuedBytes(final long bytes)
+    {
+        final long deadlineNs = System.nanoTime() + POLL_TIMEOUT_NS;
+        long queued;
+        while ((queued = queuedBytes()) < bytes)
+        {
+            if (System.nanoTime() - deadlineNs > 0)
+            {
+                fail("receive queue holds " + queued + " bytes, expected at least " + bytes);
+            }
+            Thread.onSpinWait();
+        }
+    }
+
+    /**
+     * The receiver's queued bytes, as the kernel reports them without dequeuing anything: the rx_queue column of
+     * its line in /proc/net/udp (hex "local_address:port ... tx_queue:rx_queue").
+     */
+    private long queuedBytes()
+    {
+        final String local = String.format("0100007F:%04X", receiver.localPort());
+        try
+        {
+            for (final String line : Files.readAllLines(Path.of("/proc/net/udp")))
+            {
+                final String[] fields = line.trim().split("\\s+");
+                if (fields.length > 4 && local.equals(fields[1]))
+                {
+                    return Long.parseLong(fields[4].substring(fields[4].indexOf(':') + 1), 16);
+                }
+            }
+        }
+        catch (final IOException ex)
+        {
+            throw new UncheckedIOException(ex);
+        }
+        throw new IllegalStateException("no " + local + " in /proc/net/udp");
     }
 
     private static boolean isRoot()

@@ -211,7 +211,11 @@ class RawIpv6NetnsTest
             final NetnsMultiHostTest.Responses responses = new NetnsMultiHostTest.Responses();
             await(() -> 1 == responses.errors, () -> client.poll(responses, 10), 20_000, "ENOTCONN");
             assertEquals(HomaError.ENOTCONN, responses.errorById.get(id));
-            // Through ICMPv6 port-unreachable, not a timeout: B sent one, A took it.
+            // Through ICMPv6 port-unreachable, not a timeout: B sent one, A took it. B's transport counts its ICMPv6
+            // after sending it, so A may deliver the error first: wait (bounded) for the counts, then exactly one.
+            await(() -> driverB.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT) > sentBefore &&
+                driverA.counter(TransportCounterDescriptor.ICMP_UNREACH_RCVD) > rcvdBefore, () -> {}, 10_000,
+                "the ICMPv6 counted at both ends");
             assertEquals(1, driverB.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT) - sentBefore);
             assertEquals(1, driverA.counter(TransportCounterDescriptor.ICMP_UNREACH_RCVD) - rcvdBefore);
             assertEquals(0, driverA.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
