@@ -41,7 +41,7 @@ public final class KeyValue
     private static final byte GET = 1;
     private static final byte PUT = 2;
     private static final Set<String> VALUE_OPTIONS =
-        Set.of("count", "runs", "value-size", "protocol", "mode", "rpc-timeout");
+        Set.of("count", "runs", "value-size", "protocol", "mode", "rpc-timeout", "interval");
 
     private KeyValue()
     {
@@ -100,14 +100,17 @@ public final class KeyValue
         final String protocol = parsed.string("protocol", "both");
         final ThreadingMode mode = ThreadingMode.valueOf(parsed.string("mode", "SHARED").toUpperCase(Locale.ROOT));
         final long rpcTimeoutNs = parsed.durationNs("rpc-timeout", TimeUnit.SECONDS.toNanos(10), "s");
+        final long intervalNs = parsed.durationNs("interval", 0, "ms");
         if (count < 1 || runs < 1 || valueSize < 1 || valueSize > 1_000_000 || ThreadingMode.INVOKER == mode ||
-            !Set.of("homa", "tcp", "both").contains(protocol))
+            intervalNs < 0 || !Set.of("homa", "tcp", "both").contains(protocol))
         {
             throw new IllegalArgumentException("need --count >= 1, --runs >= 1, 1 <= --value-size <= 1000000, " +
                 "--protocol homa|tcp|both, --mode SHARED|SHARED_NETWORK|DEDICATED");
         }
         out.printf(Locale.ROOT, "Key-value loop: %,d sequential RPCs (GET/PUT, %,d B values) x %d run(s), driver " +
-            "threading mode %s, load average %s%n", count, valueSize, runs, mode, loadAverage());
+            "threading mode %s, %s, load average %s%n", count, valueSize, runs, mode,
+            0 == intervalNs ? "back to back" : "one RPC every " + TimeUnit.NANOSECONDS.toMicros(intervalNs) + " us",
+            loadAverage());
 
         final Histogram homa = new Histogram(TimeUnit.SECONDS.toNanos(30), 3);
         final Histogram tcp = new Histogram(TimeUnit.SECONDS.toNanos(30), 3);
@@ -117,14 +120,14 @@ public final class KeyValue
             // Interleaved, so both see the same machine.
             if (!"tcp".equals(protocol))
             {
-                final long failed = homaRun(count, valueSize, mode, rpcTimeoutNs, homa);
+                final long failed = homaRun(count, valueSize, mode, rpcTimeoutNs, intervalNs, homa);
                 failures += failed;
                 out.printf(Locale.ROOT, "  run %d homa: p50 %.1f us so far, failed %d%n", run + 1,
                     homa.getValueAtPercentile(50) / 1000.0, failed);
             }
             if (!"homa".equals(protocol))
             {
-                tcpRun(count, valueSize, tcp);
+                tcpRun(count, valueSize, intervalNs, tcp);
             }
         }
         print(out, "homa (" + mode + ", embedded drivers, receive(id))", "homa".equals(protocol) || "both".equals(
@@ -148,7 +151,7 @@ public final class KeyValue
 
     private static long homaRun(
         final int count, final int valueSize, final ThreadingMode mode, final long rpcTimeoutNs,
-        final Histogram histogram)
+        final long intervalNs, final Histogram histogram)
     {
         final AtomicBoolean running = new AtomicBoolean(true);
         MediaDriver serverDriver = null;
@@ -178,14 +181,29 @@ public final class KeyValue
             serverThread.start();
 
             final UnsafeBuffer request = new UnsafeBuffer(new byte[1 + 8 + valueSize]);
-            final Response response = new Response();
+            final Response response = new Response(valueSize);
+            final boolean[] stored = new boolean[KEYS];
             long failures = 0;
             for (int i = 0; i < count; i++)
             {
+                pause(intervalNs);
                 final boolean isPut = 0 == (i & 1);
-                final long key = (i * 7919L) % KEYS;
+                // GETs read a key PUT earlier (every other one) or one never written.
+                final long key = isPut ? (i * 7919L) % KEYS : ((i - 1) * 7919L + (0 == (i & 2) ? 0 : 1)) % KEYS;
                 request.putByte(0, isPut ? PUT : GET);
                 request.putLong(1, key);
+                if (isPut)
+                {
+                    for (int j = 0; j < valueSize; j++)
+                    {
+                        request.putByte(9 + j, valueByte(key, j));
+                    }
+                }
+                response.expect(key, isPut, isPut || stored[(int)key]);
+                if (isPut)
+                {
+                    stored[(int)key] = true;
+                }
                 final int length = isPut ? request.capacity() : 9;
                 final long startNs = System.nanoTime();
                 response.reset();
@@ -199,7 +217,7 @@ public final class KeyValue
                     failures++;
                     continue;
                 }
-                if (!client.receive(id, response, rpcTimeoutNs) || 0 != response.errorCode)
+                if (!client.receive(id, response, rpcTimeoutNs) || 0 != response.errorCode || !response.isCorrect)
                 {
                     failures++;
                     continue;
@@ -226,7 +244,7 @@ public final class KeyValue
         }
     }
 
-    private static void tcpRun(final int count, final int valueSize, final Histogram histogram)
+    private static void tcpRun(final int count, final int valueSize, final long intervalNs, final Histogram histogram)
     {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
         {
@@ -244,6 +262,7 @@ public final class KeyValue
                 final byte[] reply = new byte[valueSize + 1];
                 for (int i = 0; i < count; i++)
                 {
+                    pause(intervalNs);
                     final boolean isPut = 0 == (i & 1);
                     final long startNs = System.nanoTime();
                     out.writeInt(isPut ? 9 + valueSize : 9);
@@ -363,24 +382,77 @@ public final class KeyValue
         }
     }
 
+    static byte valueByte(final long key, final int index)
+    {
+        return (byte)(key * 13 + index);
+    }
+
+    /**
+     * The client's view of one response: checks it is what the store must answer.
+     */
     private static final class Response implements MessageHandler
     {
+        private final int valueSize;
         int errorCode;
+        boolean isCorrect;
+        private long key;
+        private boolean isPut;
+        private boolean isStored;
+
+        Response(final int valueSize)
+        {
+            this.valueSize = valueSize;
+        }
 
         void reset()
         {
             errorCode = 0;
+            isCorrect = false;
+        }
+
+        void expect(final long key, final boolean isPut, final boolean isStored)
+        {
+            this.key = key;
+            this.isPut = isPut;
+            this.isStored = isStored;
         }
 
         public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
             final int length)
         {
+            if (isPut || !isStored)
+            {
+                // PUT: status 0; GET of a key never written: status 1 (not found).
+                isCorrect = 1 == length && buffer.getByte(offset) == (isPut ? 0 : 1);
+                return;
+            }
+            boolean correct = 1 + valueSize == length && 0 == buffer.getByte(offset);
+            for (int j = 0; correct && j < valueSize; j++)
+            {
+                correct = buffer.getByte(offset + 1 + j) == valueByte(key, j);
+            }
+            isCorrect = correct;
+            if (!correct)
+            {
+                System.err.println("kv: wrong value for key " + key + " in RPC " + id);
+            }
         }
 
         public void onError(final long id, final long cookie, final int code)
         {
             errorCode = code;
             System.err.println("kv: RPC " + id + " failed with " + HomaError.name(code));
+        }
+    }
+
+    /**
+     * With an interval, the application sleeps between RPCs, so both sides (drivers included) go idle before each.
+     */
+    private static void pause(final long intervalNs)
+    {
+        if (intervalNs > 0)
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(intervalNs);
         }
     }
 
@@ -407,6 +479,7 @@ public final class KeyValue
               --protocol P        homa, tcp or both (default both)
               --mode M            driver threading mode: SHARED (default), SHARED_NETWORK, DEDICATED
               --rpc-timeout D     give up on one RPC after this long (default 10s)
+              --interval D        sleep this long before each RPC (e.g. 10ms: every RPC meets idle, sleeping hosts)
             Exit status 2 if any Homa RPC failed.""";
     }
 }

@@ -62,6 +62,31 @@ class SamplesTest
     }
 
     @Test
+    void shouldRunKeyValueLoopOverHomaAndTcpWithEveryValueReadBack()
+    {
+        final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        final KeyValue.Result result = KeyValue.run(new String[]{ "--count", "300", "--runs", "2", "--interval", "0" },
+            new PrintStream(bytes, true, StandardCharsets.UTF_8));
+        final String output = bytes.toString(StandardCharsets.UTF_8);
+        assertEquals(0, result.failures(), output);
+        assertEquals(600, result.homa().getTotalCount(), output);
+        assertEquals(600, result.tcp().getTotalCount(), output);
+        assertTrue(output.contains("failed Homa RPCs: 0"), output);
+        assertTrue(output.lines().anyMatch(line -> line.startsWith("tcp (")), output);
+    }
+
+    @Test
+    void shouldRunKeyValueLoopAgainstSleepingDrivers()
+    {
+        // One RPC every 5 ms: both drivers and the server thread are asleep in the kernel when each request comes.
+        final KeyValue.Result result = KeyValue.run(
+            new String[]{ "--count", "40", "--protocol", "homa", "--interval", "5ms" }, new PrintStream(
+                new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+        assertEquals(0, result.failures());
+        assertEquals(40, result.homa().getTotalCount());
+    }
+
+    @Test
     void shouldDecodeEveryPacketTypeInCodecDemo()
     {
         final String output = captureStdout(() -> CodecDemo.main(new String[0]));
