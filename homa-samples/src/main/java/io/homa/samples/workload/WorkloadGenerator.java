@@ -35,6 +35,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  */
 public final class WorkloadGenerator
 {
+    /** How long before an RPC is due the Homa client stops sleeping and polls (the TCP dispatcher: 50-100 us). */
+    private static final long EARLY_WAKE_NS = TimeUnit.MICROSECONDS.toNanos(100);
+
     static final int HOMA_PORT = 4100;
     static final int TCP_PORT = 5100;
     private static final Set<String> VALUES = Set.of("role", "protocol", "workload", "load", "link-mbps", "duration",
@@ -496,8 +499,10 @@ public final class WorkloadGenerator
                 // sleeps until the driver wakes it (or the time passes), so an idle client gives its core away.
                 final long untilDueNs = next < schedule.count && !(closedLoop && outstanding >= maxOutstanding) ?
                     startNs + schedule.atNs[next] - System.nanoTime() : TimeUnit.MILLISECONDS.toNanos(100);
-                final int events = untilDueNs > 0 ?
-                    socket.receive(this, Math.min(untilDueNs, TimeUnit.MILLISECONDS.toNanos(100))) :
+                // Wake early and poll the last stretch, as the TCP dispatcher does: a sleep's own lateness (timer
+                // slack) would otherwise count as latency of an RPC that was due.
+                final int events = untilDueNs > EARLY_WAKE_NS ?
+                    socket.receive(this, Math.min(untilDueNs - EARLY_WAKE_NS, TimeUnit.MILLISECONDS.toNanos(100))) :
                     socket.poll(this, 64);
                 if (events > 0)
                 {
@@ -509,10 +514,11 @@ public final class WorkloadGenerator
                     failed += outstanding;
                     break;
                 }
-                else if (untilDueNs <= 0)
+                else if (untilDueNs <= EARLY_WAKE_NS)
                 {
-                    // Never spin for long: on a small machine a spinning application starves the driver's threads.
-                    idle.idle(0);
+                    // The last stretch before a due RPC (or at most outstanding): poll, but yield the core, since on
+                    // a small machine a spinning application starves the driver's threads.
+                    Thread.yield();
                     continue;
                 }
                 idle.reset();
