@@ -26,15 +26,23 @@ final class DriverProxy
     private final long clientId;
     private final AtomicBuffer cncMetaData;
     private final int wakeFd;
+    private final DirectDriver directDriver;
 
     /**
      * @param toDriver    the CnC's to-driver ring.
      * @param clientId    this client.
      * @param cncMetaData the CnC's metadata, where the driver says it sleeps (null: never ring).
      * @param wakeFd      the driver's wake-up FIFO opened for writing, or -1.
+     * @param directDriver the driver in this JVM whose cycle this client may run, or null.
      */
-    DriverProxy(final RingBuffer toDriver, final long clientId, final AtomicBuffer cncMetaData, final int wakeFd)
+    DriverProxy(
+        final RingBuffer toDriver,
+        final long clientId,
+        final AtomicBuffer cncMetaData,
+        final int wakeFd,
+        final DirectDriver directDriver)
     {
+        this.directDriver = directDriver;
         this.toDriver = toDriver;
         this.clientId = clientId;
         this.cncMetaData = cncMetaData;
@@ -49,6 +57,12 @@ final class DriverProxy
     private void commit(final int index)
     {
         toDriver.commit(index);
+        // A sleeping driver in this JVM: run its cycle here (the command goes out now, no wake-up on the way);
+        // if another thread runs it, or it is awake, it reads the command itself.
+        if (null != directDriver && directDriver.isDriverAsleep() && directDriver.tryDutyCycle() >= 0)
+        {
+            return;
+        }
         wakeDriver();
     }
 

@@ -57,6 +57,7 @@ public final class Homa implements AutoCloseable
     private final CopyBroadcastReceiver toClients;
     private final DriverProxy driverProxy;
     private final int wakeFd;
+    private final DirectDriver directDriver;
     private final long clientId;
     private final ReentrantLock commandLock = new ReentrantLock();
     private final ReentrantLock invokerLock = new ReentrantLock();
@@ -109,7 +110,9 @@ public final class Homa implements AutoCloseable
             // Only a threaded driver sleeps; one run by this client's invoker is woken by the invoking itself.
             wakeFd = null == ctx.driverAgentInvoker() ? Wakeups.openFifoForWriting(
                 new File(ctx.homaDirectory(), CncFileDescriptor.WAKE_FIFO).getPath()) : -1;
-            driverProxy = new DriverProxy(toDriver, clientId, cncMetaData, wakeFd);
+            // A driver in this JVM may let our threads run its cycle while its own thread sleeps.
+            directDriver = null == ctx.driverAgentInvoker() ? DirectDriver.Registry.find(ctx.homaDirectory()) : null;
+            driverProxy = new DriverProxy(toDriver, clientId, cncMetaData, wakeFd, directDriver);
             keepaliveIntervalNs = keepaliveIntervalNs(
                 cncMetaData.getLong(CncFileDescriptor.CLIENT_LIVENESS_TIMEOUT_OFFSET));
             // The first keepalive makes the driver count this client before it opens any socket.
@@ -483,6 +486,14 @@ public final class Homa implements AutoCloseable
     /**
      * Call-driven liveness (no keepalive thread): a cheap check from the application's own calls.
      */
+    /**
+     * @return the in-process driver this client may drive itself, or null.
+     */
+    DirectDriver directDriver()
+    {
+        return directDriver;
+    }
+
     /**
      * Wakes the driver if it sleeps (e.g. before waiting for it to drain a ring).
      */

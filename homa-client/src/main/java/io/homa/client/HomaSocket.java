@@ -68,6 +68,8 @@ public final class HomaSocket implements AutoCloseable
     private final java.util.concurrent.atomic.AtomicInteger sleepers = new java.util.concurrent.atomic.AtomicInteger();
     private final OneToOneRingBuffer releaseRing;
     private final long wakeSequenceAddress;
+    private final java.util.function.BooleanSupplier hasEvents = this::hasEvents;
+    private final java.util.function.BooleanSupplier hasReleases = this::hasReleases;
     private final org.agrona.concurrent.MessageHandler eventHandler = this::onEvent;
     private volatile int port;
     private volatile boolean isClosed;
@@ -413,6 +415,16 @@ public final class HomaSocket implements AutoCloseable
         homa.removeSocket(this);
     }
 
+    private boolean hasEvents()
+    {
+        return eventRing.size() > 0 || isShutdown || isClosed;
+    }
+
+    private boolean hasReleases()
+    {
+        return releaseRing.size() > 0 || isShutdown || isClosed;
+    }
+
     /**
      * Wakes this process's threads asleep on the socket (the driver does the same when it publishes or closes).
      */
@@ -531,7 +543,7 @@ public final class HomaSocket implements AutoCloseable
                 return 0;
             }
             homa.checkDriverHeartbeat();
-            awaitDriver(startNs, deadlineNs);
+            awaitDriver(startNs, deadlineNs, hasEvents);
         }
     }
 
@@ -578,7 +590,7 @@ public final class HomaSocket implements AutoCloseable
                 return false;
             }
             homa.checkDriverHeartbeat();
-            awaitDriver(startNs, deadlineNs);
+            awaitDriver(startNs, deadlineNs, hasEvents);
         }
     }
 
@@ -804,7 +816,8 @@ public final class HomaSocket implements AutoCloseable
      * still run). Like Linux's homa_wait_for_message: poll briefly, then sleep until a message wakes us. In INVOKER
      * mode the waiting thread runs the driver's agents instead.
      */
-    private void awaitDriver(final long startNs, final long deadlineNs)
+    private void awaitDriver(
+        final long startNs, final long deadlineNs, final java.util.function.BooleanSupplier hasNews)
     {
         if (null != homa.context().driverAgentInvoker())
         {
@@ -824,6 +837,12 @@ public final class HomaSocket implements AutoCloseable
         {
             return;
         }
+        final DirectDriver direct = homa.directDriver();
+        if (null != direct && direct.driveUntil(hasNews, nowNs + sleepNs))
+        {
+            // We ran the in-process driver ourselves, asleep on its sockets: what it published for us is here.
+            return;
+        }
         // Read the word, then count ourselves in, then look again: the driver bumps the word after it publishes
         // and sees the count (see SocketFileDescriptor.WAITERS_OFFSET), so no wake-up is lost between the look and
         // the sleep.
@@ -839,7 +858,7 @@ public final class HomaSocket implements AutoCloseable
             meta.getAndAddInt(SocketFileDescriptor.WAITERS_OFFSET, 1);
             try
             {
-                if (eventRing.size() == 0 && releaseRing.size() == 0 && !isShutdown && !isClosed)
+                if (!hasNews.getAsBoolean())
                 {
                     Wakeups.futexWait(wakeSequenceAddress, sequence, sleepNs);
                 }
@@ -872,7 +891,7 @@ public final class HomaSocket implements AutoCloseable
                     sendSpace.freeBytes() + " bytes free, message " + length);
             }
             homa.checkDriverHeartbeat();
-            awaitDriver(startNs, deadlineNs);
+            awaitDriver(startNs, deadlineNs, hasReleases);
             sendOffset = checkAllocation(sendSpace.tryCopy(buffer, offset, length));
             if (sendOffset >= 0)
             {

@@ -272,6 +272,14 @@ public final class Configuration
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";
 
+    /**
+     * Whether client threads in the driver's own JVM may run a sleeping SHARED driver's duty cycle themselves (a
+     * blocked receive drives it and sleeps on its sockets; a send to it transmits at once), as a Linux system call
+     * runs Homa in the caller's context: one wake-up fewer per message. See {@link DirectDrive}.
+     */
+    public static final String DIRECT_DRIVE_PROP_NAME = "homa.direct.drive";
+    /** Default: on. */
+    public static final boolean DIRECT_DRIVE_DEFAULT = true;
     /** Idle strategy of the conductor thread (DEDICATED and SHARED_NETWORK modes). */
     public static final String CONDUCTOR_IDLE_STRATEGY_PROP_NAME = "homa.conductor.idle.strategy";
     /** Idle strategy of the sender thread (DEDICATED mode). */

@@ -79,7 +79,7 @@ public final class MediaDriver implements AutoCloseable
                 case INVOKER -> invoker = new AgentInvoker(ctx.errorHandler, ctx.errorCounter,
                     new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
                 case SHARED -> shared = runner(ctx.sharedIdleStrategy(),
-                    new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
+                    null != ctx.directDriver ? ctx.directDriver.lockedAgent() : ctx.sharedAgent);
                 case SHARED_NETWORK ->
                 {
                     conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
@@ -193,6 +193,10 @@ public final class MediaDriver implements AutoCloseable
             sharedInvoker.start();
         }
         startOnThread(sharedRunner, "homa-md-shared");
+        if (null != ctx.directDriver)
+        {
+            io.homa.client.DirectDriver.Registry.register(ctx.homaDirectory(), ctx.directDriver);
+        }
         startOnThread(conductorRunner, "homa-md-conductor");
         startOnThread(sharedNetworkRunner, "homa-md-network");
         startOnThread(receiverRunner, "homa-md-receiver");
@@ -448,6 +452,10 @@ public final class MediaDriver implements AutoCloseable
         private Sender sender;
         private boolean isConcluded;
         private int wakeFifoFd = -1;
+        private boolean directDriveEnabled = Configuration.booleanValue(
+            Configuration.DIRECT_DRIVE_PROP_NAME, Configuration.DIRECT_DRIVE_DEFAULT);
+        private DirectDrive directDriver;
+        private org.agrona.concurrent.Agent sharedAgent;
         private final java.util.ArrayList<AutoCloseable> wakeResources = new java.util.ArrayList<>();
         private final java.util.ArrayList<WakeupIdleStrategy> wakeStrategies = new java.util.ArrayList<>();
         private boolean isContextClosed;
@@ -579,6 +587,7 @@ public final class MediaDriver implements AutoCloseable
             {
                 return;
             }
+            sharedAgent = null;
             wakeFifoFd = io.homa.driver.net.Epoll.openFifo(
                 new File(homaDirectory(), CncFileDescriptor.WAKE_FIFO).getPath());
             final int[] transportFds = transport.pollFds();
@@ -586,11 +595,21 @@ public final class MediaDriver implements AutoCloseable
             final ManyToOneRingBuffer commands = toDriver;
             final DriverConductor conductor = this.conductor;
             final PacketTransport transport = this.transport;
+            final java.util.function.BooleanSupplier sharedHasWork = () -> commands.size() > 0 || outRing.size() > 0;
+            final java.util.function.LongSupplier sharedDeadlineNs =
+                () -> Math.min(conductor.nextDeadlineNs(), transport.nextDeadlineNs());
             switch (threadingMode)
             {
-                case SHARED -> wire(sharedIdleStrategy, transportFds, true,
-                    () -> commands.size() > 0 || outRing.size() > 0,
-                    () -> Math.min(conductor.nextDeadlineNs(), transport.nextDeadlineNs()));
+                case SHARED ->
+                {
+                    sharedAgent = new CompositeAgent(receiver, conductorAgent(), sender);
+                    if (null != wire(sharedIdleStrategy, transportFds, true, sharedHasWork, sharedDeadlineNs) &&
+                        directDriveEnabled && SystemNanoClock.INSTANCE == nanoClock)
+                    {
+                        directDriver = new DirectDrive(sharedAgent, (WakeupIdleStrategy)sharedIdleStrategy,
+                            transportFds, wakeFifoFd, cncMetaData, sharedHasWork, sharedDeadlineNs, errorHandler);
+                                            }
+                }
                 case SHARED_NETWORK ->
                 {
                     receiver.conductorDoorbell(wire(conductorIdleStrategy, null, true,
@@ -654,6 +673,12 @@ public final class MediaDriver implements AutoCloseable
          */
         void wakeForClose()
         {
+            if (null != directDriver)
+            {
+                // Client threads stop driving first: the agents are about to close what a cycle touches.
+                io.homa.client.DirectDriver.Registry.unregister(homaDirectory(), directDriver);
+                directDriver.close();
+            }
             for (final WakeupIdleStrategy strategy : wakeStrategies)
             {
                 strategy.closing();
@@ -925,6 +950,25 @@ public final class MediaDriver implements AutoCloseable
         public Context threadingMode(final ThreadingMode mode)
         {
             this.threadingMode = mode;
+            return this;
+        }
+
+        /**
+         * @return whether client threads of this JVM may run the sleeping SHARED driver's cycle themselves.
+         */
+        public boolean directDrive()
+        {
+            return directDriveEnabled;
+        }
+
+        /**
+         * @param enabled whether client threads of this JVM may run the sleeping SHARED driver's duty cycle
+         *                (see {@link Configuration#DIRECT_DRIVE_PROP_NAME}).
+         * @return this for a fluent API.
+         */
+        public Context directDrive(final boolean enabled)
+        {
+            this.directDriveEnabled = enabled;
             return this;
         }
 

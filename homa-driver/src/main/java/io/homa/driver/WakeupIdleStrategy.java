@@ -37,6 +37,8 @@ public final class WakeupIdleStrategy implements IdleStrategy
     private long lastWorkNs = System.nanoTime();
     private long sleeps;
     private volatile boolean isClosing;
+    private volatile boolean isSleeping;
+    private volatile long sleepDeadlineNs;
 
     /**
      * @param pollNs how long to poll after work before sleeping.
@@ -102,6 +104,22 @@ public final class WakeupIdleStrategy implements IdleStrategy
         }
     }
 
+    /**
+     * @return true while the thread sleeps in the kernel.
+     */
+    boolean isSleeping()
+    {
+        return isSleeping;
+    }
+
+    /**
+     * @return when the current (or last) sleep ends at the latest, on the strategy's clock.
+     */
+    long sleepDeadlineNs()
+    {
+        return sleepDeadlineNs;
+    }
+
     boolean isWired()
     {
         return null != epoll;
@@ -137,7 +155,16 @@ public final class WakeupIdleStrategy implements IdleStrategy
             if (!hasWork.getAsBoolean() && !isClosing)
             {
                 sleeps++;
-                epoll.await(timeoutNs);
+                sleepDeadlineNs = nowNs + timeoutNs;
+                isSleeping = true;
+                try
+                {
+                    epoll.await(timeoutNs);
+                }
+                finally
+                {
+                    isSleeping = false;
+                }
             }
         }
         finally
