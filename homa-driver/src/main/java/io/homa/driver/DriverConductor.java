@@ -35,6 +35,7 @@ final class DriverConductor implements Agent
 {
     private static final int COMMAND_LIMIT = 16;
     private static final long HEARTBEAT_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
+    private static final long HEARTBEAT_INTERVAL_MS = 1000;
     private static final long DROPS_INTERVAL_NS = TimeUnit.SECONDS.toNanos(1);
 
     private final RingBuffer toDriver;
@@ -66,6 +67,7 @@ final class DriverConductor implements Agent
     private WakeupIdleStrategy.Doorbell senderDoorbell;
     private RingBuffer senderRing;
     private long nextHeartbeatNs;
+    private long lastHeartbeatMs;
     private long nextDropsCheckNs;
     private long initialDrops = -1;
 
@@ -115,8 +117,11 @@ final class DriverConductor implements Agent
         cachedNanoClock.update(nowNs);
         int work = 0;
 
-        if (nowNs - nextHeartbeatNs >= 0)
+        // Clients judge the heartbeat by wall time, so it is also due by wall time (the agents' clock may be driven).
+        final long epochMs = epochClock.time();
+        if (nowNs - nextHeartbeatNs >= 0 || epochMs - lastHeartbeatMs >= HEARTBEAT_INTERVAL_MS)
         {
+            lastHeartbeatMs = epochMs;
             nextHeartbeatNs = nowNs + HEARTBEAT_INTERVAL_NS;
             toDriver.consumerHeartbeatTime(epochClock.time());
         }
