@@ -30,7 +30,7 @@ public final class CncFileDescriptor
     public static final int CNC_VERSION = 3;
     /**
      * FIFO inside the driver directory that the driver sleeps on (with its sockets, in {@code epoll}): a client that
-     * finds {@link #DRIVER_SLEEPING_OFFSET} set after writing a command clears it and writes one byte here.
+     * finds a sleeper counted at {@link #DRIVER_SLEEPING_OFFSET} after writing a command writes one byte here.
      */
     public static final String WAKE_FIFO = "cnc.wake";
 
@@ -69,10 +69,16 @@ public final class CncFileDescriptor
      */
     public static final int NEXT_RPC_ID_OFFSET = 128;
     /**
-     * Offset of the driver's sleeping flag (int, own cache line): 1 while the thread that reads the to-driver ring
-     * sleeps or is about to; the client that swaps it to 0 rings {@link #WAKE_FIFO}, so one wake-up per sleep.
+     * Offset of the driver's sleeping word (int, own cache line): its low bits ({@link #SLEEPERS_MASK}) count the
+     * threads that read the to-driver ring and sleep on {@link #WAKE_FIFO} (the driver's thread, or a client thread
+     * of its JVM that drives it); a count, so one sleeper waking never hides another. The client that sets
+     * {@link #WAKE_RUNG} rings the FIFO; a sleeper clears it as it wakes, so one ring per sleep.
      */
     public static final int DRIVER_SLEEPING_OFFSET = 192;
+    /** Sleeper count in the word at {@link #DRIVER_SLEEPING_OFFSET}. */
+    public static final int SLEEPERS_MASK = 0xFFFF;
+    /** Set in the word at {@link #DRIVER_SLEEPING_OFFSET} by the client that rang the FIFO for this sleep. */
+    public static final int WAKE_RUNG = 0x10000;
     /** Length of the metadata section. */
     public static final int META_DATA_LENGTH = 256;
 

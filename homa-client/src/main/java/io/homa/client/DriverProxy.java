@@ -51,8 +51,8 @@ final class DriverProxy
 
     /**
      * Publishes a command and wakes the driver if it sleeps. The fence orders the ring's release store before the
-     * read of the flag (the driver sets the flag, then looks at the ring once more before it sleeps), so either
-     * the driver sees the command or this sees the flag; the swap makes one client ring per sleep.
+     * read of the sleeper count (a sleeper counts itself, then looks at the ring once more before it sleeps), so
+     * either the driver sees the command or this sees the sleeper; the rung bit makes one client ring per sleep.
      */
     private void commit(final int index)
     {
@@ -73,10 +73,19 @@ final class DriverProxy
             return;
         }
         java.lang.invoke.VarHandle.fullFence();
-        if (0 != cncMetaData.getIntVolatile(CncFileDescriptor.DRIVER_SLEEPING_OFFSET) &&
-            cncMetaData.compareAndSetInt(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 1, 0))
+        while (true)
         {
-            Wakeups.writeByte(wakeFd);
+            final int word = cncMetaData.getIntVolatile(CncFileDescriptor.DRIVER_SLEEPING_OFFSET);
+            if (0 == (word & CncFileDescriptor.SLEEPERS_MASK) || 0 != (word & CncFileDescriptor.WAKE_RUNG))
+            {
+                return;
+            }
+            if (cncMetaData.compareAndSetInt(
+                CncFileDescriptor.DRIVER_SLEEPING_OFFSET, word, word | CncFileDescriptor.WAKE_RUNG))
+            {
+                Wakeups.writeByte(wakeFd);
+                return;
+            }
         }
     }
 

@@ -1,6 +1,5 @@
 package io.homa.driver;
 
-import io.homa.client.CncFileDescriptor;
 import io.homa.client.DirectDriver;
 import io.homa.driver.net.Epoll;
 import org.agrona.concurrent.Agent;
@@ -13,9 +12,12 @@ import java.util.function.LongSupplier;
 /**
  * Lets client threads of this JVM run a SHARED-mode driver's duty cycle (see {@link DirectDriver}). The driver's
  * thread runs the same agent through {@link #lockedAgent()}: whoever holds the lock runs the cycle, so the engine
- * stays single-threaded. A client thread that drives sleeps on an epoll set of its own over the same descriptors
- * (the transport's sockets, the CnC FIFO, the driver thread's doorbell); when it lets go it rings the driver's
- * thread if that thread sleeps, so it looks again at its deadline and at work that came meanwhile.
+ * stays single-threaded. A client thread that drives ({@link #driveUntil}) polls for the poll duration and then
+ * sleeps on an epoll set of its own over the same descriptors (the transport's sockets, the CnC FIFO); meanwhile
+ * those descriptors leave the driver thread's set, and that thread sleeps on its doorbell only, so one arrival
+ * wakes one thread (the one waiting for it) and the idle driver thread takes no core from the client. When the
+ * client lets go the descriptors go back (no wake-up: a sleeping thread just watches them again) and the driver
+ * thread is rung only if work or an earlier deadline came meanwhile.
  */
 final class DirectDrive implements DirectDriver, AutoCloseable
 {
@@ -29,7 +31,10 @@ final class DirectDrive implements DirectDriver, AutoCloseable
     private final int stopFd = Epoll.eventFd();
     private final org.agrona.ErrorHandler errorHandler;
     private final Agent lockedAgent;
+    private final int[] handedFds;
+    private final long pollNs;
     private volatile boolean isClosed;
+    private volatile boolean isDriven;
 
     DirectDrive(
         final Agent agent,
@@ -47,6 +52,10 @@ final class DirectDrive implements DirectDriver, AutoCloseable
         this.cncMetaData = cncMetaData;
         this.hasWork = hasWork;
         this.nextDeadlineNs = nextDeadlineNs;
+        pollNs = driverIdle.pollNs();
+        handedFds = java.util.Arrays.copyOf(fds, fds.length + 1);
+        handedFds[fds.length] = wakeFifoFd;
+        driverIdle.drivenBy(() -> isDriven);
         epoll = new Epoll();
         for (final int fd : fds)
         {
@@ -64,7 +73,11 @@ final class DirectDrive implements DirectDriver, AutoCloseable
 
             public int doWork() throws Exception
             {
-                lock.lock();
+                if (!lock.tryLock())
+                {
+                    // A client thread runs the cycle: it does this thread's work (and its idle sleeps, driven).
+                    return 0;
+                }
                 try
                 {
                     return isClosed ? 0 : agent.doWork();
@@ -122,8 +135,10 @@ final class DirectDrive implements DirectDriver, AutoCloseable
         {
             return false;
         }
+        takeOver();
         try
         {
+            long lastWorkNs = System.nanoTime();
             while (!isClosed)
             {
                 final int work = cycle();
@@ -132,22 +147,69 @@ final class DirectDrive implements DirectDriver, AutoCloseable
                     return true;
                 }
                 final long nowNs = System.nanoTime();
-                final long timeoutNs = Math.min(deadlineNs, nextDeadlineNs.getAsLong()) - nowNs;
                 if (deadlineNs - nowNs <= 0)
                 {
                     return true;
                 }
-                if (0 == work && timeoutNs > 0)
+                if (work > 0)
                 {
-                    sleep(timeoutNs);
+                    lastWorkNs = nowNs;
+                }
+                else if (nowNs - lastWorkNs < pollNs)
+                {
+                    // The poll budget, as the driver thread's: stay on the CPU, yielding to threads with work.
+                    Thread.yield();
+                }
+                else
+                {
+                    final long timeoutNs = Math.min(deadlineNs, nextDeadlineNs.getAsLong()) - nowNs;
+                    if (timeoutNs > 0)
+                    {
+                        sleep(timeoutNs);
+                    }
                 }
             }
             return !isClosed;
         }
         finally
         {
+            handBack();
             release();
         }
+    }
+
+    /**
+     * @return true while a client thread drives and watches the driver thread's descriptors.
+     */
+    boolean isDriven()
+    {
+        return isDriven;
+    }
+
+    /**
+     * This thread now watches the sockets and FIFO: out of the driver thread's set, so an arrival wakes only us.
+     */
+    private void takeOver()
+    {
+        isDriven = true;
+        final Epoll driverEpoll = driverIdle.epoll();
+        for (final int fd : handedFds)
+        {
+            driverEpoll.unwatch(fd);
+        }
+    }
+
+    /**
+     * The descriptors back into the driver thread's set (it wakes at once if one is readable).
+     */
+    private void handBack()
+    {
+        final Epoll driverEpoll = driverIdle.epoll();
+        for (final int fd : handedFds)
+        {
+            driverEpoll.rewatch(fd);
+        }
+        isDriven = false;
     }
 
     private int cycle()
@@ -169,8 +231,7 @@ final class DirectDrive implements DirectDriver, AutoCloseable
      */
     private void sleep(final long timeoutNs)
     {
-        cncMetaData.putIntVolatile(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 1);
-        java.lang.invoke.VarHandle.fullFence();
+        WakeupIdleStrategy.countSleeper(cncMetaData);
         try
         {
             if (!hasWork.getAsBoolean() && !isClosed)
@@ -180,7 +241,7 @@ final class DirectDrive implements DirectDriver, AutoCloseable
         }
         finally
         {
-            cncMetaData.putIntRelease(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 0);
+            WakeupIdleStrategy.uncountSleeper(cncMetaData);
         }
     }
 
@@ -191,6 +252,8 @@ final class DirectDrive implements DirectDriver, AutoCloseable
     private void release()
     {
         lock.unlock();
+        // isDriven cleared (handBack) before isSleeping is read: see WakeupIdleStrategy.sleepWhileDriven.
+        java.lang.invoke.VarHandle.fullFence();
         if (driverIdle.isSleeping() &&
             (hasWork.getAsBoolean() || nextDeadlineNs.getAsLong() - driverIdle.sleepDeadlineNs() < 0))
         {

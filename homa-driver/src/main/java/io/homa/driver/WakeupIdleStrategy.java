@@ -26,6 +26,8 @@ public final class WakeupIdleStrategy implements IdleStrategy
 {
     /** Longest sleep when no deadline says otherwise. */
     static final long MAX_SLEEP_NS = 1_000_000_000L;
+    /** Shortest sleep while a client drives (it serves the deadlines then; this only backs it up). */
+    static final long DRIVEN_MIN_SLEEP_NS = 1_000_000L;
 
     private final long pollNs;
     private Epoll epoll;
@@ -33,6 +35,7 @@ public final class WakeupIdleStrategy implements IdleStrategy
     private AtomicBuffer cncMetaData;
     private BooleanSupplier hasWork = () -> false;
     private LongSupplier nextDeadlineNs = () -> Long.MAX_VALUE;
+    private BooleanSupplier isDrivenElsewhere = () -> false;
     private org.agrona.concurrent.NanoClock clock = System::nanoTime;
     private long lastWorkNs = System.nanoTime();
     private long sleeps;
@@ -79,6 +82,51 @@ public final class WakeupIdleStrategy implements IdleStrategy
         this.cncMetaData = cncMetaData;
         this.hasWork = hasWork;
         this.nextDeadlineNs = nextDeadlineNs;
+    }
+
+    /**
+     * While {@code isDrivenElsewhere} holds, a client thread runs this thread's cycle and watches its sockets and
+     * FIFO (taken out of this thread's set meanwhile, see {@link DirectDrive}): this thread then sleeps on its
+     * doorbell and deadline only, with no poll budget, so it neither races the client for packets nor for a core.
+     */
+    void drivenBy(final BooleanSupplier isDrivenElsewhere)
+    {
+        this.isDrivenElsewhere = isDrivenElsewhere;
+    }
+
+    /**
+     * @return the set this thread sleeps on (null until wired).
+     */
+    Epoll epoll()
+    {
+        return epoll;
+    }
+
+    /**
+     * Counts a thread that reads the to-driver ring as asleep on the CnC FIFO (see
+     * {@link CncFileDescriptor#DRIVER_SLEEPING_OFFSET}), with the fence that orders it before the sleeper's last
+     * look at the ring.
+     */
+    static void countSleeper(final AtomicBuffer cncMetaData)
+    {
+        cncMetaData.getAndAddInt(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 1);
+        java.lang.invoke.VarHandle.fullFence();
+    }
+
+    /**
+     * Takes an awake thread out of the count and clears the rung bit, so the next command rings again.
+     */
+    static void uncountSleeper(final AtomicBuffer cncMetaData)
+    {
+        while (true)
+        {
+            final int word = cncMetaData.getIntVolatile(CncFileDescriptor.DRIVER_SLEEPING_OFFSET);
+            final int count = Math.max(0, (word & CncFileDescriptor.SLEEPERS_MASK) - 1);
+            if (cncMetaData.compareAndSetInt(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, word, count))
+            {
+                return;
+            }
+        }
     }
 
     /**
@@ -138,6 +186,11 @@ public final class WakeupIdleStrategy implements IdleStrategy
     public void idle()
     {
         final long nowNs = clock.nanoTime();
+        if (null != epoll && !isClosing && isDrivenElsewhere.getAsBoolean())
+        {
+            sleepWhileDriven(nowNs);
+            return;
+        }
         if (nowNs - lastWorkNs < pollNs || null == epoll || isClosing)
         {
             // The poll budget: stay on the CPU, give it up to a thread that has work (2 cores, several threads).
@@ -173,15 +226,44 @@ public final class WakeupIdleStrategy implements IdleStrategy
         }
     }
 
+    /**
+     * A client thread drives: sleep on the doorbell (rung when it lets go and this thread is needed) until the
+     * next deadline, never in a busy loop on a deadline the client is about to serve. Afterwards no poll budget:
+     * the client just ran the cycle, and a cycle of ours that finds work starts one.
+     */
+    private void sleepWhileDriven(final long nowNs)
+    {
+        final long timeoutNs = Math.min(
+            Math.max(nextDeadlineNs.getAsLong() - nowNs, DRIVEN_MIN_SLEEP_NS), MAX_SLEEP_NS);
+        sleepDeadlineNs = nowNs + timeoutNs;
+        isSleeping = true;
+        // isSleeping before the second look at isDrivenElsewhere; the client clears that before it reads
+        // isSleeping (DirectDrive.release): either it sees us asleep or we see it gone.
+        java.lang.invoke.VarHandle.fullFence();
+        try
+        {
+            if (isDrivenElsewhere.getAsBoolean() && !isClosing)
+            {
+                sleeps++;
+                epoll.await(timeoutNs);
+            }
+        }
+        finally
+        {
+            isSleeping = false;
+        }
+        lastWorkNs = clock.nanoTime() - pollNs;
+    }
+
     private void raiseFlags()
     {
-        if (null != cncMetaData)
-        {
-            cncMetaData.putIntVolatile(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 1);
-        }
         if (null != doorbell)
         {
             doorbell.sleeping(true);
+        }
+        if (null != cncMetaData)
+        {
+            countSleeper(cncMetaData);
         }
         // The volatile stores above come before the probe's volatile loads: the Dekker half on this side.
         java.lang.invoke.VarHandle.fullFence();
@@ -191,7 +273,7 @@ public final class WakeupIdleStrategy implements IdleStrategy
     {
         if (null != cncMetaData)
         {
-            cncMetaData.putIntRelease(CncFileDescriptor.DRIVER_SLEEPING_OFFSET, 0);
+            uncountSleeper(cncMetaData);
         }
         if (null != doorbell)
         {

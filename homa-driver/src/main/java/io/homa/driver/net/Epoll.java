@@ -23,6 +23,7 @@ public final class Epoll implements AutoCloseable
 {
     private static final int EPOLL_CLOEXEC = 0x80000;
     private static final int EPOLL_CTL_ADD = 1;
+    private static final int EPOLL_CTL_DEL = 2;
     private static final int EPOLLIN = 0x1;
     private static final int EFD_NONBLOCK = 0x800;
     private static final int EFD_CLOEXEC = 0x80000;
@@ -117,6 +118,35 @@ public final class Epoll implements AutoCloseable
         {
             LangUtil.rethrowUnchecked(t);
         }
+    }
+
+    /**
+     * Stops watching a descriptor for now (another thread sleeps on it meanwhile); {@link #rewatch(int)} undoes it.
+     * Safe while a thread sleeps on this set; not to be called by two threads at once.
+     *
+     * @param fd a watched descriptor.
+     */
+    public void unwatch(final int fd)
+    {
+        try
+        {
+            final int ignore = (int)EPOLL_CTL.invokeExact(epfd, EPOLL_CTL_DEL, fd, ctlEvent);
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+        }
+    }
+
+    /**
+     * Watches again a descriptor that {@link #unwatch(int)} left (a wake-up descriptor stays one). A sleeper on this
+     * set wakes at once if the descriptor is readable.
+     *
+     * @param fd the descriptor.
+     */
+    public void rewatch(final int fd)
+    {
+        watch(fd);
     }
 
     /**
