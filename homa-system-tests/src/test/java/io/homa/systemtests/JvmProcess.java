@@ -21,6 +21,9 @@ final class JvmProcess implements AutoCloseable
 {
     private final String name;
     private final Process process;
+    /** coreutils {@code env}, which can reset signals to their default action before it runs the JVM. */
+    private static final File DEFAULT_SIGNALS_ENV = defaultSignalsEnv();
+
     private final List<String> lines = new ArrayList<>();
     private final Thread reader;
 
@@ -37,6 +40,13 @@ final class JvmProcess implements AutoCloseable
         final String name, final Class<?> mainClass, final List<String> systemProperties, final String... args)
     {
         final List<String> command = new ArrayList<>();
+        if (DEFAULT_SIGNALS_ENV.canExecute())
+        {
+            // A suite started in the background of a script inherits SIGINT ignored, and a JVM keeps an inherited
+            // ignored SIGINT ignored: the child would never see the signals the tests send it.
+            command.add(DEFAULT_SIGNALS_ENV.getPath());
+            command.add("--default-signal=INT,TERM,HUP");
+        }
         command.add(new File(System.getProperty("java.home"), "bin/java").getPath());
         command.add("--add-opens");
         command.add("java.base/jdk.internal.misc=ALL-UNNAMED");
@@ -159,6 +169,27 @@ final class JvmProcess implements AutoCloseable
             fail("interrupted");
         }
         return process.exitValue();
+    }
+
+    private static File defaultSignalsEnv()
+    {
+        final File env = new File("/usr/bin/env");
+        try
+        {
+            final Process probe = new ProcessBuilder(env.getPath(), "--default-signal=INT", "true")
+                .redirectErrorStream(true).start();
+            probe.getInputStream().readAllBytes();
+            return probe.waitFor() == 0 ? env : new File("/nonexistent");
+        }
+        catch (final IOException ex)
+        {
+            return new File("/nonexistent");
+        }
+        catch (final InterruptedException ex)
+        {
+            Thread.currentThread().interrupt();
+            return new File("/nonexistent");
+        }
     }
 
     /**
