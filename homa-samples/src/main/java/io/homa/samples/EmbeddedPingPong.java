@@ -391,8 +391,8 @@ public final class EmbeddedPingPong
                   --warmup N          warm-up RPCs (default 20000)
                   --mode M            driver threading mode: SHARED, INVOKER, DEDICATED or SHARED_NETWORK
                                       (default SHARED)
-                  --idle NAME         idle strategy of every driver thread: noop, spin, yield, backoff, sleep-ns
-                                      (default yield)
+                  --idle NAME         idle strategy of every driver thread: wake, noop, spin, yield, backoff,
+                                      sleep-ns (default wake: poll, then sleep until something arrives)
                   --app-idle NAME     ping/pong idle strategy (default wake: block in receive)
                   --pong-thread       run pong on its own thread (default: ping and pong share one thread)
                   --drivers N         1: ping and pong share one driver (default); 2: one driver per side, each

@@ -358,7 +358,7 @@ public final class SrptLatency
         int warmup = 5_000;
         int background = 4;
         int longSize = 1_000_000;
-        String driverIdle = "yield";
+        String driverIdle = "wake";
         String appIdle = "yield";
         boolean noGrants;
         ThreadingMode mode = ThreadingMode.INVOKER;
@@ -408,7 +408,7 @@ public final class SrptLatency
                   --warmup N       warm-up short RPCs per phase (default 5000)
                   --background N   long requests kept outstanding in the second phase (default 4)
                   --long-size N    long request bytes (default 1000000)
-                  --idle NAME      driver idle strategy: noop, spin, yield, backoff, sleep-ns (default yield)
+                  --idle NAME      driver idle strategy: wake, noop, spin, yield, backoff, sleep-ns (default wake)
                   --app-idle NAME  client/server idle strategy (default yield)
                   --no-grants      send every message fully unscheduled (homa.unsched.bytes 1000000), for comparison
                   --mode M         INVOKER (default: one thread runs drivers, server and clients) or SHARED
