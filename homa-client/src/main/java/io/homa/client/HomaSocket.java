@@ -825,26 +825,21 @@ public final class HomaSocket implements AutoCloseable
             return;
         }
         homa.onApplicationCall();
-        final DirectDriver direct = homa.directDriver();
-        if (null != direct)
-        {
-            // The in-process driver, run here (it polls, then sleeps on its sockets): what it publishes for us is
-            // here when it returns, with no thread between the packet and us. False: another thread drives.
-            final long nowNs = System.nanoTime();
-            final long driveNs = Math.min(deadlineNs - nowNs, MAX_SLEEP_NS);
-            if (driveNs > 0 && direct.driveUntil(hasNews, nowNs + driveNs))
-            {
-                return;
-            }
-        }
         final long nowNs = System.nanoTime();
+        final long sleepNs = Math.min(deadlineNs - nowNs, MAX_SLEEP_NS);
+        final DirectDriver direct = homa.directDriver();
+        // The in-process driver, run here (it polls, then sleeps on its sockets): what it publishes for us is here
+        // when it returns, with no thread between the packet and us. False: another thread drives.
+        if (null != direct && sleepNs > 0 && direct.driveUntil(hasNews, nowNs + sleepNs))
+        {
+            return;
+        }
         if (nowNs - startNs < homa.context().pollDurationNs())
         {
             // Poll, but let the driver's thread have the core if it shares ours (2 cores, several threads).
             Thread.yield();
             return;
         }
-        final long sleepNs = Math.min(deadlineNs - nowNs, MAX_SLEEP_NS);
         if (sleepNs <= 0)
         {
             return;

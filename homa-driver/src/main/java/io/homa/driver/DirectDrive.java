@@ -179,14 +179,6 @@ final class DirectDrive implements DirectDriver, AutoCloseable
     }
 
     /**
-     * @return true while a client thread drives and watches the driver thread's descriptors.
-     */
-    boolean isDriven()
-    {
-        return isDriven;
-    }
-
-    /**
      * This thread now watches the sockets and FIFO: out of the driver thread's set, so an arrival wakes only us.
      */
     private void takeOver()
@@ -207,7 +199,7 @@ final class DirectDrive implements DirectDriver, AutoCloseable
         final Epoll driverEpoll = driverIdle.epoll();
         for (final int fd : handedFds)
         {
-            driverEpoll.rewatch(fd);
+            driverEpoll.watch(fd);
         }
         isDriven = false;
     }

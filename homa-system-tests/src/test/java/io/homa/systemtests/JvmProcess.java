@@ -19,11 +19,12 @@ import static org.junit.jupiter.api.Assertions.fail;
  */
 final class JvmProcess implements AutoCloseable
 {
+    /** coreutils {@code env}, which can reset signals to their default action before it runs the JVM. */
+    private static final String ENV = "/usr/bin/env";
+    private static final boolean ENV_RESETS_SIGNALS = envResetsSignals();
+
     private final String name;
     private final Process process;
-    /** coreutils {@code env}, which can reset signals to their default action before it runs the JVM. */
-    private static final File DEFAULT_SIGNALS_ENV = defaultSignalsEnv();
-
     private final List<String> lines = new ArrayList<>();
     private final Thread reader;
 
@@ -40,11 +41,11 @@ final class JvmProcess implements AutoCloseable
         final String name, final Class<?> mainClass, final List<String> systemProperties, final String... args)
     {
         final List<String> command = new ArrayList<>();
-        if (DEFAULT_SIGNALS_ENV.canExecute())
+        if (ENV_RESETS_SIGNALS)
         {
             // A suite started in the background of a script inherits SIGINT ignored, and a JVM keeps an inherited
             // ignored SIGINT ignored: the child would never see the signals the tests send it.
-            command.add(DEFAULT_SIGNALS_ENV.getPath());
+            command.add(ENV);
             command.add("--default-signal=INT,TERM,HUP");
         }
         command.add(new File(System.getProperty("java.home"), "bin/java").getPath());
@@ -171,24 +172,23 @@ final class JvmProcess implements AutoCloseable
         return process.exitValue();
     }
 
-    private static File defaultSignalsEnv()
+    private static boolean envResetsSignals()
     {
-        final File env = new File("/usr/bin/env");
         try
         {
-            final Process probe = new ProcessBuilder(env.getPath(), "--default-signal=INT", "true")
+            final Process probe = new ProcessBuilder(ENV, "--default-signal=INT", "true")
                 .redirectErrorStream(true).start();
             probe.getInputStream().readAllBytes();
-            return probe.waitFor() == 0 ? env : new File("/nonexistent");
+            return 0 == probe.waitFor();
         }
         catch (final IOException ex)
         {
-            return new File("/nonexistent");
+            return false;
         }
         catch (final InterruptedException ex)
         {
             Thread.currentThread().interrupt();
-            return new File("/nonexistent");
+            return false;
         }
     }
 

@@ -121,7 +121,8 @@ public final class Epoll implements AutoCloseable
     }
 
     /**
-     * Stops watching a descriptor for now (another thread sleeps on it meanwhile); {@link #rewatch(int)} undoes it.
+     * Stops watching a descriptor for now (another thread sleeps on it meanwhile); {@link #watch(int)} undoes it
+     * (a wake-up descriptor stays one).
      * Safe while a thread sleeps on this set; not to be called by two threads at once.
      *
      * @param fd a watched descriptor.
@@ -136,17 +137,6 @@ public final class Epoll implements AutoCloseable
         {
             LangUtil.rethrowUnchecked(t);
         }
-    }
-
-    /**
-     * Watches again a descriptor that {@link #unwatch(int)} left (a wake-up descriptor stays one). A sleeper on this
-     * set wakes at once if the descriptor is readable.
-     *
-     * @param fd the descriptor.
-     */
-    public void rewatch(final int fd)
-    {
-        watch(fd);
     }
 
     /**
