@@ -34,6 +34,9 @@ class SteadyStateAllocationTest
     static final int RPCS_PER_WINDOW = 5_000;
     /** Bytes the test thread may allocate per RPC, averaged over every measured window. */
     static final double MAX_BYTES_PER_RPC = 0.5;
+    /** Bounds on warming beyond the fixed warm-up while JIT compilation has not caught up (a loaded machine). */
+    static final int MAX_EXTRA_WARM_UP_WINDOWS = 20;
+    static final int MAX_EXTRA_WARM_UP_SECONDS = 30;
     /**
      * Sizes from one packet to several (the 100 KB message is two loopback packets and straddles unsched_bytes), so
      * segmentation, reassembly and acks all run.
@@ -101,7 +104,25 @@ class SteadyStateAllocationTest
         threads.setThreadAllocatedMemoryEnabled(true);
         loop.run(warmUpRpcs, SIZES);
 
+        // Steady state starts when C2 has compiled the path: until then (interpreter and C1 have no escape
+        // analysis) every FFM downcall that captures errno allocates a segment slice, about 400 B per RPC
+        // (measured with -XX:-DoEscapeAnalysis). On a loaded machine C2 may finish after the fixed warm-up, so keep
+        // warming, bounded, until one window is within the bound; code that allocates per RPC never gets there and
+        // is measured (and fails) all the same.
         final long threadId = Thread.currentThread().threadId();
+        final long warmDeadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_EXTRA_WARM_UP_SECONDS);
+        int extraWarmUpWindows = 0;
+        while (extraWarmUpWindows < MAX_EXTRA_WARM_UP_WINDOWS && System.nanoTime() - warmDeadlineNs < 0)
+        {
+            final long before = threads.getThreadAllocatedBytes(threadId);
+            loop.run(rpcsPerWindow, SIZES);
+            if (threads.getThreadAllocatedBytes(threadId) - before <= MAX_BYTES_PER_RPC * rpcsPerWindow)
+            {
+                break;
+            }
+            extraWarmUpWindows++;
+        }
+
         final long[] bytes = new long[windowCount];
         for (int window = 0; window < windowCount; window++)
         {
@@ -111,7 +132,8 @@ class SteadyStateAllocationTest
         }
 
         long total = 0;
-        final StringBuilder windows = new StringBuilder("bytes allocated per RPC in each window:");
+        final StringBuilder windows = new StringBuilder("after " + extraWarmUpWindows +
+            " extra warm-up windows, bytes allocated per RPC in each window:");
         for (final long b : bytes)
         {
             total += b;
