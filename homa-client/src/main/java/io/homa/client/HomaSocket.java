@@ -489,6 +489,22 @@ public final class HomaSocket implements AutoCloseable
      */
     public int poll(final MessageHandler handler, final int limit)
     {
+        final int delivered = pollEvents(handler, limit);
+        if (0 == delivered)
+        {
+            // Nothing yet and the driver of this JVM sleeps: run its cycle here, as a Linux recvmsg runs Homa in the
+            // caller's context, so what has arrived is found now, not after the driver thread's wake-up.
+            final DirectDriver direct = homa.directDriver();
+            if (null != direct && direct.isDriverAsleep() && direct.tryDutyCycle() > 0)
+            {
+                return pollEvents(handler, limit);
+            }
+        }
+        return delivered;
+    }
+
+    private int pollEvents(final MessageHandler handler, final int limit)
+    {
         homa.onApplicationCall();
         ensureOpen();
         if (pollLock.isHeldByCurrentThread())

@@ -75,8 +75,15 @@ final class DirectDrive implements DirectDriver, AutoCloseable
             {
                 if (!lock.tryLock())
                 {
-                    // A client thread runs the cycle: it does this thread's work (and its idle sleeps, driven).
-                    return 0;
+                    if (isDriven)
+                    {
+                        // A client thread drives: it does this thread's work (and its idle sleeps, driven).
+                        return 0;
+                    }
+                    // A client thread runs one cycle (a send to a sleeping driver): wait for it on the lock instead
+                    // of polling for the core it may need (on 2 cores a polling driver thread kept a preempted
+                    // holder off the CPU for milliseconds).
+                    lock.lock();
                 }
                 try
                 {

@@ -233,6 +233,32 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
+     * @return how many times the driver's threads went to sleep in the kernel so far (threads with the {@code wake}
+     * idle strategy; 0 for others), for diagnostics such as the samples' summaries.
+     */
+    public long threadSleeps()
+    {
+        long sleeps = 0;
+        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
+        {
+            sleeps += strategy.sleeps();
+        }
+        return sleeps;
+    }
+
+    /**
+     * Test seam for direct drive: like {@link #stallConductorOnce(long)}, but a sleeping driver is not woken, so the
+     * stall comes in the next cycle whoever runs it: a client thread that sends to the sleeping driver runs that
+     * cycle itself (see {@code homa.direct.drive}) and holds the driver for the whole stall.
+     *
+     * @param durationNs how long the next conductor cycle sleeps before it runs.
+     */
+    public void stallNextCycleOnce(final long durationNs)
+    {
+        ctx.conductor.stallOnce(durationNs);
+    }
+
+    /**
      * @return the invoker that runs the agents in INVOKER mode, else null.
      */
     public AgentInvoker sharedAgentInvoker()

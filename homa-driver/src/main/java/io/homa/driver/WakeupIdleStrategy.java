@@ -200,8 +200,13 @@ public final class WakeupIdleStrategy implements IdleStrategy
         final long timeoutNs = Math.min(nextDeadlineNs.getAsLong() - nowNs, MAX_SLEEP_NS);
         if (timeoutNs <= 0)
         {
+            // A deadline is due and the cycle did not serve it: a client thread holds the driver (direct drive)
+            // and may be waiting for this very core. Spinning here without yielding kept such a preempted holder
+            // off the CPU for a whole scheduler slice (1-5 ms each, seen with perf sched on 2 cores).
+            Thread.yield();
             return;
         }
+        boolean slept = false;
         raiseFlags();
         try
         {
@@ -210,6 +215,7 @@ public final class WakeupIdleStrategy implements IdleStrategy
                 sleeps++;
                 sleepDeadlineNs = nowNs + timeoutNs;
                 isSleeping = true;
+                slept = true;
                 try
                 {
                     epoll.await(timeoutNs);
@@ -223,6 +229,11 @@ public final class WakeupIdleStrategy implements IdleStrategy
         finally
         {
             lowerFlags();
+        }
+        if (!slept)
+        {
+            // Work waits that this cycle did not do: the client thread that holds the driver will (same reason).
+            Thread.yield();
         }
     }
 

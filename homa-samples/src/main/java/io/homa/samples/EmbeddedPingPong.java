@@ -201,12 +201,13 @@ public final class EmbeddedPingPong
     private static void printDriver(final String name, final MediaDriver driver)
     {
         System.out.printf(Locale.ROOT,
-            "%s: DATA sent %,d, received %,d, UDP drops %,d, errors %,d%n",
+            "%s: DATA sent %,d, received %,d, UDP drops %,d, errors %,d, driver thread sleeps %,d%n",
             name,
             driver.counter(SystemCounterDescriptor.PACKETS_SENT_DATA),
             driver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA),
             driver.counter(SystemCounterDescriptor.UDP_RECEIVE_DROPS),
-            driver.counter(SystemCounterDescriptor.ERRORS));
+            driver.counter(SystemCounterDescriptor.ERRORS),
+            driver.threadSleeps());
     }
 
     static final class Pong implements MessageHandler
