@@ -280,6 +280,14 @@ public final class Configuration
     public static final String DIRECT_DRIVE_PROP_NAME = "homa.direct.drive";
     /** Default: on. */
     public static final boolean DIRECT_DRIVE_DEFAULT = true;
+    /**
+     * CPUs the driver's agent threads are pinned to ({@code sched_setaffinity}), as {@code taskset -c} lists them
+     * ({@code 1}, {@code 0,2}, {@code 2-3}); empty: wherever the kernel schedules them. On a 2-CPU machine the kernel
+     * may keep the driver thread and the application's on one CPU while the other idles.
+     */
+    public static final String DRIVER_CPUS_PROP_NAME = "homa.driver.cpus";
+    /** Default: not pinned. */
+    public static final String DRIVER_CPUS_DEFAULT = "";
     /** Idle strategy of the conductor thread (DEDICATED and SHARED_NETWORK modes). */
     public static final String CONDUCTOR_IDLE_STRATEGY_PROP_NAME = "homa.conductor.idle.strategy";
     /** Idle strategy of the sender thread (DEDICATED mode). */

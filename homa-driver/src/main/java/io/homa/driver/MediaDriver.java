@@ -203,13 +203,19 @@ public final class MediaDriver implements AutoCloseable
         startOnThread(senderRunner, "homa-md-sender");
     }
 
-    private static void startOnThread(final AgentRunner runner, final String threadName)
+    private void startOnThread(final AgentRunner runner, final String threadName)
     {
+        final java.util.BitSet cpus = ctx.driverCpuSet;
         if (null != runner)
         {
             AgentRunner.startOnThread(runner, r ->
             {
-                final Thread thread = new Thread(r, threadName);
+                final Runnable pinned = null == cpus ? r : () ->
+                {
+                    io.homa.driver.net.CpuAffinity.pinCurrentThread(cpus);
+                    r.run();
+                };
+                final Thread thread = new Thread(pinned, threadName);
                 thread.setDaemon(true);
                 return thread;
             });
@@ -481,6 +487,9 @@ public final class MediaDriver implements AutoCloseable
         private boolean directDriveEnabled = Configuration.booleanValue(
             Configuration.DIRECT_DRIVE_PROP_NAME, Configuration.DIRECT_DRIVE_DEFAULT);
         private DirectDrive directDriver;
+        private String driverCpus = System.getProperty(
+            Configuration.DRIVER_CPUS_PROP_NAME, Configuration.DRIVER_CPUS_DEFAULT);
+        private java.util.BitSet driverCpuSet;
         private org.agrona.concurrent.Agent sharedAgent;
         private final java.util.ArrayList<AutoCloseable> wakeResources = new java.util.ArrayList<>();
         private final java.util.ArrayList<WakeupIdleStrategy> wakeStrategies = new java.util.ArrayList<>();
@@ -759,6 +768,25 @@ public final class MediaDriver implements AutoCloseable
 
         private void validate()
         {
+            if (!driverCpus.isBlank())
+            {
+                try
+                {
+                    driverCpuSet = io.homa.driver.net.CpuAffinity.parse(driverCpus);
+                }
+                catch (final IllegalArgumentException ex)
+                {
+                    throw new IllegalArgumentException(Configuration.DRIVER_CPUS_PROP_NAME + ": " + ex.getMessage());
+                }
+                final java.util.BitSet outside = (java.util.BitSet)driverCpuSet.clone();
+                outside.andNot(io.homa.driver.net.CpuAffinity.allowed());
+                if (!outside.isEmpty())
+                {
+                    throw new IllegalArgumentException(Configuration.DRIVER_CPUS_PROP_NAME + " names CPUs this " +
+                        "process may not use: " + outside + " (allowed: " + io.homa.driver.net.CpuAffinity.allowed() +
+                        ")");
+                }
+            }
             requirePowerOfTwo(Configuration.SOCKET_POOL_LENGTH_PROP_NAME, socketPoolLength);
             requirePowerOfTwo(Configuration.SOCKET_SEND_REGION_LENGTH_PROP_NAME, socketSendRegionLength);
             requirePowerOfTwo(Configuration.SOCKET_MIN_BLOCK_LENGTH_PROP_NAME, socketMinBlockLength);
@@ -995,6 +1023,25 @@ public final class MediaDriver implements AutoCloseable
         public Context directDrive(final boolean enabled)
         {
             this.directDriveEnabled = enabled;
+            return this;
+        }
+
+        /**
+         * @return the CPUs the agent threads are pinned to, {@code taskset -c} style; empty if not pinned
+         * (see {@link Configuration#DRIVER_CPUS_PROP_NAME}).
+         */
+        public String driverCpus()
+        {
+            return driverCpus;
+        }
+
+        /**
+         * @param cpus CPUs to pin the agent threads to, e.g. {@code "1"} or {@code "2-3"}; empty for none.
+         * @return this for a fluent API.
+         */
+        public Context driverCpus(final String cpus)
+        {
+            this.driverCpus = null == cpus ? "" : cpus;
             return this;
         }
 
