@@ -113,6 +113,8 @@ class DriverAndClientTest
         final HomaSocket client = homa.addSocket();
         final int threads = 4;
         final int rpcsPerThread = 150;
+        // By cookie, recorded before the send: another thread's poll may run the driver and take the response
+        // before send() has even returned here.
         final ConcurrentHashMap<Long, Integer> expectedLength = new ConcurrentHashMap<>();
         final AtomicInteger completed = new AtomicInteger();
         final AtomicReference<String> failure = new AtomicReference<>();
@@ -121,7 +123,7 @@ class DriverAndClientTest
             public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
                 final int length)
             {
-                final Integer expected = expectedLength.remove(id);
+                final Integer expected = expectedLength.remove(cookie);
                 if (null == expected || expected != length || !matchesPattern(buffer, offset, length, cookie))
                 {
                     failure.compareAndSet(null, "bad response for " + id + " length " + length);
@@ -153,11 +155,8 @@ class DriverAndClientTest
                         {
                             client.poll(checker, 10);
                         }
-                        synchronized (expectedLength)
-                        {
-                            final long id = client.send(serverAddress, request, 0, size, cookie);
-                            expectedLength.put(id, size);
-                        }
+                        expectedLength.put(cookie, size);
+                        client.send(serverAddress, request, 0, size, cookie);
                         client.poll(checker, 10);
                     }
                 }
