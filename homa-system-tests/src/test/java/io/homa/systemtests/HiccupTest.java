@@ -183,11 +183,13 @@ class HiccupTest
         // loaded machine the client's ticks run late. See the README's "Hiccups" section.
         System.out.printf("HiccupTest: dead peer reported with %s after %d ms (timeout %d ticks)%n",
             HomaError.name(errorCode.get()), reportedMs, Configuration.TIMEOUT_TICKS_DEFAULT);
-        // Ticks run on a grid, so the first one after the send comes less than a tick later yet counts as a whole
-        // silent tick: the error may come up to one tick before timeout_ticks x tick, never earlier.
+        // Ticks run on a grid, and the cycle that creates the RPC runs a tick that is due after its commands: a tick
+        // that runs late counts the new RPC at once, and the next grid tick comes less than a tick later. So the
+        // error may come up to two ticks before timeout_ticks x tick (seen at 1,498 ms under bin/stress-suite),
+        // never earlier.
         final long earliestMs = TimeUnit.NANOSECONDS.toMillis(
-            (Configuration.TIMEOUT_TICKS_DEFAULT - 1) * Configuration.TIMER_TICK_DEFAULT_NS);
-        assertTrue(reportedMs >= earliestMs, "not before the timeout less one tick: " + reportedMs + " ms");
+            (Configuration.TIMEOUT_TICKS_DEFAULT - 2) * Configuration.TIMER_TICK_DEFAULT_NS);
+        assertTrue(reportedMs >= earliestMs, "not before the timeout less two ticks: " + reportedMs + " ms");
     }
 
     private void launch()
