@@ -778,13 +778,13 @@ public final class MediaDriver implements AutoCloseable
                 {
                     throw new IllegalArgumentException(Configuration.DRIVER_CPUS_PROP_NAME + ": " + ex.getMessage());
                 }
+                final java.util.BitSet allowed = io.homa.driver.net.CpuAffinity.allowed();
                 final java.util.BitSet outside = (java.util.BitSet)driverCpuSet.clone();
-                outside.andNot(io.homa.driver.net.CpuAffinity.allowed());
+                outside.andNot(allowed);
                 if (!outside.isEmpty())
                 {
                     throw new IllegalArgumentException(Configuration.DRIVER_CPUS_PROP_NAME + " names CPUs this " +
-                        "process may not use: " + outside + " (allowed: " + io.homa.driver.net.CpuAffinity.allowed() +
-                        ")");
+                        "process may not use: " + outside + " (allowed: " + allowed + ")");
                 }
             }
             requirePowerOfTwo(Configuration.SOCKET_POOL_LENGTH_PROP_NAME, socketPoolLength);

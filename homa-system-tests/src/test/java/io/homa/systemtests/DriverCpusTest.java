@@ -38,22 +38,8 @@ class DriverCpusTest
         driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
             .threadingMode(ThreadingMode.DEDICATED)
             .driverCpus("0"));
-        // The agent runner names its thread once it runs: wait (bounded) for all three.
-        final List<String> agents = new ArrayList<>();
-        TestUtil.await(() ->
-        {
-            agents.clear();
-            try
-            {
-                agents.addAll(agentThreadIds());
-            }
-            catch (final IOException ex)
-            {
-                throw new IllegalStateException(ex);
-            }
-            agents.removeAll(before);
-            return 3 == agents.size();
-        }, Thread::yield, 10_000, "conductor, receiver and sender threads");
+        final List<String> agents = awaitNewAgentThreads(before, 3);
+        assertEquals(3, agents.size(), "conductor, receiver and sender threads: " + agents);
         for (final String tid : agents)
         {
             assertEquals("0", cpusAllowed(tid), "thread " + tid);
@@ -66,21 +52,7 @@ class DriverCpusTest
         final String processCpus = cpusAllowed("self");
         final List<String> before = agentThreadIds();
         driver = MediaDriver.launchEmbedded(new MediaDriver.Context().threadingMode(ThreadingMode.SHARED));
-        final List<String> agents = new ArrayList<>();
-        TestUtil.await(() ->
-        {
-            agents.clear();
-            try
-            {
-                agents.addAll(agentThreadIds());
-            }
-            catch (final IOException ex)
-            {
-                throw new IllegalStateException(ex);
-            }
-            agents.removeAll(before);
-            return !agents.isEmpty();
-        }, Thread::yield, 10_000, "the shared agent thread");
+        final List<String> agents = awaitNewAgentThreads(before, 1);
         assertFalse(agents.isEmpty());
         for (final String tid : agents)
         {
@@ -97,6 +69,30 @@ class DriverCpusTest
                 () -> driver = MediaDriver.launchEmbedded(new MediaDriver.Context().driverCpus(bad)), bad);
             assertTrue(ex.getMessage().startsWith("homa.driver.cpus"), ex.getMessage());
         }
+    }
+
+    /**
+     * The agent runner names its thread once it runs: waits (bounded) until {@code count} agent threads that were
+     * not there {@code before} show up.
+     */
+    private static List<String> awaitNewAgentThreads(final List<String> before, final int count)
+    {
+        final List<String> agents = new ArrayList<>();
+        TestUtil.await(() ->
+        {
+            agents.clear();
+            try
+            {
+                agents.addAll(agentThreadIds());
+            }
+            catch (final IOException ex)
+            {
+                throw new IllegalStateException(ex);
+            }
+            agents.removeAll(before);
+            return agents.size() >= count;
+        }, Thread::yield, 10_000, count + " new agent thread(s)");
+        return agents;
     }
 
     /** Native ids of this JVM's driver agent threads (their names start with the agents' role names). */

@@ -1,5 +1,7 @@
 package io.homa.driver.net;
 
+import org.agrona.LangUtil;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -85,13 +87,10 @@ public final class CpuAffinity
             }
             return BitSet.valueOf(mask.toArray(JAVA_LONG));
         }
-        catch (final RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable t)
         {
-            throw new IllegalStateException(t);
+            LangUtil.rethrowUnchecked(t);
+            return null;
         }
     }
 
@@ -117,13 +116,9 @@ public final class CpuAffinity
                 throw new IllegalStateException("sched_setaffinity(" + cpus + ") failed");
             }
         }
-        catch (final RuntimeException | Error ex)
-        {
-            throw ex;
-        }
         catch (final Throwable t)
         {
-            throw new IllegalStateException(t);
+            LangUtil.rethrowUnchecked(t);
         }
     }
 }
