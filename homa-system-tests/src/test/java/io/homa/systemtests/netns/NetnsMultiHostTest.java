@@ -359,9 +359,12 @@ class NetnsMultiHostTest
             client.poll(responses, 10);
         }, 60_000, "1 MB response at MTU 9000", clientDriver, serverDriver);
         assertEquals(1, responses.matched);
-        // 8,924-byte payloads: 1 MB (plus the unsched boundary) takes 114 DATA packets, not 703.
+        // 8,924-byte payloads: 1 MB (plus the unsched boundary) takes 114 DATA packets, not 703. Retransmissions
+        // (a RESEND after a descheduled receiver, on a busy machine) are not the packet size's doing: left out.
         final long dataSent = counter(clientDriver, "packets_sent_DATA");
-        assertTrue(dataSent >= 113 && dataSent <= 120, "DATA packets for 1 MB at MTU 9000: " + dataSent);
+        final long resent = counter(clientDriver, "resent_packets");
+        assertTrue(dataSent - resent >= 113 && dataSent - resent <= 120,
+            "DATA packets for 1 MB at MTU 9000: " + dataSent + ", of which retransmitted " + resent);
     }
 
     @ParameterizedTest
