@@ -1,5 +1,7 @@
 package io.homa.driver.protocol;
 
+import io.homa.driver.status.EventLog;
+
 /**
  * One RPC on one side, with its outgoing and incoming message. Pooled by the engine: {@link #reset()} readies it
  * for reuse, so RPCs cost no allocation in steady state.
@@ -118,5 +120,15 @@ final class Rpc
     {
         return "Rpc{id=" + id + ", handle=" + handle + ", state=" + stateName(state) + ", tx=" + txNext + "/" +
             txLength + ", rx=" + rx.received() + "/" + rx.length() + "}";
+    }
+
+    /**
+     * Records an event about this RPC (its peer and ports filled in) in the event log.
+     */
+    void record(final EventLog events, final int type, final int offset, final int length, final int arg)
+    {
+        final Peer peer = this.peer;
+        events.record(type, id, null == peer ? 0 : peer.ipv4, null == peer ? 0 : peer.port,
+            null == socket ? 0 : socket.port, peerPort, offset, length, arg, 0, 0);
     }
 }
