@@ -5,7 +5,7 @@ import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
-import java.nio.MappedByteBuffer;
+import java.nio.ByteBuffer;
 
 /**
  * Layout of a socket's file, {@code <dir>/sockets/<socketId>.socket}, created by the driver and mapped by the
@@ -103,7 +103,7 @@ public final class SocketFileDescriptor
      * @param file the mapped file.
      * @return a view of the metadata section.
      */
-    public static UnsafeBuffer metaDataBuffer(final MappedByteBuffer file)
+    public static UnsafeBuffer metaDataBuffer(final ByteBuffer file)
     {
         return new UnsafeBuffer(file, 0, META_DATA_LENGTH);
     }
@@ -113,7 +113,7 @@ public final class SocketFileDescriptor
      * @param meta its metadata.
      * @return the event ring section.
      */
-    public static UnsafeBuffer eventRingBuffer(final MappedByteBuffer file, final AtomicBuffer meta)
+    public static UnsafeBuffer eventRingBuffer(final ByteBuffer file, final AtomicBuffer meta)
     {
         return new UnsafeBuffer(file, META_DATA_LENGTH, meta.getInt(EVENT_RING_LENGTH_OFFSET));
     }
@@ -123,7 +123,7 @@ public final class SocketFileDescriptor
      * @param meta its metadata.
      * @return the return ring section.
      */
-    public static UnsafeBuffer returnRingBuffer(final MappedByteBuffer file, final AtomicBuffer meta)
+    public static UnsafeBuffer returnRingBuffer(final ByteBuffer file, final AtomicBuffer meta)
     {
         final int offset = META_DATA_LENGTH + meta.getInt(EVENT_RING_LENGTH_OFFSET);
         return new UnsafeBuffer(file, offset, meta.getInt(RETURN_RING_LENGTH_OFFSET));
@@ -134,7 +134,7 @@ public final class SocketFileDescriptor
      * @param meta its metadata.
      * @return the release ring section.
      */
-    public static UnsafeBuffer releaseRingBuffer(final MappedByteBuffer file, final AtomicBuffer meta)
+    public static UnsafeBuffer releaseRingBuffer(final ByteBuffer file, final AtomicBuffer meta)
     {
         final int offset = META_DATA_LENGTH + meta.getInt(EVENT_RING_LENGTH_OFFSET) +
             meta.getInt(RETURN_RING_LENGTH_OFFSET);
@@ -146,7 +146,7 @@ public final class SocketFileDescriptor
      * @param meta its metadata.
      * @return the receive pool section.
      */
-    public static UnsafeBuffer poolBuffer(final MappedByteBuffer file, final AtomicBuffer meta)
+    public static UnsafeBuffer poolBuffer(final ByteBuffer file, final AtomicBuffer meta)
     {
         final long offset = poolOffset(
             meta.getInt(EVENT_RING_LENGTH_OFFSET),
@@ -160,7 +160,7 @@ public final class SocketFileDescriptor
      * @param meta its metadata.
      * @return the send region section.
      */
-    public static UnsafeBuffer sendRegionBuffer(final MappedByteBuffer file, final AtomicBuffer meta)
+    public static UnsafeBuffer sendRegionBuffer(final ByteBuffer file, final AtomicBuffer meta)
     {
         final long offset = poolOffset(
             meta.getInt(EVENT_RING_LENGTH_OFFSET),

@@ -6,13 +6,14 @@ import io.homa.client.control.OnOperationSuccessEncoder;
 import io.homa.client.control.OnRpcInfoEncoder;
 import io.homa.client.control.OnPeerAddressEncoder;
 import io.homa.client.control.OnSocketReadyEncoder;
+import io.homa.driver.protocol.ClientEvents;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.broadcast.BroadcastTransmitter;
 
 /**
  * Answers client commands on the to-clients broadcast. Responses are encoded into one reused buffer.
  */
-public final class ClientProxy
+public final class ClientProxy implements ClientEvents
 {
     private final BroadcastTransmitter transmitter;
     private final ExpandableArrayBuffer buffer = new ExpandableArrayBuffer(512);

@@ -574,8 +574,8 @@ public final class MediaDriver implements AutoCloseable
             eventLog = eventLogEnabled ?
                 EventLog.create(homaDirectory(), eventLogLength, SystemNanoClock.INSTANCE, epochClock, errorHandler) :
                 EventLog.disabled();
-            engine = new HomaEngine(
-                homaDirectory(), settings, recovery, outbound, clientProxy, systemCounters, eventLog);
+            engine = new HomaEngine(new MappedSocketStore(homaDirectory()), settings, recovery, outbound, clientProxy,
+                systemCounters, eventLog);
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());

@@ -15,7 +15,7 @@ final class ControlSender
     private final long[] ackIds = new long[HomaWire.HOMA_MAX_ACKS];
     private final int[] ackPorts = new int[HomaWire.HOMA_MAX_ACKS];
     private final HomaEngine.Settings settings;
-    private final OutboundPackets outbound;
+    private final PacketSink outbound;
     private final AtomicBuffer outBuffer;
     private final PacketWriter writer;
     private final Priorities priorities;
@@ -25,7 +25,7 @@ final class ControlSender
 
     ControlSender(
         final HomaEngine.Settings settings,
-        final OutboundPackets outbound,
+        final PacketSink outbound,
         final AtomicBuffer outBuffer,
         final PacketWriter writer,
         final Priorities priorities,

@@ -6,9 +6,9 @@ import io.homa.client.control.OnRpcInfoEncoder;
 import io.homa.client.control.RpcState;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.RejectReason;
-import io.homa.driver.ClientProxy;
 import io.homa.driver.status.EventLog;
 import io.homa.driver.status.EventType;
+import io.homa.driver.status.RpcStateCode;
 import org.agrona.DirectBuffer;
 
 /**
@@ -18,14 +18,14 @@ import org.agrona.DirectBuffer;
  */
 final class Diagnostics
 {
-    private final ClientProxy clientProxy;
+    private final ClientEvents clientProxy;
     private final EventLog events;
     private final EngineMetrics metrics;
     private final RpcTable rpcs;
     private final SocketTable socketTable;
 
     Diagnostics(
-        final ClientProxy clientProxy,
+        final ClientEvents clientProxy,
         final EventLog events,
         final EngineMetrics metrics,
         final RpcTable rpcs,
@@ -123,7 +123,7 @@ final class Diagnostics
         final int rxLength = rx.isInitialised() ? rx.length() : rpc.rxDeliveredLength;
         final int rxReceived = rx.isInitialised() ? rx.received() : Math.max(0, rpc.rxDeliveredLength);
         events.record(EventType.RPC_ACTIVE, rpc.id, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort,
-            rpc.txNext, rpc.txSendOffset >= 0 ? rpc.txLength : -1, rpc.state, rxReceived, rxLength);
+            rpc.txNext, rpc.txSendOffset >= 0 ? rpc.txLength : -1, rpc.state.code(), rxReceived, rxLength);
     }
 
     void countReject(final int reason)
@@ -259,16 +259,17 @@ final class Diagnostics
             .flags((short)flags);
     }
 
-    private static RpcState rpcState(final int state)
+    /** The control protocol's names for the live states (same codes). */
+    private static RpcState rpcState(final RpcStateCode state)
     {
         return switch (state)
         {
-            case Rpc.CLIENT_OUTGOING -> RpcState.CLIENT_OUTGOING;
-            case Rpc.CLIENT_INCOMING -> RpcState.CLIENT_INCOMING;
-            case Rpc.SERVER_INCOMING -> RpcState.SERVER_INCOMING;
-            case Rpc.SERVER_IN_SERVICE -> RpcState.SERVER_IN_SERVICE;
-            case Rpc.SERVER_OUTGOING -> RpcState.SERVER_OUTGOING;
-            default -> RpcState.NULL_VAL;
+            case CLIENT_OUTGOING -> RpcState.CLIENT_OUTGOING;
+            case CLIENT_INCOMING -> RpcState.CLIENT_INCOMING;
+            case SERVER_INCOMING -> RpcState.SERVER_INCOMING;
+            case SERVER_IN_SERVICE -> RpcState.SERVER_IN_SERVICE;
+            case SERVER_OUTGOING -> RpcState.SERVER_OUTGOING;
+            case FREE, DEAD -> RpcState.NULL_VAL;
         };
     }
 }

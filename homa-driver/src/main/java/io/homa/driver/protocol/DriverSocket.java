@@ -4,7 +4,6 @@ import io.homa.client.BuddyAllocator;
 import io.homa.client.SocketFileDescriptor;
 import io.homa.client.control.MessageEventEncoder;
 import io.homa.client.control.RpcErrorEventEncoder;
-import org.agrona.IoUtil;
 import org.agrona.collections.IntArrayList;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -12,20 +11,20 @@ import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
-import java.io.File;
-import java.nio.MappedByteBuffer;
+import java.nio.ByteBuffer;
 
 /**
- * The driver's side of a Homa socket: its port, its mapped file (event ring, return ring, release ring, receive
- * pool, send region) and the receive-pool allocator, which only the driver uses.
+ * The driver's side of a Homa socket: its port, its memory from the {@link SocketStore} (event ring, return ring,
+ * release ring, receive pool, send region; a file its client maps, in the driver) and the receive-pool allocator,
+ * which only the driver uses.
  */
 final class DriverSocket
 {
     final long socketId;
     final long clientId;
     int port;
-    private final File file;
-    private final MappedByteBuffer mapped;
+    private final SocketStore store;
+    private final ByteBuffer mapped;
     final UnsafeBuffer poolBuffer;
     final UnsafeBuffer sendRegion;
     private final UnsafeBuffer metaData;
@@ -48,7 +47,7 @@ final class DriverSocket
     long poolFreeBytesSeen = -1;
 
     DriverSocket(
-        final File directory,
+        final SocketStore store,
         final long socketId,
         final long clientId,
         final int port,
@@ -69,10 +68,8 @@ final class DriverSocket
             RingBufferDescriptor.TRAILER_LENGTH;
         final long fileLength = SocketFileDescriptor.computeFileLength(
             eventLength, returnLength, releaseLength, poolLength, sendRegionLength);
-        file = SocketFileDescriptor.socketFile(directory, socketId);
-        IoUtil.ensureDirectoryExists(file.getParentFile(), "sockets");
-        // Owner-only unless the driver's directory grants its group access.
-        mapped = io.homa.driver.DriverFiles.mapNewFile(file, fileLength);
+        this.store = store;
+        mapped = store.create(socketId, fileLength);
 
         metaData = SocketFileDescriptor.metaDataBuffer(mapped);
         metaData.putInt(SocketFileDescriptor.EVENT_RING_LENGTH_OFFSET, eventLength);
@@ -247,8 +244,7 @@ final class DriverSocket
             // Threads asleep on the socket wake now (and find it closed), not at their sleep's end.
             wakeWaiters();
             isClosed = true;
-            IoUtil.unmap(mapped);
-            IoUtil.delete(file, true);
+            store.release(socketId, mapped);
         }
     }
 }

@@ -9,7 +9,6 @@ import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketClassifier;
 import io.homa.codecs.PacketWriter;
 import io.homa.codecs.RejectReason;
-import io.homa.driver.ClientProxy;
 import io.homa.driver.status.EventLog;
 import io.homa.driver.status.EventType;
 import io.homa.driver.status.SystemCounterDescriptor;
@@ -22,7 +21,6 @@ import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
-import java.io.File;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 
@@ -34,8 +32,10 @@ import java.util.ArrayList;
  *   <li>{@code onXxx} commands — what clients asked for;</li>
  *   <li>{@link #doWork(long)} — transmit what may go, deliver what is ready, run the timer tick.</li>
  * </ul>
- * Its one exit for packets is the {@link OutboundPackets} ring to the sender; its exit for applications is each
- * socket's event ring. The work is done by one class per concern, as HomaModule keeps one file per concern:
+ * It meets the world through ports only: packets leave through a {@link PacketSink} (the {@link OutboundPackets} ring
+ * to the driver's sender), socket memory comes from a {@link SocketStore}, answers to commands go to
+ * {@link ClientEvents}, and time is what the caller passes in; its exit for applications is each socket's event
+ * ring. The work is done by one class per concern, as HomaModule keeps one file per concern:
  * {@link RpcTable} (RPCs and their lifecycle), {@link SocketTable} (sockets, ports, deferred releases),
  * {@link Incoming} (DATA, completion, delivery, pool waiters), {@link Outgoing} (transmit, DATA framing,
  * retransmission), {@link ControlPackets} (control packets in), {@link ControlSender} (control packets out),
@@ -49,10 +49,10 @@ public final class HomaEngine implements AutoCloseable
     /** Priority of unscheduled DATA before a peer's cutoffs are known (Linux: num_priorities - 2). */
     static final int DEFAULT_UNSCHED_PRIORITY = HomaWire.HOMA_MAX_PRIORITIES - 2;
 
-    private final File directory;
+    private final SocketStore socketStore;
     private final Settings settings;
     private final RecoverySettings recovery;
-    private final ClientProxy clientProxy;
+    private final ClientEvents clientProxy;
     private final SystemCounters counters;
     private final EngineMetrics metrics;
     private final EventLog events;
@@ -116,60 +116,60 @@ public final class HomaEngine implements AutoCloseable
     }
 
     /**
-     * @param directory   the driver directory (socket files go under it).
+     * @param socketStore where socket memory comes from.
      * @param settings    protocol and memory settings.
-     * @param outbound    the ring to the sender.
-     * @param clientProxy answers to client commands.
+     * @param outbound    where packets go (the ring to the sender).
+     * @param clientProxy where answers to client commands go.
      * @param counters    system counters.
      */
     public HomaEngine(
-        final File directory,
+        final SocketStore socketStore,
         final Settings settings,
-        final OutboundPackets outbound,
-        final ClientProxy clientProxy,
+        final PacketSink outbound,
+        final ClientEvents clientProxy,
         final SystemCounters counters)
     {
-        this(directory, settings, RecoverySettings.defaults(), outbound, clientProxy, counters, EventLog.disabled());
+        this(socketStore, settings, RecoverySettings.defaults(), outbound, clientProxy, counters, EventLog.disabled());
     }
 
     /**
-     * @param directory   the driver directory (socket files go under it).
+     * @param socketStore where socket memory comes from.
      * @param settings    protocol and memory settings.
      * @param recovery    loss-recovery, at-most-once and peer-eviction settings.
-     * @param outbound    the ring to the sender.
-     * @param clientProxy answers to client commands.
+     * @param outbound    where packets go (the ring to the sender).
+     * @param clientProxy where answers to client commands go.
      * @param counters    system counters.
      */
     public HomaEngine(
-        final File directory,
+        final SocketStore socketStore,
         final Settings settings,
         final RecoverySettings recovery,
-        final OutboundPackets outbound,
-        final ClientProxy clientProxy,
+        final PacketSink outbound,
+        final ClientEvents clientProxy,
         final SystemCounters counters)
     {
-        this(directory, settings, recovery, outbound, clientProxy, counters, EventLog.disabled());
+        this(socketStore, settings, recovery, outbound, clientProxy, counters, EventLog.disabled());
     }
 
     /**
-     * @param directory   the driver directory (socket files go under it).
+     * @param socketStore where socket memory comes from.
      * @param settings    protocol and memory settings.
      * @param recovery    loss-recovery, at-most-once and peer-eviction settings.
-     * @param outbound    the ring to the sender.
-     * @param clientProxy answers to client commands.
+     * @param outbound    where packets go (the ring to the sender).
+     * @param clientProxy where answers to client commands go.
      * @param counters    system counters.
      * @param events      the event log the engine records protocol events in (this thread is its one writer).
      */
     public HomaEngine(
-        final File directory,
+        final SocketStore socketStore,
         final Settings settings,
         final RecoverySettings recovery,
-        final OutboundPackets outbound,
-        final ClientProxy clientProxy,
+        final PacketSink outbound,
+        final ClientEvents clientProxy,
         final SystemCounters counters,
         final EventLog events)
     {
-        this.directory = directory;
+        this.socketStore = socketStore;
         this.events = events;
         this.settings = settings;
         this.recovery = recovery;
@@ -289,7 +289,7 @@ public final class HomaEngine implements AutoCloseable
         final DriverSocket socket;
         try
         {
-            socket = new DriverSocket(directory, socketId, clientId, port, settings.eventRingCapacity(),
+            socket = new DriverSocket(socketStore, socketId, clientId, port, settings.eventRingCapacity(),
                 settings.poolLength(), settings.sendRegionLength(), settings.minBlockLength(),
                 socketTable.socketsToWake);
         }
@@ -429,7 +429,7 @@ public final class HomaEngine implements AutoCloseable
         rpc.peerPort = destPort;
         rpcs.clientRpcs.put(rpcId, rpc);
         metrics.clientRequestsStarted.incrementRelease();
-        rpc.record(events, EventType.RPC_CREATED, 0, length, Rpc.CLIENT_OUTGOING);
+        rpc.record(events, EventType.RPC_CREATED, 0, length, Rpc.CLIENT_OUTGOING.code());
         outgoing.startSending(rpc, sendOffset, length);
     }
 
@@ -593,7 +593,7 @@ public final class HomaEngine implements AutoCloseable
 
     private void onRpcTimeout(final Rpc rpc)
     {
-        rpc.record(events, EventType.RPC_TIMEOUT, 0, 0, rpc.state);
+        rpc.record(events, EventType.RPC_TIMEOUT, 0, 0, rpc.state.code());
         if (rpc.isClient())
         {
             metrics.rpcTimeouts.incrementRelease();

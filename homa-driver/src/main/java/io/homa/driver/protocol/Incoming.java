@@ -172,14 +172,14 @@ final class Incoming
             rpc.peerPort = sport;
             peer.serverRpcs.put(id, rpc);
             rpcs.serverRpcsByHandle.put(rpc.handle, rpc);
-            rpc.record(events, EventType.RPC_CREATED, 0, messageLength, Rpc.SERVER_INCOMING);
+            rpc.record(events, EventType.RPC_CREATED, 0, messageLength, Rpc.SERVER_INCOMING.code());
         }
         return rpc;
     }
 
     private void onMessageComplete(final Rpc rpc)
     {
-        rpc.record(events, EventType.MESSAGE_COMPLETE, 0, rpc.rx.length(), rpc.state);
+        rpc.record(events, EventType.MESSAGE_COMPLETE, 0, rpc.rx.length(), rpc.state.code());
         grants.remove(rpc);
         if (Rpc.SERVER_INCOMING == rpc.state)
         {
@@ -270,7 +270,7 @@ final class Incoming
         rpc.isWaitingForBuffer = true;
         rpc.rxWaitLength = messageLength;
         rpc.rxWaitUnscheduled = unscheduledBytes;
-        rpc.record(events, EventType.BUFFER_WAIT, 0, messageLength, rpc.state);
+        rpc.record(events, EventType.BUFFER_WAIT, 0, messageLength, rpc.state.code());
         final ArrayList<Rpc> waiters = rpc.socket.bufferWaiters;
         int i = waiters.size();
         while (i > 0 && waiters.get(i - 1).rxWaitLength > messageLength)

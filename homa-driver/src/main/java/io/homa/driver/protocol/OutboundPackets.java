@@ -14,7 +14,7 @@ import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
  * payload's only copy on the send side is the kernel's. The engine keeps a send block (and a socket's mapping)
  * alive until {@link #consumerPosition()} has passed every record that points into it.
  */
-public final class OutboundPackets
+public final class OutboundPackets implements PacketSink
 {
     /** Record type id of a packet. */
     public static final int PACKET_MSG_TYPE_ID = 1;

@@ -18,7 +18,7 @@ final class Outgoing
     private long nextTxBirth = 1;
     private static final int MAX_PACKETS_PER_CYCLE = 32;
     private final HomaEngine.Settings settings;
-    private final OutboundPackets outbound;
+    private final PacketSink outbound;
     private final AtomicBuffer outBuffer;
     private final PacketWriter writer;
     private final Priorities priorities;
@@ -29,7 +29,7 @@ final class Outgoing
 
     Outgoing(
         final HomaEngine.Settings settings,
-        final OutboundPackets outbound,
+        final PacketSink outbound,
         final AtomicBuffer outBuffer,
         final PacketWriter writer,
         final Priorities priorities,

@@ -1,6 +1,7 @@
 package io.homa.driver.protocol;
 
 import io.homa.driver.status.EventLog;
+import io.homa.driver.status.RpcStateCode;
 
 /**
  * One RPC on one side, with its outgoing and incoming message. Pooled by the engine: {@link #reset()} readies it
@@ -8,15 +9,15 @@ import io.homa.driver.status.EventLog;
  */
 final class Rpc
 {
-    static final int FREE = 0;
-    static final int CLIENT_OUTGOING = 1;
-    static final int CLIENT_INCOMING = 2;
-    static final int SERVER_INCOMING = 3;
-    static final int SERVER_IN_SERVICE = 4;
-    static final int SERVER_OUTGOING = 5;
-    static final int DEAD = 6;
+    static final RpcStateCode FREE = RpcStateCode.FREE;
+    static final RpcStateCode CLIENT_OUTGOING = RpcStateCode.CLIENT_OUTGOING;
+    static final RpcStateCode CLIENT_INCOMING = RpcStateCode.CLIENT_INCOMING;
+    static final RpcStateCode SERVER_INCOMING = RpcStateCode.SERVER_INCOMING;
+    static final RpcStateCode SERVER_IN_SERVICE = RpcStateCode.SERVER_IN_SERVICE;
+    static final RpcStateCode SERVER_OUTGOING = RpcStateCode.SERVER_OUTGOING;
+    static final RpcStateCode DEAD = RpcStateCode.DEAD;
 
-    int state;
+    RpcStateCode state = FREE;
     /** The id this host uses on the wire (client: even; server: the client's id | 1). */
     long id;
     /** The id the application sees: the client's id, or the server RPC's driver-local odd handle. */
@@ -101,24 +102,9 @@ final class Rpc
         rxDeliveredLength = -1;
     }
 
-    static String stateName(final int state)
-    {
-        return switch (state)
-        {
-            case FREE -> "FREE";
-            case CLIENT_OUTGOING -> "CLIENT_OUTGOING";
-            case CLIENT_INCOMING -> "CLIENT_INCOMING";
-            case SERVER_INCOMING -> "SERVER_INCOMING";
-            case SERVER_IN_SERVICE -> "SERVER_IN_SERVICE";
-            case SERVER_OUTGOING -> "SERVER_OUTGOING";
-            case DEAD -> "DEAD";
-            default -> "UNKNOWN(" + state + ")";
-        };
-    }
-
     public String toString()
     {
-        return "Rpc{id=" + id + ", handle=" + handle + ", state=" + stateName(state) + ", tx=" + txNext + "/" +
+        return "Rpc{id=" + id + ", handle=" + handle + ", state=" + state + ", tx=" + txNext + "/" +
             txLength + ", rx=" + rx.received() + "/" + rx.length() + "}";
     }
 

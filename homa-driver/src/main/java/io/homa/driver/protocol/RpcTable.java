@@ -56,7 +56,7 @@ final class RpcTable
 
     private void recycle(final Rpc rpc)
     {
-        rpc.record(events, EventType.RPC_ENDED, 0, 0, rpc.state);
+        rpc.record(events, EventType.RPC_ENDED, 0, 0, rpc.state.code());
         timer.remove(rpc);
         stopWaitingForBuffer(rpc);
         if (null != rpc.peer)

@@ -182,16 +182,16 @@ final class RpcTimer
         }
         switch (rpc.state)
         {
-            case Rpc.SERVER_IN_SERVICE ->
+            case SERVER_IN_SERVICE ->
             {
                 rpc.silentTicks = 0;
                 return 0;
             }
-            case Rpc.SERVER_OUTGOING ->
+            case SERVER_OUTGOING ->
             {
                 return checkAwaitingAck(rpc, needAcksAllowed, actions);
             }
-            case Rpc.SERVER_INCOMING, Rpc.CLIENT_OUTGOING, Rpc.CLIENT_INCOMING ->
+            case SERVER_INCOMING, CLIENT_OUTGOING, CLIENT_INCOMING ->
             {
                 return checkReceiving(rpc, actions);
             }

@@ -26,10 +26,10 @@ final class SocketTable
     private final IntArrayQueue deferredOffsets = new IntArrayQueue(64, Integer.MIN_VALUE);
     private final LongArrayQueue deferredPositions = new LongArrayQueue(64, Long.MIN_VALUE);
     private static final int CLOSE_SOCKET = -1;
-    private final OutboundPackets outbound;
+    private final PacketSink outbound;
 
     SocketTable(
-        final OutboundPackets outbound)
+        final PacketSink outbound)
     {
         this.outbound = outbound;
     }

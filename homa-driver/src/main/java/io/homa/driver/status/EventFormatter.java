@@ -103,12 +103,12 @@ public final class EventFormatter
             case EventType.PACKET_REJECTED ->
                 out.append(" reason ").append(RejectReason.name(event.arg())).append(" length ").append(event.length());
             case EventType.RPC_CREATED ->
-                out.append(" state ").append(EventType.rpcStateName(event.arg())).append(" length ")
+                out.append(" state ").append(RpcStateCode.nameOf(event.arg())).append(" length ")
                     .append(event.length());
             case EventType.MESSAGE_COMPLETE, EventType.REPLY_STARTED, EventType.BUFFER_WAIT ->
                 out.append(" length ").append(event.length());
             case EventType.RPC_ENDED, EventType.RPC_TIMEOUT ->
-                out.append(" state ").append(EventType.rpcStateName(event.arg()));
+                out.append(" state ").append(RpcStateCode.nameOf(event.arg()));
             case EventType.RPC_FAILED -> out.append(" error ").append(HomaError.name(event.arg()));
             case EventType.GRANT_NEEDY ->
                 out.append(" granted ").append(event.offset()).append(" length ").append(event.length())
@@ -116,7 +116,7 @@ public final class EventFormatter
             case EventType.GRANT_FIFO ->
                 out.append(" granted ").append(event.offset()).append(" priority ").append(event.arg());
             case EventType.RPC_ACTIVE ->
-                out.append(" state ").append(EventType.rpcStateName(event.arg()))
+                out.append(" state ").append(RpcStateCode.nameOf(event.arg()))
                     .append(" sent ").append(event.offset()).append('/').append(event.length())
                     .append(" received ").append(event.extra()).append('/').append(event.flags());
             case EventType.LOG_FROZEN, EventType.LOG_RESUMED -> out.append(" freeze ").append(event.arg());

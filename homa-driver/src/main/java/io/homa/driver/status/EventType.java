@@ -88,25 +88,4 @@ public final class EventType
             default -> "EVENT_" + type;
         };
     }
-
-    /**
-     * Names of the engine's RPC states (the values of {@code protocol.Rpc}'s constants), as events carry them.
-     *
-     * @param state a state.
-     * @return its name.
-     */
-    public static String rpcStateName(final int state)
-    {
-        return switch (state)
-        {
-            case 0 -> "FREE";
-            case 1 -> "CLIENT_OUTGOING";
-            case 2 -> "CLIENT_INCOMING";
-            case 3 -> "SERVER_INCOMING";
-            case 4 -> "SERVER_IN_SERVICE";
-            case 5 -> "SERVER_OUTGOING";
-            case 6 -> "DEAD";
-            default -> "STATE_" + state;
-        };
-    }
 }

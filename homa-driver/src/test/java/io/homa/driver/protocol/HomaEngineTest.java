@@ -58,7 +58,7 @@ class HomaEngineTest
             new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 18)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))));
         final HomaEngine.Settings settings = new HomaEngine.Settings(
             40_000, 2, 1_000_000, 1 << 16, 1 << 21, 1 << 21, 1024, MAX_PACKET);
-        engine = new HomaEngine(dir, settings, outbound, proxy, counters);
+        engine = new HomaEngine(new io.homa.driver.MappedSocketStore(dir), settings, outbound, proxy, counters);
     }
 
     @AfterEach
