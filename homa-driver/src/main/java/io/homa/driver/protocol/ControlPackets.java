@@ -99,6 +99,8 @@ final class ControlPackets
         {
             if (Rpc.SERVER_OUTGOING != rpc.state)
             {
+                // The client is alive and waits for us (e.g. for pool space): its RESENDs keep the RPC from timing out.
+                rpc.silentTicks = 0;
                 controlSender.sendBusy(rpc);
                 return;
             }
@@ -196,6 +198,8 @@ final class ControlPackets
         {
             return;
         }
+        // The receiver is alive: a response waiting for its grants counts silence only between GRANTs.
+        rpc.silentTicks = 0;
         // Offsets are absolute: a late, duplicate or repeated GRANT changes nothing.
         final long grantOffset = HomaWire.grantOffset(buffer, offset);
         if (grantOffset > rpc.txGranted)

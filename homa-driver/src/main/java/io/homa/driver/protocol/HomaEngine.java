@@ -599,7 +599,7 @@ public final class HomaEngine implements AutoCloseable
             metrics.rpcTimeouts.incrementRelease();
             incoming.failClientRpc(rpc, HomaError.ETIMEDOUT);
         }
-        else if (Rpc.SERVER_OUTGOING == rpc.state)
+        else if (Rpc.SERVER_OUTGOING == rpc.state && rpc.txNext >= rpc.txLength)
         {
             // Response sent, NEED_ACKs unanswered for timeout_ticks: the client is gone. Its id stays remembered, so
             // a late copy of the request cannot run again.
@@ -625,6 +625,12 @@ public final class HomaEngine implements AutoCloseable
         {
             controlSender.sendControl(
                 HomaWire.NEED_ACK, rpc.peer.ipv4, rpc.peer.port, rpc.socket.port, rpc.peerPort, rpc.id);
+        }
+
+        public void probePeer(final Rpc rpc)
+        {
+            // A RESEND for nothing: whoever still has the RPC answers BUSY, which resets its silence here.
+            controlSender.sendResend(rpc, 0, 0, CONTROL_PRIORITY);
         }
 
         public void onTimeout(final Rpc rpc)

@@ -48,6 +48,15 @@ final class RpcTimer
         void sendNeedAck(Rpc rpc);
 
         /**
+         * Ask the peer of a server RPC that waits on it (for GRANTs, or for its own RESEND after pool space) whether
+         * it is alive: a live peer answers with BUSY (this driver answers a RESEND for nothing with BUSY; Linux
+         * answers any RESEND for a message it is receiving with BUSY).
+         *
+         * @param rpc the server RPC.
+         */
+        void probePeer(Rpc rpc);
+
+        /**
          * The RPC stayed silent for {@code timeoutTicks}.
          *
          * @param rpc the RPC.
@@ -206,9 +215,15 @@ final class RpcTimer
     {
         if (rpc.txNext < rpc.txLength)
         {
-            // Still transmitting (or waiting for grants): the server has its whole request, so no concern.
-            rpc.silentTicks = 0;
-            return 0;
+            if (rpc.txNext < rpc.txGranted)
+            {
+                // Granted bytes still to send: the ball is in our court.
+                rpc.silentTicks = 0;
+                return 0;
+            }
+            // Waiting for the client's GRANTs (Linux's rule: only sent < granted stops the count): a live client
+            // grants or answers the probe with BUSY; a dead one must not hold the RPC and its send block forever.
+            return countSilence(rpc, actions, false);
         }
         if (!needAcksAllowed || ticks - rpc.txDoneTick < requestAckTicks)
         {
@@ -234,6 +249,13 @@ final class RpcTimer
 
     private int checkReceiving(final Rpc rpc, final Actions actions)
     {
+        if (rpc.isWaitingForBuffer && !rpc.isClient())
+        {
+            // A claimed length is all such an RPC has: its client keeps it alive with RESENDs (answered with BUSY)
+            // or the probe's BUSY; one that went silent (or a forged first packet) times out instead of waiting
+            // for pool space forever.
+            return countSilence(rpc, actions, false);
+        }
         if (rpc.isWaitingForBuffer ||
             (Rpc.CLIENT_OUTGOING == rpc.state && rpc.txNext < rpc.txGranted) ||
             (rpc.rx.isInitialised() && rpc.rx.received() >= rxGranted(rpc)))
@@ -243,6 +265,16 @@ final class RpcTimer
             rpc.silentTicks = 0;
             return 0;
         }
+        return countSilence(rpc, actions, true);
+    }
+
+    /**
+     * One more silent tick: time out at {@code timeoutTicks}; from {@code resendTicks} on, every
+     * {@code resendInterval} (more patiently after {@link #PATIENT_AFTER_TICKS}), ask for what is missing (the
+     * incoming message's RESENDs) or probe the peer.
+     */
+    private int countSilence(final Rpc rpc, final Actions actions, final boolean requestsData)
+    {
         final int silent = ++rpc.silentTicks;
         if (silent >= timeoutTicks)
         {
@@ -259,7 +291,14 @@ final class RpcTimer
         {
             return 0;
         }
-        actions.requestRetransmission(rpc);
+        if (requestsData)
+        {
+            actions.requestRetransmission(rpc);
+        }
+        else
+        {
+            actions.probePeer(rpc);
+        }
         return 1;
     }
 
