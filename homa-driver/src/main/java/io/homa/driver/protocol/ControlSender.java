@@ -26,7 +26,6 @@ final class ControlSender
     ControlSender(
         final HomaEngine.Settings settings,
         final PacketSink outbound,
-        final AtomicBuffer outBuffer,
         final PacketWriter writer,
         final Priorities priorities,
         final int controlTos,
@@ -35,7 +34,7 @@ final class ControlSender
     {
         this.settings = settings;
         this.outbound = outbound;
-        this.outBuffer = outBuffer;
+        this.outBuffer = outbound.buffer();
         this.writer = writer;
         this.priorities = priorities;
         this.controlTos = controlTos;

@@ -18,7 +18,6 @@ import org.agrona.collections.Int2ObjectHashMap;
 import org.agrona.collections.IntArrayQueue;
 import org.agrona.collections.LongArrayQueue;
 import org.agrona.collections.Long2ObjectHashMap;
-import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
 import java.util.ArrayDeque;
@@ -183,14 +182,13 @@ public final class HomaEngine implements AutoCloseable
         final Priorities priorities = new Priorities(scheduling.numPriorities(), scheduling.unschedCutoffs());
         final Pacer pacer = new Pacer(scheduling, counters);
         final PacketWriter writer = new PacketWriter();
-        final AtomicBuffer outBuffer = outbound.buffer();
         final int controlTos = priorities.tos(priorities.controlPriority());
 
         // Built in dependency order: each part gets only the parts it calls.
         socketTable = new SocketTable(outbound);
-        outgoing = new Outgoing(settings, outbound, outBuffer, writer, priorities, pacer, timer, events, metrics);
+        outgoing = new Outgoing(settings, outbound, writer, priorities, pacer, timer, events, metrics);
         controlSender =
-            new ControlSender(settings, outbound, outBuffer, writer, priorities, controlTos, events, metrics);
+            new ControlSender(settings, outbound, writer, priorities, controlTos, events, metrics);
         grants = new GrantScheduler(scheduling, priorities.maxSchedPriority(), priorities.highPriority(),
             controlSender::sendGrant, counters, events);
         rpcs = new RpcTable(grants, recovery, timer, events, metrics, socketTable, outgoing);
@@ -285,7 +283,7 @@ public final class HomaEngine implements AutoCloseable
             return;
         }
 
-        final long socketId = socketTable.nextSocketId++;
+        final long socketId = socketTable.newSocketId();
         final DriverSocket socket;
         try
         {

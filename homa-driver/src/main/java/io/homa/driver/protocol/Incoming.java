@@ -206,11 +206,7 @@ final class Incoming
             return;
         }
 
-        if (rpc.isDeliveryPending)
-        {
-            rpc.isDeliveryPending = false;
-            rpcs.pendingDeliveries.remove(rpc);
-        }
+        rpcs.stopPendingDelivery(rpc);
         if (Rpc.CLIENT_INCOMING == rpc.state || Rpc.CLIENT_OUTGOING == rpc.state)
         {
             if (0 == rpc.errorCode)

@@ -30,7 +30,6 @@ final class Outgoing
     Outgoing(
         final HomaEngine.Settings settings,
         final PacketSink outbound,
-        final AtomicBuffer outBuffer,
         final PacketWriter writer,
         final Priorities priorities,
         final Pacer pacer,
@@ -40,7 +39,7 @@ final class Outgoing
     {
         this.settings = settings;
         this.outbound = outbound;
-        this.outBuffer = outBuffer;
+        this.outBuffer = outbound.buffer();
         this.writer = writer;
         this.priorities = priorities;
         this.pacer = pacer;

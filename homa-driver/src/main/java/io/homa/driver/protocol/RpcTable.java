@@ -88,11 +88,7 @@ final class RpcTable
         {
             rememberEnded(rpc);
         }
-        if (rpc.isDeliveryPending)
-        {
-            rpc.isDeliveryPending = false;
-            pendingDeliveries.remove(rpc);
-        }
+        stopPendingDelivery(rpc);
         rpc.peer.serverRpcs.remove(rpc.id);
         serverRpcsByHandle.remove(rpc.handle);
         if (rpc.rx.isInitialised())
@@ -170,6 +166,18 @@ final class RpcTable
     }
 
     /**
+     * Takes the RPC off the list of deliveries that wait for room in its socket's event ring, if it is on it.
+     */
+    void stopPendingDelivery(final Rpc rpc)
+    {
+        if (rpc.isDeliveryPending)
+        {
+            rpc.isDeliveryPending = false;
+            pendingDeliveries.remove(rpc);
+        }
+    }
+
+    /**
      * A socket closes: its RPCs end with it, without answers to anyone (the client asked for the close).
      */
     void dropRpcsOf(final DriverSocket socket)
@@ -192,24 +200,18 @@ final class RpcTable
         for (int i = 0, size = scratch.size(); i < size; i++)
         {
             final Rpc rpc = scratch.get(i);
-            if (rpc.isDeliveryPending)
-            {
-                rpc.isDeliveryPending = false;
-                pendingDeliveries.remove(rpc);
-            }
+            stopPendingDelivery(rpc);
+            outgoing.stopSending(rpc);
             if (0 == (rpc.id & 1))
             {
-                outgoing.stopSending(rpc);
                 clientRpcs.remove(rpc.id);
-                recycle(rpc);
             }
             else
             {
-                outgoing.stopSending(rpc);
                 rpc.peer.serverRpcs.remove(rpc.id);
                 serverRpcsByHandle.remove(rpc.handle);
-                recycle(rpc);
             }
+            recycle(rpc);
         }
         scratch.clear();
     }

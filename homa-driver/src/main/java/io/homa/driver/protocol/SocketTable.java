@@ -20,7 +20,7 @@ final class SocketTable
     final ArrayList<DriverSocket> sockets = new ArrayList<>();
     /** Sockets that published events while a client thread slept on them: woken once at the end of a cycle. */
     final ArrayList<DriverSocket> socketsToWake = new ArrayList<>();
-    long nextSocketId = 1;
+    private long nextSocketId = 1;
     private int nextClientPort = HomaWire.HOMA_MIN_DEFAULT_PORT;
     final ArrayDeque<DriverSocket> deferredSockets = new ArrayDeque<>();
     private final IntArrayQueue deferredOffsets = new IntArrayQueue(64, Integer.MIN_VALUE);
@@ -32,6 +32,14 @@ final class SocketTable
         final PacketSink outbound)
     {
         this.outbound = outbound;
+    }
+
+    /**
+     * @return an id no socket of this driver has had.
+     */
+    long newSocketId()
+    {
+        return nextSocketId++;
     }
 
     int allocateClientPort()
