@@ -319,6 +319,20 @@ public final class Configuration
     /** Let the owner's group read and write the driver directory and files (else owner only). */
     public static final String DIR_GROUP_ACCESS_PROP_NAME = "homa.dir.group.access";
 
+    // Limits on the state peers and clients can make the driver hold (see LimitSettings).
+    /** Pool bytes one peer's requests may reserve unearned (neither arrived nor granted); 0: a quarter of the pool. */
+    public static final String LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME = "homa.limit.unearned.bytes.per.peer";
+    /** The same for all peers of one socket; 0: half of the pool. */
+    public static final String LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME = "homa.limit.unearned.bytes.per.socket";
+    /** Server RPCs one peer may have open. */
+    public static final String LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME = "homa.limit.server.rpcs.per.peer";
+    /** Peers that packets may add to the peer table. */
+    public static final String LIMIT_PEERS_PROP_NAME = "homa.limit.peers";
+    /** Sockets one client may hold. */
+    public static final String LIMIT_SOCKETS_PER_CLIENT_PROP_NAME = "homa.limit.sockets.per.client";
+    /** Sockets all clients of the driver may hold. */
+    public static final String LIMIT_SOCKETS_PER_DRIVER_PROP_NAME = "homa.limit.sockets.per.driver";
+
     private Configuration()
     {
     }
@@ -404,6 +418,38 @@ public final class Configuration
     static int intValue(final String propName, final int defaultValue)
     {
         return Integer.getInteger(propName, defaultValue);
+    }
+
+    /**
+     * The {@code homa.limit.*} properties, each checked.
+     *
+     * @return the limits.
+     * @throws IllegalArgumentException naming the first property out of range.
+     */
+    static io.homa.driver.protocol.LimitSettings limitSettings()
+    {
+        final long perPeer = SystemUtil.getSizeAsLong(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, 0);
+        final long perSocket = SystemUtil.getSizeAsLong(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, 0);
+        return new io.homa.driver.protocol.LimitSettings(
+            atLeast(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, perPeer, 0),
+            atLeast(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, perSocket, 0),
+            (int)atLeast(LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME, intValue(LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SERVER_RPCS_PER_PEER_DEFAULT), 1),
+            (int)atLeast(LIMIT_PEERS_PROP_NAME, intValue(LIMIT_PEERS_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.MAX_PEERS_DEFAULT), 1),
+            (int)atLeast(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME, intValue(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_CLIENT_DEFAULT), 1),
+            (int)atLeast(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME, intValue(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_DRIVER_DEFAULT), 1));
+    }
+
+    private static long atLeast(final String propName, final long value, final long minimum)
+    {
+        if (value < minimum)
+        {
+            throw new IllegalArgumentException(propName + " must be >= " + minimum + ": " + value);
+        }
+        return value;
     }
 
     static long durationNs(final String propName, final long defaultNs)

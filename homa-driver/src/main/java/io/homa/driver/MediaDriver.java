@@ -438,6 +438,7 @@ public final class MediaDriver implements AutoCloseable
             Configuration.PEER_IDLE_MIN_PROP_NAME, Configuration.PEER_IDLE_MIN_DEFAULT_NS);
         private long peerIdleMaxNs = Configuration.durationNs(
             Configuration.PEER_IDLE_MAX_PROP_NAME, Configuration.PEER_IDLE_MAX_DEFAULT_NS);
+        private io.homa.driver.protocol.LimitSettings limits = Configuration.limitSettings();
         private final FaultInjection faultInjection = Configuration.faultInjection();
         private String conductorIdleStrategyName =
             Configuration.idleStrategyName(Configuration.CONDUCTOR_IDLE_STRATEGY_PROP_NAME);
@@ -574,8 +575,8 @@ public final class MediaDriver implements AutoCloseable
             eventLog = eventLogEnabled ?
                 EventLog.create(homaDirectory(), eventLogLength, SystemNanoClock.INSTANCE, epochClock, errorHandler) :
                 EventLog.disabled();
-            engine = new HomaEngine(new MappedSocketStore(homaDirectory()), settings, recovery, outbound, clientProxy,
-                systemCounters, eventLog);
+            engine = new HomaEngine(new MappedSocketStore(homaDirectory()), settings, recovery, limits, outbound,
+                clientProxy, systemCounters, eventLog);
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());
@@ -1855,6 +1856,24 @@ public final class MediaDriver implements AutoCloseable
         {
             this.recentAcksTicks = ticks;
             return this;
+        }
+
+        /**
+         * @param limits bounds on the state peers and clients can make the driver hold ({@code homa.limit.*}).
+         * @return this for a fluent API.
+         */
+        public Context limits(final io.homa.driver.protocol.LimitSettings limits)
+        {
+            this.limits = limits.validate();
+            return this;
+        }
+
+        /**
+         * @return bounds on the state peers and clients can make the driver hold.
+         */
+        public io.homa.driver.protocol.LimitSettings limits()
+        {
+            return limits;
         }
 
         /**
