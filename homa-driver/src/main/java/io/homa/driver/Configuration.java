@@ -332,6 +332,9 @@ public final class Configuration
     public static final String LIMIT_SOCKETS_PER_CLIENT_PROP_NAME = "homa.limit.sockets.per.client";
     /** Sockets all clients of the driver may hold. */
     public static final String LIMIT_SOCKETS_PER_DRIVER_PROP_NAME = "homa.limit.sockets.per.driver";
+    /** RESENDs, probes and NEED_ACKs the timer sends one peer per tick. */
+    public static final String LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME =
+        "homa.limit.timer.control.per.peer.per.tick";
 
     private Configuration()
     {
@@ -440,7 +443,10 @@ public final class Configuration
             (int)atLeast(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME, intValue(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME,
                 io.homa.driver.protocol.LimitSettings.SOCKETS_PER_CLIENT_DEFAULT), 1),
             (int)atLeast(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME, intValue(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME,
-                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_DRIVER_DEFAULT), 1));
+                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_DRIVER_DEFAULT), 1),
+            (int)atLeast(LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME,
+                intValue(LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT), 1));
     }
 
     private static long atLeast(final String propName, final long value, final long minimum)

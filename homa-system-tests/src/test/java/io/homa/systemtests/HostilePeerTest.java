@@ -138,7 +138,7 @@ class HostilePeerTest
     @Test
     void shouldDropRequestsBeyondServerRpcsPerPeer() throws IOException
     {
-        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 10, 1000, 16, 64)), new MediaDriver.Context());
+        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 10, 1000, 16, 64, 64)), new MediaDriver.Context());
         try (DatagramChannel forger = DatagramChannel.open())
         {
             for (int i = 0; i < 50; i++)
@@ -158,7 +158,7 @@ class HostilePeerTest
     void shouldDropPacketsFromNewPeersBeyondThePeerLimit() throws IOException
     {
         // The server's table holds the legitimate client's peer and two forgers; the other three are dropped.
-        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 3, 16, 64)), new MediaDriver.Context());
+        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 3, 16, 64, 64)), new MediaDriver.Context());
         client.send(dest(), pattern(100, 1), 0, 100, 1);
         pumpUntil(() -> 1 == responses, "the legitimate client's request");
         for (int p = 0; p < 5; p++)
@@ -178,7 +178,7 @@ class HostilePeerTest
     @Test
     void shouldRefuseSocketsBeyondTheClientAndDriverLimits()
     {
-        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 1000, 3, 5)), new MediaDriver.Context());
+        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 1000, 3, 5, 64)), new MediaDriver.Context());
         // The server's client holds one socket (the server's); it may open two more.
         final Homa first = connect(serverDriver);
         final List<HomaSocket> sockets = new ArrayList<>();
@@ -202,11 +202,34 @@ class HostilePeerTest
         pumpUntil(() -> 1 == responses, "the server still serves");
     }
 
+    @Test
+    void shouldBackOffNeedAcksToAForgedClient() throws IOException
+    {
+        // A forged complete request runs and is answered; its "client" never acks. Linux would send a NEED_ACK
+        // every tick until the timeout (1,500 here); ours back off to about a dozen, and the RPC still ends.
+        start(new MediaDriver.Context().timeoutTicks(1_500), new MediaDriver.Context());
+        try (DatagramChannel forger = DatagramChannel.open())
+        {
+            forgeData(forger, 2, 100, 100);
+            pumpUntil(() -> 1 == serverDriver.counter(SystemCounterDescriptor.NEED_ACK_TIMEOUTS), "the RPC to end");
+        }
+        final long needAcks = serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_NEED_ACK);
+        assertTrue(needAcks >= 5 && needAcks <= 12, "NEED_ACKs sent: " + needAcks);
+        assertEquals(0, serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
+    }
+
     private void forgeFirstData(final DatagramChannel channel, final long clientId, final int messageLength)
         throws IOException
     {
+        forgeData(channel, clientId, messageLength, FORGED_PAYLOAD);
+    }
+
+    private void forgeData(
+        final DatagramChannel channel, final long clientId, final int messageLength, final int payloadLength)
+        throws IOException
+    {
         final UnsafeBuffer packet =
-            new UnsafeBuffer(ByteBuffer.allocateDirect(HomaWire.DATA_HEADER_LENGTH + FORGED_PAYLOAD));
+            new UnsafeBuffer(ByteBuffer.allocateDirect(HomaWire.DATA_HEADER_LENGTH + payloadLength));
         final int unscheduled = Math.min(messageLength, 10_000);
         new PacketWriter().data(packet, 0, 40_000, SERVER_PORT, clientId, messageLength, unscheduled, 0, 0, 0, false, 0);
         channel.send(packet.byteBuffer().duplicate().clear(),

@@ -40,6 +40,7 @@ final class EngineMetrics
     final AtomicCounter peerRpcLimitDrops;
     final AtomicCounter peerLimitDrops;
     final AtomicCounter socketLimitRefusals;
+    final AtomicCounter timerControlLimitSkips;
     final AtomicCounter needAckTimeouts;
     final AtomicCounter peersActive;
     final AtomicCounter peerEvictions;
@@ -78,6 +79,7 @@ final class EngineMetrics
         peerRpcLimitDrops = counters.get(SystemCounterDescriptor.PEER_RPC_LIMIT_DROPS);
         peerLimitDrops = counters.get(SystemCounterDescriptor.PEER_LIMIT_DROPS);
         socketLimitRefusals = counters.get(SystemCounterDescriptor.SOCKET_LIMIT_REFUSALS);
+        timerControlLimitSkips = counters.get(SystemCounterDescriptor.TIMER_CONTROL_LIMIT_SKIPS);
         needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
         peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
         peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);

@@ -203,6 +203,7 @@ public final class HomaEngine implements AutoCloseable
         peers.maxPeers(limits.maxPeers());
         timer = new RpcTimer(recovery.resendTicks(), recovery.resendInterval(), recovery.timeoutTicks(),
             settings.requestAckTicks(), recovery.needAckIntervalTicks());
+        timer.controlLimit(limits.timerControlPerPeerPerTick(), metrics.timerControlLimitSkips);
 
         final SchedulingSettings scheduling = settings.scheduling();
         final Priorities priorities = new Priorities(scheduling.numPriorities(), scheduling.unschedCutoffs());

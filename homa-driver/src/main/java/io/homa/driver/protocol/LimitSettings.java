@@ -13,6 +13,7 @@ package io.homa.driver.protocol;
  *                               added); packets from a new peer beyond it are dropped until idle peers go.
  * @param socketsPerClient       sockets one client may hold open.
  * @param socketsPerDriver       sockets all clients together may hold open.
+ * @param timerControlPerPeerPerTick RESENDs, probes and NEED_ACKs the timer sends one peer in one tick.
  */
 public record LimitSettings(
     long unearnedBytesPerPeer,
@@ -20,8 +21,11 @@ public record LimitSettings(
     int serverRpcsPerPeer,
     int maxPeers,
     int socketsPerClient,
-    int socketsPerDriver)
+    int socketsPerDriver,
+    int timerControlPerPeerPerTick)
 {
+    /** Default timer packets per peer per tick. */
+    public static final int TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT = 64;
     /** Default server RPCs per peer. */
     public static final int SERVER_RPCS_PER_PEER_DEFAULT = 4096;
     /** Default peers that packets may create. */
@@ -37,7 +41,7 @@ public record LimitSettings(
     public static LimitSettings defaults()
     {
         return new LimitSettings(0, 0, SERVER_RPCS_PER_PEER_DEFAULT, MAX_PEERS_DEFAULT, SOCKETS_PER_CLIENT_DEFAULT,
-            SOCKETS_PER_DRIVER_DEFAULT);
+            SOCKETS_PER_DRIVER_DEFAULT, TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT);
     }
 
     /**
@@ -68,9 +72,10 @@ public record LimitSettings(
         {
             throw new IllegalArgumentException("unearned byte limits must be >= 0 (0: follow the pool length)");
         }
-        if (serverRpcsPerPeer <= 0 || maxPeers <= 0 || socketsPerClient <= 0 || socketsPerDriver <= 0)
+        if (serverRpcsPerPeer <= 0 || maxPeers <= 0 || socketsPerClient <= 0 || socketsPerDriver <= 0 ||
+            timerControlPerPeerPerTick <= 0)
         {
-            throw new IllegalArgumentException("RPC, peer and socket limits must be > 0");
+            throw new IllegalArgumentException("RPC, peer, socket and timer-packet limits must be > 0");
         }
         return this;
     }

@@ -20,6 +20,9 @@ final class Peer
     int rpcCount;
     /** Pool bytes its requests reserve that nothing has earned yet ({@link IncomingLimits}). */
     long unearnedBytes;
+    /** The timer tick of its last timer packet and how many went in that tick ({@link RpcTimer} per-peer cap). */
+    long timerControlTick = -1;
+    int timerControlSent;
     /** Last time a packet came from it or an RPC started towards it. */
     long lastActiveNs;
     /** Server RPCs of this peer that ran and ended recently; created on first use. */

@@ -120,6 +120,8 @@ public enum SystemCounterDescriptor
     PEER_LIMIT_DROPS(76, "peer_limit_drops", "ours: packets from a new peer dropped with the peer table full"),
     SOCKET_LIMIT_REFUSALS(77, "socket_limit_refusals",
         "ours: addSocket refused at homa.limit.sockets.per.client or homa.limit.sockets.per.driver"),
+    TIMER_CONTROL_LIMIT_SKIPS(78, "timer_control_limit_skips",
+        "ours: RESENDs, probes or NEED_ACKs skipped at homa.limit.timer.control.per.peer.per.tick"),
     // Diagnostics (ids from 300): event log and RPC snapshots.
     EVENT_LOG_FREEZES(300, "event_log_freezes",
         "ours: times a FREEZE packet froze the event log and had it dumped to a text file"),
