@@ -316,6 +316,11 @@ public final class Configuration
     /** Default: 64 Ki events, a 4 MiB file. */
     public static final int EVENT_LOG_LENGTH_DEFAULT = 64 * 1024;
 
+    /** Let a FREEZE packet from the network freeze the event log and dump it (off: any peer could). */
+    public static final String FREEZE_ACCEPT_PROP_NAME = "homa.freeze.accept";
+    /** Default: FREEZE packets are counted and ignored. */
+    public static final boolean FREEZE_ACCEPT_DEFAULT = false;
+
     /** Let the owner's group read and write the driver directory and files (else owner only). */
     public static final String DIR_GROUP_ACCESS_PROP_NAME = "homa.dir.group.access";
 

@@ -461,6 +461,8 @@ public final class MediaDriver implements AutoCloseable
             Configuration.EVENT_LOG_ENABLED_PROP_NAME, Configuration.EVENT_LOG_ENABLED_DEFAULT);
         private int eventLogLength = Configuration.sizeAsInt(
             Configuration.EVENT_LOG_LENGTH_PROP_NAME, Configuration.EVENT_LOG_LENGTH_DEFAULT);
+        private boolean freezeAccept = Configuration.booleanValue(
+            Configuration.FREEZE_ACCEPT_PROP_NAME, Configuration.FREEZE_ACCEPT_DEFAULT);
         private InboundAdapter inboundAdapter;
         private NanoClock nanoClock;
         private EpochClock epochClock;
@@ -577,6 +579,7 @@ public final class MediaDriver implements AutoCloseable
                 EventLog.disabled();
             engine = new HomaEngine(new MappedSocketStore(homaDirectory()), settings, recovery, limits, outbound,
                 clientProxy, systemCounters, eventLog);
+            engine.acceptFreeze(freezeAccept);
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());
@@ -1703,6 +1706,25 @@ public final class MediaDriver implements AutoCloseable
         public Context dirGroupAccess(final boolean groupAccess)
         {
             this.dirGroupAccess = groupAccess;
+            return this;
+        }
+
+        /**
+         * @return true if a FREEZE packet from the network may freeze the event log.
+         */
+        public boolean freezeAccept()
+        {
+            return freezeAccept;
+        }
+
+        /**
+         * @param accept let a FREEZE packet from the network freeze the event log and dump it (debugging only:
+         *               any peer that can reach the driver could do it).
+         * @return this for a fluent API.
+         */
+        public Context freezeAccept(final boolean accept)
+        {
+            this.freezeAccept = accept;
             return this;
         }
 

@@ -41,6 +41,7 @@ final class EngineMetrics
     final AtomicCounter peerLimitDrops;
     final AtomicCounter socketLimitRefusals;
     final AtomicCounter timerControlLimitSkips;
+    final AtomicCounter freezesRefused;
     final AtomicCounter needAckTimeouts;
     final AtomicCounter peersActive;
     final AtomicCounter peerEvictions;
@@ -80,6 +81,7 @@ final class EngineMetrics
         peerLimitDrops = counters.get(SystemCounterDescriptor.PEER_LIMIT_DROPS);
         socketLimitRefusals = counters.get(SystemCounterDescriptor.SOCKET_LIMIT_REFUSALS);
         timerControlLimitSkips = counters.get(SystemCounterDescriptor.TIMER_CONTROL_LIMIT_SKIPS);
+        freezesRefused = counters.get(SystemCounterDescriptor.FREEZES_REFUSED);
         needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
         peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
         peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);

@@ -225,6 +225,14 @@ public final class HomaEngine implements AutoCloseable
         diagnostics = new Diagnostics(clientProxy, events, metrics, rpcs, socketTable);
     }
 
+    /**
+     * @param accept let FREEZE packets from the network freeze the event log (off by default: any peer could).
+     */
+    public void acceptFreeze(final boolean accept)
+    {
+        diagnostics.acceptFreeze(accept);
+    }
+
     // ---------------------------------------------------------------------------------------------------------
     // Door 1: packets from the transport.
     // ---------------------------------------------------------------------------------------------------------

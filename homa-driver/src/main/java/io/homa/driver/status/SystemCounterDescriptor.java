@@ -125,7 +125,8 @@ public enum SystemCounterDescriptor
     // Diagnostics (ids from 300): event log and RPC snapshots.
     EVENT_LOG_FREEZES(300, "event_log_freezes",
         "ours: times a FREEZE packet froze the event log and had it dumped to a text file"),
-    RPC_INFO_REQUESTS(301, "rpc_info_requests", "ours: RPC snapshots taken (rpc-stat, Homa.rpcInfo)");
+    RPC_INFO_REQUESTS(301, "rpc_info_requests", "ours: RPC snapshots taken (rpc-stat, Homa.rpcInfo)"),
+    FREEZES_REFUSED(302, "freezes_refused", "ours: FREEZE packets ignored because homa.freeze.accept is off");
 
     /** Counter type id for system counters. */
     public static final int SYSTEM_COUNTER_TYPE_ID = 0;
