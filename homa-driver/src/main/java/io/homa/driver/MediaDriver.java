@@ -61,10 +61,12 @@ public final class MediaDriver implements AutoCloseable
     private final AgentRunner receiverRunner;
     private final AgentRunner sharedNetworkRunner;
     private volatile boolean isClosed;
+    private volatile boolean hasFailed;
 
     private MediaDriver(final Context ctx)
     {
         this.ctx = ctx;
+        final ErrorHandler agentErrorHandler = this::onAgentError;
         AgentRunner shared = null;
         AgentInvoker invoker = null;
         AgentRunner conductor = null;
@@ -76,20 +78,21 @@ public final class MediaDriver implements AutoCloseable
             ctx.conclude();
             switch (ctx.threadingMode())
             {
-                case INVOKER -> invoker = new AgentInvoker(ctx.errorHandler, ctx.errorCounter,
+                case INVOKER -> invoker = new AgentInvoker(agentErrorHandler, ctx.errorCounter,
                     new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
                 case SHARED -> shared = runner(ctx.sharedIdleStrategy(),
-                    null != ctx.directDriver ? ctx.directDriver.lockedAgent() : ctx.sharedAgent);
+                    null != ctx.directDriver ? ctx.directDriver.lockedAgent() : ctx.sharedAgent, agentErrorHandler);
                 case SHARED_NETWORK ->
                 {
-                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
-                    network = runner(ctx.sharedNetworkIdleStrategy(), new CompositeAgent(ctx.receiver, ctx.sender));
+                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent(), agentErrorHandler);
+                    network = runner(ctx.sharedNetworkIdleStrategy(), new CompositeAgent(ctx.receiver, ctx.sender),
+                        agentErrorHandler);
                 }
                 case DEDICATED ->
                 {
-                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
-                    sender = runner(ctx.senderIdleStrategy(), ctx.sender);
-                    receiver = runner(ctx.receiverIdleStrategy(), ctx.receiver);
+                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent(), agentErrorHandler);
+                    sender = runner(ctx.senderIdleStrategy(), ctx.sender, agentErrorHandler);
+                    receiver = runner(ctx.receiverIdleStrategy(), ctx.receiver, agentErrorHandler);
                 }
             }
         }
@@ -106,9 +109,10 @@ public final class MediaDriver implements AutoCloseable
         sharedNetworkRunner = network;
     }
 
-    private AgentRunner runner(final IdleStrategy idleStrategy, final org.agrona.concurrent.Agent agent)
+    private AgentRunner runner(
+        final IdleStrategy idleStrategy, final org.agrona.concurrent.Agent agent, final ErrorHandler errorHandler)
     {
-        return new AgentRunner(idleStrategy, ctx.errorHandler, ctx.errorCounter, agent);
+        return new AgentRunner(idleStrategy, errorHandler, ctx.errorCounter, agent);
     }
 
     /**
@@ -174,15 +178,81 @@ public final class MediaDriver implements AutoCloseable
     public static void main(final String[] args)
     {
         SystemUtil.loadPropertiesFiles(args);
+        boolean failed;
         try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            MediaDriver driver = launch())
+            MediaDriver driver = launch(new Context().terminationHook(barrier::signal)))
         {
             final String address = driver.context().udpAddress();
             System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
                 (address.contains(":") ? "[" + address + "]" : address) + ":" + driver.udpPort());
             System.out.println(driver.context().nicDescription());
             barrier.await();
-            System.out.println("homa driver: shutdown");
+            failed = driver.hasFailed();
+            System.out.println(failed ? "homa driver: shut down after a fatal error" : "homa driver: shutdown");
+        }
+        if (failed)
+        {
+            // Never a JVM without a driver in it: a supervisor sees the failure and can restart it.
+            System.exit(1);
+        }
+    }
+
+    /**
+     * Whatever escapes an agent's duty cycle: recorded in the error log (and counted); an {@link Error} (an
+     * exhausted heap, a stack overflow, a broken invariant) ends the driver, because an agent that goes on after
+     * one, or a thread that died of one, would leave a driver whose heartbeat may still beat but which serves
+     * nobody. In INVOKER mode the application's thread runs the agents, so the error is thrown on to it.
+     */
+    private void onAgentError(final Throwable throwable)
+    {
+        ctx.errorHandler.onError(throwable);
+        if (!(throwable instanceof Error))
+        {
+            return;
+        }
+        final boolean isFirst = !hasFailed;
+        hasFailed = true;
+        if (ThreadingMode.INVOKER == ctx.threadingMode())
+        {
+            throw (Error)throwable;
+        }
+        if (isFirst)
+        {
+            System.err.println("homa driver: " + throwable + " escaped an agent; the driver shuts down");
+            // Not on the agent's own thread: closing joins the agent threads.
+            final Thread closer = new Thread(() ->
+            {
+                close();
+                final Runnable hook = ctx.terminationHook;
+                if (null != hook)
+                {
+                    hook.run();
+                }
+            }, "homa-md-failure");
+            closer.start();
+        }
+    }
+
+    /**
+     * @return true if an {@link Error} escaped an agent, after which the driver closes itself.
+     */
+    public boolean hasFailed()
+    {
+        return hasFailed;
+    }
+
+    /**
+     * Test seam for failures: the conductor's next duty cycle throws the given throwable, as a bug or an exhausted
+     * heap would.
+     *
+     * @param failure what to throw.
+     */
+    public void failConductorOnce(final Throwable failure)
+    {
+        ctx.conductor.failOnce(failure);
+        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
+        {
+            strategy.wake();
         }
     }
 
@@ -333,9 +403,10 @@ public final class MediaDriver implements AutoCloseable
         }
         isClosed = true;
         ctx.wakeForClose();
-        // Receiving stops first, the conductor (which closes every socket) before the sender.
+        // As Aeron: receiving stops first, then sending, then the conductor, whose close unmaps every socket's send
+        // region, which a sender still running could be reading payloads from.
         CloseHelper.closeAll(
-            sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, conductorRunner, senderRunner);
+            sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, senderRunner, conductorRunner);
         ctx.close();
     }
 
@@ -476,6 +547,7 @@ public final class MediaDriver implements AutoCloseable
         private DistinctErrorLog errorLog;
         private AtomicCounter errorCounter;
         private ErrorHandler errorHandler;
+        private Runnable terminationHook;
         private PacketTransport transport;
         private TransportCounters transportCounters;
         private NicDiscovery.Nic nic;
@@ -1707,6 +1779,25 @@ public final class MediaDriver implements AutoCloseable
         {
             this.dirGroupAccess = groupAccess;
             return this;
+        }
+
+        /**
+         * @param hook run (on a thread of its own) after the driver closed itself because an error escaped one of
+         *             its agents; the standalone driver's hook makes it exit with status 1.
+         * @return this for a fluent API.
+         */
+        public Context terminationHook(final Runnable hook)
+        {
+            this.terminationHook = hook;
+            return this;
+        }
+
+        /**
+         * @return what runs after the driver closed itself on a fatal error, or null.
+         */
+        public Runnable terminationHook()
+        {
+            return terminationHook;
         }
 
         /**
