@@ -30,6 +30,8 @@ final class Receiver implements Agent
     private final AtomicCounter truncated;
     private final AtomicCounter discards;
     private final AtomicCounter maxCycleTime;
+    private final AtomicCounter receiveErrors;
+    private int lastReportedErrno;
     private final InboundPackets inbound;
     private final long inboundAddress;
     private final PacketTransport.UnreachableHandler unreachableHandler;
@@ -77,6 +79,7 @@ final class Receiver implements Agent
         truncated = counters.get(SystemCounterDescriptor.TRUNCATED_PACKETS);
         discards = counters.get(SystemCounterDescriptor.PACKET_DISCARDS);
         maxCycleTime = counters.get(SystemCounterDescriptor.RECEIVER_MAX_CYCLE_TIME);
+        receiveErrors = counters.get(SystemCounterDescriptor.RECEIVE_ERRORS);
         // With a ring, the report travels through it so the engine stays single-threaded.
         unreachableHandler = null == inbound ? engine::onPeerUnreachable : this::unreachableIntoRing;
         batchLimit = transport.receiveBatchLimit();
@@ -95,7 +98,7 @@ final class Receiver implements Agent
             {
                 if (count < 0)
                 {
-                    errorHandler.onError(new IllegalStateException("receive failed: errno " + -count));
+                    onReceiveError(-count);
                 }
                 break;
             }
@@ -162,7 +165,7 @@ final class Receiver implements Agent
             {
                 if (-1 != length)
                 {
-                    errorHandler.onError(new IllegalStateException("receive failed: errno " + -length));
+                    onReceiveError(-length);
                 }
                 break;
             }
@@ -219,7 +222,7 @@ final class Receiver implements Agent
             {
                 if (-1 != length)
                 {
-                    errorHandler.onError(new IllegalStateException("receive failed: errno " + -length));
+                    onReceiveError(-length);
                 }
                 break;
             }
@@ -270,7 +273,7 @@ final class Receiver implements Agent
             {
                 if (count < 0)
                 {
-                    errorHandler.onError(new IllegalStateException("receive failed: errno " + -count));
+                    onReceiveError(-count);
                 }
                 break;
             }
@@ -309,5 +312,20 @@ final class Receiver implements Agent
             Thread.onSpinWait();
         }
         inbound.commitUnreachable(ipv4, port, homaPort, errorCode);
+    }
+
+    /**
+     * A failed receive is counted every time but reported (an exception made, the error log written) only when its
+     * errno differs from the last one reported: a socket that keeps failing must not allocate on every cycle.
+     */
+    private void onReceiveError(final int errno)
+    {
+        receiveErrors.incrementRelease();
+        if (errno != lastReportedErrno)
+        {
+            lastReportedErrno = errno;
+            errorHandler.onError(new IllegalStateException("receive failed: errno " + errno +
+                " (reported once until another errno; counted in receive_errors)"));
+        }
     }
 }

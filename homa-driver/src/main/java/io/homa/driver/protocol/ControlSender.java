@@ -48,7 +48,7 @@ final class ControlSender
         final int index = outbound.claim(HomaWire.COMMON_HEADER_LENGTH, ipv4, port, controlTos, type);
         if (index <= 0)
         {
-            metrics.controlXmitErrors.incrementRelease();
+            metrics.controlRingFull.incrementRelease();
             return false;
         }
         final int packetOffset = index + OutboundPackets.PREFIX_LENGTH;
@@ -89,7 +89,7 @@ final class ControlSender
         final int index = outbound.claim(HomaWire.ACK_LENGTH, peer.ipv4, peer.port, controlTos, HomaWire.ACK);
         if (index <= 0)
         {
-            metrics.controlXmitErrors.incrementRelease();
+            metrics.controlRingFull.incrementRelease();
             return false;
         }
         writer.ack(outBuffer, index + OutboundPackets.PREFIX_LENGTH, sport, dport, senderId, count, ackIds, ackPorts);
@@ -105,7 +105,7 @@ final class ControlSender
         final int index = outbound.claim(HomaWire.GRANT_LENGTH, peer.ipv4, peer.port, controlTos, HomaWire.GRANT);
         if (index <= 0)
         {
-            metrics.controlXmitErrors.incrementRelease();
+            metrics.controlRingFull.incrementRelease();
             return false;
         }
         writer.grant(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
@@ -123,7 +123,7 @@ final class ControlSender
             HomaWire.RESEND_LENGTH, peer.ipv4, peer.port, HomaWire.tos(HomaEngine.CONTROL_PRIORITY), HomaWire.RESEND);
         if (index <= 0)
         {
-            metrics.controlXmitErrors.incrementRelease();
+            metrics.controlRingFull.incrementRelease();
             return false;
         }
         writer.resend(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
@@ -179,7 +179,7 @@ final class ControlSender
         final int index = outbound.claim(HomaWire.CUTOFFS_LENGTH, peer.ipv4, peer.port, controlTos, HomaWire.CUTOFFS);
         if (index <= 0)
         {
-            metrics.controlXmitErrors.incrementRelease();
+            metrics.controlRingFull.incrementRelease();
             return;
         }
         writer.cutoffs(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,

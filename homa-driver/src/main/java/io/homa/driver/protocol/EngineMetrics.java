@@ -17,7 +17,8 @@ final class EngineMetrics
     final AtomicCounter duplicateData;
     final AtomicCounter droppedNoBufs;
     final AtomicCounter replyUnknown;
-    final AtomicCounter controlXmitErrors;
+    /** Conductor-side: the outbound ring had no room (the sender owns control_xmit_errors: one writer each). */
+    final AtomicCounter controlRingFull;
     final AtomicCounter bytesRcvd;
     final AtomicCounter sentMsgBytes;
     final AtomicCounter clientRequestsStarted;
@@ -57,7 +58,7 @@ final class EngineMetrics
         duplicateData = counters.get(SystemCounterDescriptor.DUPLICATE_DATA);
         droppedNoBufs = counters.get(SystemCounterDescriptor.DROPPED_DATA_NO_BUFS);
         replyUnknown = counters.get(SystemCounterDescriptor.REPLY_UNKNOWN_RPCS);
-        controlXmitErrors = counters.get(SystemCounterDescriptor.CONTROL_XMIT_ERRORS);
+        controlRingFull = counters.get(SystemCounterDescriptor.CONTROL_RING_FULL);
         bytesRcvd = counters.get(SystemCounterDescriptor.BYTES_RCVD);
         sentMsgBytes = counters.get(SystemCounterDescriptor.SENT_MSG_BYTES);
         clientRequestsStarted = counters.get(SystemCounterDescriptor.CLIENT_REQUESTS_STARTED);

@@ -45,7 +45,9 @@ public final class PacketRingTransport implements PacketTransport
     private final int maxPacketLength;
     private final Long2LongHashMap neighbours = new Long2LongHashMap(NO_MAC);
     private final UnsafeBuffer frame = new UnsafeBuffer(0, 0);
+    // One view per direction: in DEDICATED mode the sender and the receiver run at once.
     private final UnsafeBuffer piece = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer receivePiece = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer received = new UnsafeBuffer(0, 0);
     private final long[] batchAddresses = new long[PacketRingSocket.RECEIVE_BATCH];
     private final int[] batchLengths = new int[PacketRingSocket.RECEIVE_BATCH];
@@ -307,8 +309,8 @@ public final class PacketRingTransport implements PacketTransport
             final int homaLength = total - ihl;
             if (homaLength >= HomaWire.COMMON_HEADER_LENGTH)
             {
-                piece.wrap(address + ihl, homaLength);
-                if (HomaWire.PORT_UNREACHABLE == HomaWire.type(piece, 0))
+                receivePiece.wrap(address + ihl, homaLength);
+                if (HomaWire.PORT_UNREACHABLE == HomaWire.type(receivePiece, 0))
                 {
                     badPackets.incrementRelease();
                     continue;

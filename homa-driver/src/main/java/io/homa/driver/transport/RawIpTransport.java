@@ -60,7 +60,9 @@ public final class RawIpTransport implements PacketTransport
     private final int localIpv4;
     private final int mtu;
     private final int maxPacketLength;
+    // One view per direction: in DEDICATED mode the sender and the receiver run at once.
     private final UnsafeBuffer headerView = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer receiveView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer icmpOut = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64, 64));
     private final UnsafeBuffer icmpIn =
         new UnsafeBuffer(BufferUtil.allocateDirectAligned(ICMP_RECEIVE_CAPACITY, 64));
@@ -325,8 +327,8 @@ public final class RawIpTransport implements PacketTransport
                 final long address = slots.addressOffset() + (long)i * slotCapacity;
                 if (length >= HomaWire.COMMON_HEADER_LENGTH)
                 {
-                    headerView.wrap(address, length);
-                    if (HomaWire.PORT_UNREACHABLE == HomaWire.type(headerView, 0))
+                    receiveView.wrap(address, length);
+                    if (HomaWire.PORT_UNREACHABLE == HomaWire.type(receiveView, 0))
                     {
                         badPackets.incrementRelease();
                         continue;
@@ -453,8 +455,8 @@ public final class RawIpTransport implements PacketTransport
             }
             if (length >= HomaWire.COMMON_HEADER_LENGTH)
             {
-                headerView.wrap(address, length);
-                if (HomaWire.PORT_UNREACHABLE == HomaWire.type(headerView, 0))
+                receiveView.wrap(address, length);
+                if (HomaWire.PORT_UNREACHABLE == HomaWire.type(receiveView, 0))
                 {
                     // Our UDP-only type has no meaning on the wire Linux shares: ICMP does that job here.
                     badPackets.incrementRelease();

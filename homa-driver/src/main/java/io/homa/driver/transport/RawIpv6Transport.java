@@ -62,7 +62,9 @@ public final class RawIpv6Transport implements PacketTransport
     private final int localKey;
     private final int mtu;
     private final int maxPacketLength;
+    // One view per direction: in DEDICATED mode the sender and the receiver run at once.
     private final UnsafeBuffer headerView = new UnsafeBuffer(0, 0);
+    private final UnsafeBuffer receiveView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer icmpOut = new UnsafeBuffer(BufferUtil.allocateDirectAligned(128, 64));
     private final UnsafeBuffer icmpIn = new UnsafeBuffer(BufferUtil.allocateDirectAligned(ICMP_RECEIVE_CAPACITY, 64));
     private final UdpBatchSender sender;
@@ -430,8 +432,8 @@ public final class RawIpv6Transport implements PacketTransport
     {
         if (length >= HomaWire.COMMON_HEADER_LENGTH)
         {
-            headerView.wrap(address, length);
-            if (HomaWire.PORT_UNREACHABLE == HomaWire.type(headerView, 0))
+            receiveView.wrap(address, length);
+            if (HomaWire.PORT_UNREACHABLE == HomaWire.type(receiveView, 0))
             {
                 // Our UDP-only type has no meaning on the wire Linux shares: ICMPv6 does that job here.
                 badPackets.incrementRelease();
