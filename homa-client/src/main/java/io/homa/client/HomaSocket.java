@@ -78,6 +78,13 @@ public final class HomaSocket implements AutoCloseable
     private MessageHandler activeHandler;
     private boolean isRetained;
     private int currentPoolOffset = -1;
+    /** Retained blocks: pool offset to the generation its token carries, so a stale or made-up token is refused. */
+    private final org.agrona.collections.Int2IntHashMap retainedGenerations =
+        new org.agrona.collections.Int2IntHashMap(0);
+    private int retainGeneration;
+    private long currentToken;
+    /** Requests delivered here and not yet answered: a reply must name one of them. */
+    private final org.agrona.collections.LongHashSet requestsInService = new org.agrona.collections.LongHashSet();
 
     HomaSocket(final Homa homa, final long socketId, final int port)
     {
@@ -308,6 +315,10 @@ public final class HomaSocket implements AutoCloseable
 
     void submitReply(final long id, final int sendOffset, final int length)
     {
+        synchronized (requestsInService)
+        {
+            requestsInService.remove(id);
+        }
         final DriverProxy proxy = homa.driverProxy();
         while (!proxy.sendReply(socketId, id, sendOffset, length))
         {
@@ -333,15 +344,16 @@ public final class HomaSocket implements AutoCloseable
 
     /**
      * Sends the response of a request this socket received, waiting up to the driver timeout while the send
-     * region is full. A reply to an id that no longer exists (aborted, timed out, already answered) is ignored by
-     * the driver and counted, as Linux's sendmsg returns 0.
+     * region is full. A reply to a request the driver has discarded meanwhile (its client went away) is ignored by
+     * the driver and counted, as Linux's sendmsg returns 0; one to an id this socket never received, or answered
+     * already, is refused with EINVAL.
      *
      * @param id     the request's id (odd).
      * @param buffer the response bytes.
      * @param offset where they start.
      * @param length how many (1..1,000,000).
-     * @throws HomaException EINVAL for an even id or a bad length, EAGAIN if the send region stayed full,
-     *                       ESHUTDOWN.
+     * @throws HomaException EINVAL for an id that names no request in service here, an unbound socket or a bad
+     *                       length, EAGAIN if the send region stayed full, ESHUTDOWN.
      */
     public void reply(final long id, final DirectBuffer buffer, final int offset, final int length)
     {
@@ -391,11 +403,33 @@ public final class HomaSocket implements AutoCloseable
     private void validateReply(final long id, final DirectBuffer buffer, final int offset, final int length)
     {
         ensureOpen();
+        checkReplyTarget(id);
+        validateMessage(buffer, offset, length);
+    }
+
+    /**
+     * A reply must name a request this socket received and has not answered.
+     *
+     * @throws HomaException EINVAL otherwise.
+     */
+    void checkReplyTarget(final long id)
+    {
         if (0 == (id & 1))
         {
             throw new HomaException(HomaError.EINVAL, "reply needs a request id (odd): " + id);
         }
-        validateMessage(buffer, offset, length);
+        if (!isServer())
+        {
+            throw new HomaException(HomaError.EINVAL, "reply on a socket not bound to a server port: " + id);
+        }
+        synchronized (requestsInService)
+        {
+            if (!requestsInService.contains(id))
+            {
+                throw new HomaException(HomaError.EINVAL,
+                    "reply to " + id + ": no such request received here, or it was answered already");
+            }
+        }
     }
 
     /**
@@ -489,6 +523,10 @@ public final class HomaSocket implements AutoCloseable
      */
     public int poll(final MessageHandler handler, final int limit)
     {
+        if (limit < 1)
+        {
+            throw new HomaException(HomaError.EINVAL, "poll limit must be >= 1: " + limit);
+        }
         final int delivered = pollEvents(handler, limit);
         if (0 == delivered)
         {
@@ -622,18 +660,44 @@ public final class HomaSocket implements AutoCloseable
         {
             throw new IllegalStateException("retain() is only valid inside onMessage");
         }
-        isRetained = true;
-        return currentPoolOffset;
+        if (!isRetained)
+        {
+            isRetained = true;
+            synchronized (retainedGenerations)
+            {
+                retainGeneration = (retainGeneration + 1) & 0x7FFF_FFFF;
+                if (0 == retainGeneration)
+                {
+                    retainGeneration = 1;
+                }
+                retainedGenerations.put(currentPoolOffset, retainGeneration);
+                currentToken = ((long)retainGeneration << 32) | currentPoolOffset;
+            }
+        }
+        return currentToken;
     }
 
     /**
-     * Gives a retained message's bytes back to the receive pool.
+     * Gives a retained message's bytes back to the receive pool, once.
      *
      * @param token what {@link #retain()} returned.
+     * @throws HomaException EINVAL for a token this socket did not hand out, or one already released (its block may
+     *                       by now hold another message, which a second release would give away).
      */
     public void release(final long token)
     {
-        returnPoolBlock((int)token);
+        final int poolOffset = (int)token;
+        final int generation = (int)(token >>> 32);
+        synchronized (retainedGenerations)
+        {
+            if (0 == generation || retainedGenerations.get(poolOffset) != generation)
+            {
+                throw new HomaException(HomaError.EINVAL,
+                    "release of token " + token + ": not a retained message of this socket, or released already");
+            }
+            retainedGenerations.remove(poolOffset);
+        }
+        returnPoolBlock(poolOffset);
     }
 
     /**
@@ -754,6 +818,13 @@ public final class HomaSocket implements AutoCloseable
     private void deliverMessage(
         final MessageHandler handler, final long id, final long cookie, final int poolOffset, final int length)
     {
+        if (0 != (id & 1))
+        {
+            synchronized (requestsInService)
+            {
+                requestsInService.add(id);
+            }
+        }
         currentPoolOffset = poolOffset;
         isRetained = false;
         try

@@ -86,15 +86,13 @@ public final class SendClaim
      * Sends the claimed bytes as the response of a request this socket received.
      *
      * @param id the request's id (odd).
-     * @throws HomaException EINVAL for an even id (the claim stays), ESHUTDOWN.
+     * @throws HomaException EINVAL for an id that names no request this socket received and has not answered
+     *                       (the claim stays), ESHUTDOWN.
      */
     public void commitReply(final long id)
     {
         ensureClaimed();
-        if (0 == (id & 1))
-        {
-            throw new HomaException(HomaError.EINVAL, "reply needs a request id (odd): " + id);
-        }
+        socket.checkReplyTarget(id);
         final HomaSocket socket = this.socket;
         final int offset = sendOffset;
         reset();
