@@ -50,6 +50,15 @@ final class DriverProxy
     }
 
     /**
+     * @param clientId another client id.
+     * @return a proxy on the same ring that writes commands in that id's name (tests of stale and buggy clients).
+     */
+    DriverProxy withClientId(final long clientId)
+    {
+        return new DriverProxy(toDriver, clientId, cncMetaData, wakeFd, directDriver);
+    }
+
+    /**
      * Publishes a command and wakes the driver if it sleeps. The fence orders the ring's release store before the
      * read of the sleeper count (a sleeper counts itself, then looks at the ring once more before it sleeps), so
      * either the driver sees the command or this sees the sleeper; the rung bit makes one client ring per sleep.
@@ -155,7 +164,8 @@ final class DriverProxy
             .flags(flags)
             .destAddress(dest.ipv4())
             .destUdpPort(dest.udpPort())
-            .destPort(dest.port());
+            .destPort(dest.port())
+            .clientId(clientId);
         commit(index);
         return true;
     }
@@ -168,7 +178,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().sendReply.wrap(toDriver.buffer(), index)
-            .socketId(socketId).rpcId(rpcId).sendOffset(sendOffset).length(length);
+            .socketId(socketId).rpcId(rpcId).sendOffset(sendOffset).length(length).clientId(clientId);
         commit(index);
         return true;
     }
@@ -180,7 +190,8 @@ final class DriverProxy
         {
             return false;
         }
-        ENCODERS.get().abortRpc.wrap(toDriver.buffer(), index).socketId(socketId).rpcId(rpcId).errorCode(error);
+        ENCODERS.get().abortRpc.wrap(toDriver.buffer(), index)
+            .socketId(socketId).rpcId(rpcId).errorCode(error).clientId(clientId);
         commit(index);
         return true;
     }

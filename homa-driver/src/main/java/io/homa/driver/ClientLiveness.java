@@ -71,6 +71,21 @@ final class ClientLiveness
     }
 
     /**
+     * A command from a client that only a known client sends (bind, remove, snapshots): refreshes it, but does not
+     * make a client out of an id nobody registered (a stale or made-up id would otherwise linger as a phantom).
+     *
+     * @param clientId the client.
+     * @param nowNs    current time.
+     */
+    void onKnownClientActivity(final long clientId, final long nowNs)
+    {
+        if (lastSeenNs.containsKey(clientId))
+        {
+            lastSeenNs.put(clientId, nowNs);
+        }
+    }
+
+    /**
      * The client closed itself.
      *
      * @param clientId the client.

@@ -253,6 +253,19 @@ final class DriverConductor implements Agent
         clientProxy.onError(correlationId, -key, message);
     }
 
+    /**
+     * A command named a socket its client does not own (or one already gone): the engine refused and counted it;
+     * the error log says which client, so a stale or buggy client can be found. Only refusals allocate here.
+     */
+    private void refusedIfNotOwned(final boolean owned, final String command, final long clientId, final long socketId)
+    {
+        if (!owned)
+        {
+            errorHandler.onError(new IllegalArgumentException(
+                command + " from client " + clientId + " names socket " + socketId + ", which it does not own"));
+        }
+    }
+
     private void onCommand(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         commands.incrementRelease();
@@ -263,8 +276,9 @@ final class DriverConductor implements Agent
                 case SendRequestDecoder.TEMPLATE_ID ->
                 {
                     sendRequest.wrap(buffer, index, SendRequestDecoder.BLOCK_LENGTH, SendRequestDecoder.SCHEMA_VERSION);
-                    engine.onSendRequest(
+                    final boolean owned = engine.onSendRequest(
                         sendRequest.socketId(),
+                        sendRequest.clientId(),
                         sendRequest.rpcId(),
                         sendRequest.completionCookie(),
                         sendRequest.sendOffset(),
@@ -273,12 +287,14 @@ final class DriverConductor implements Agent
                         sendRequest.destAddress(),
                         transport.peerPort(sendRequest.destUdpPort()),
                         sendRequest.destPort());
+                    refusedIfNotOwned(owned, "SendRequest", sendRequest.clientId(), sendRequest.socketId());
                 }
                 case SendReplyDecoder.TEMPLATE_ID ->
                 {
                     sendReply.wrap(buffer, index, SendReplyDecoder.BLOCK_LENGTH, SendReplyDecoder.SCHEMA_VERSION);
-                    engine.onSendReply(
-                        sendReply.socketId(), sendReply.rpcId(), sendReply.sendOffset(), sendReply.length());
+                    refusedIfNotOwned(engine.onSendReply(sendReply.socketId(), sendReply.clientId(), sendReply.rpcId(),
+                        sendReply.sendOffset(), sendReply.length()),
+                        "SendReply", sendReply.clientId(), sendReply.socketId());
                 }
                 case AddSocketDecoder.TEMPLATE_ID ->
                 {
@@ -289,7 +305,7 @@ final class DriverConductor implements Agent
                 case BindSocketDecoder.TEMPLATE_ID ->
                 {
                     bindSocket.wrap(buffer, index, BindSocketDecoder.BLOCK_LENGTH, BindSocketDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientActivity(bindSocket.clientId(), cachedNanoClock.nanoTime());
+                    clientLiveness.onKnownClientActivity(bindSocket.clientId(), cachedNanoClock.nanoTime());
                     engine.onBindSocket(
                         bindSocket.correlationId(), bindSocket.clientId(), bindSocket.socketId(), bindSocket.port());
                 }
@@ -297,14 +313,16 @@ final class DriverConductor implements Agent
                 {
                     removeSocket.wrap(
                         buffer, index, RemoveSocketDecoder.BLOCK_LENGTH, RemoveSocketDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientActivity(removeSocket.clientId(), cachedNanoClock.nanoTime());
+                    clientLiveness.onKnownClientActivity(removeSocket.clientId(), cachedNanoClock.nanoTime());
                     engine.onRemoveSocket(
                         removeSocket.correlationId(), removeSocket.clientId(), removeSocket.socketId());
                 }
                 case AbortRpcDecoder.TEMPLATE_ID ->
                 {
                     abortRpc.wrap(buffer, index, AbortRpcDecoder.BLOCK_LENGTH, AbortRpcDecoder.SCHEMA_VERSION);
-                    engine.onAbort(abortRpc.socketId(), abortRpc.rpcId(), abortRpc.errorCode());
+                    refusedIfNotOwned(
+                        engine.onAbort(abortRpc.socketId(), abortRpc.clientId(), abortRpc.rpcId(), abortRpc.errorCode()),
+                        "AbortRpc", abortRpc.clientId(), abortRpc.socketId());
                 }
                 case ClientKeepaliveDecoder.TEMPLATE_ID ->
                 {
@@ -322,14 +340,14 @@ final class DriverConductor implements Agent
                 {
                     rpcInfo.wrap(
                         buffer, index, RpcInfoRequestDecoder.BLOCK_LENGTH, RpcInfoRequestDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientActivity(rpcInfo.clientId(), cachedNanoClock.nanoTime());
+                    clientLiveness.onKnownClientActivity(rpcInfo.clientId(), cachedNanoClock.nanoTime());
                     engine.onRpcInfo(rpcInfo.correlationId(), rpcInfo.port());
                 }
                 case ResolveAddressDecoder.TEMPLATE_ID ->
                 {
                     resolveAddress.wrap(
                         buffer, index, ResolveAddressDecoder.BLOCK_LENGTH, ResolveAddressDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientActivity(resolveAddress.clientId(), cachedNanoClock.nanoTime());
+                    clientLiveness.onKnownClientActivity(resolveAddress.clientId(), cachedNanoClock.nanoTime());
                     onResolveAddress(
                         resolveAddress.correlationId(), resolveAddress.addressHigh(), resolveAddress.addressLow());
                 }

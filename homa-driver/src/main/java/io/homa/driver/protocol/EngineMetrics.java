@@ -43,6 +43,7 @@ final class EngineMetrics
     final AtomicCounter socketLimitRefusals;
     final AtomicCounter timerControlLimitSkips;
     final AtomicCounter freezesRefused;
+    final AtomicCounter commandRefusals;
     final AtomicCounter needAckTimeouts;
     final AtomicCounter peersActive;
     final AtomicCounter peerEvictions;
@@ -83,6 +84,7 @@ final class EngineMetrics
         socketLimitRefusals = counters.get(SystemCounterDescriptor.SOCKET_LIMIT_REFUSALS);
         timerControlLimitSkips = counters.get(SystemCounterDescriptor.TIMER_CONTROL_LIMIT_SKIPS);
         freezesRefused = counters.get(SystemCounterDescriptor.FREEZES_REFUSED);
+        commandRefusals = counters.get(SystemCounterDescriptor.COMMAND_REFUSALS);
         needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
         peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
         peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);

@@ -436,6 +436,7 @@ public final class HomaEngine implements AutoCloseable
      * Starts a client RPC; its request already sits in the socket's send region.
      *
      * @param socketId    the socket.
+     * @param clientId  the client that sent the command (must own the socket).
      * @param rpcId       the client id (even).
      * @param cookie      completion cookie.
      * @param sendOffset  where the request is in the send region.
@@ -444,9 +445,11 @@ public final class HomaEngine implements AutoCloseable
      * @param destIpv4    peer address.
      * @param destUdpPort peer transport port.
      * @param destPort    server Homa port.
+     * @return false if the socket is unknown or not that client's (refused, counted).
      */
-    public void onSendRequest(
+    public boolean onSendRequest(
         final long socketId,
+        final long clientId,
         final long rpcId,
         final long cookie,
         final int sendOffset,
@@ -456,16 +459,16 @@ public final class HomaEngine implements AutoCloseable
         final int destUdpPort,
         final int destPort)
     {
-        final DriverSocket socket = socketTable.socketsById.get(socketId);
+        final DriverSocket socket = ownedSocket(socketId, clientId);
         if (null == socket)
         {
-            return;
+            return false;
         }
         if (0 == rpcId || 0 != (rpcId & 1) || rpcs.clientRpcs.containsKey(rpcId) || length <= 0 ||
             length > HomaWire.HOMA_MAX_MESSAGE_LENGTH)
         {
             socketTable.releaseSendBlock(socket, sendOffset);
-            return;
+            return true;
         }
 
         final Rpc rpc = rpcs.newRpc();
@@ -482,49 +485,71 @@ public final class HomaEngine implements AutoCloseable
         metrics.clientRequestsStarted.incrementRelease();
         rpc.record(events, EventType.RPC_CREATED, 0, length, Rpc.CLIENT_OUTGOING.code());
         outgoing.startSending(rpc, sendOffset, length);
+        return true;
+    }
+
+    /**
+     * The socket a command names, if the client that sent it owns it. A stale or buggy client naming another's
+     * socket (or one gone) is refused and counted: it must not send, reply or abort in another client's name.
+     */
+    private DriverSocket ownedSocket(final long socketId, final long clientId)
+    {
+        final DriverSocket socket = socketTable.socketsById.get(socketId);
+        if (null == socket || socket.clientId != clientId)
+        {
+            metrics.commandRefusals.incrementRelease();
+            return null;
+        }
+        return socket;
     }
 
     /**
      * Starts the response of a server RPC.
      *
      * @param socketId   the socket.
+     * @param clientId  the client that sent the command (must own the socket).
      * @param handle     the id the application got with the request.
      * @param sendOffset where the response is in the send region.
      * @param length     response length.
+     * @return false if the socket is unknown or not that client's (refused, counted).
      */
-    public void onSendReply(final long socketId, final long handle, final int sendOffset, final int length)
+    public boolean onSendReply(
+        final long socketId, final long clientId, final long handle, final int sendOffset, final int length)
     {
-        final DriverSocket socket = socketTable.socketsById.get(socketId);
+        final DriverSocket socket = ownedSocket(socketId, clientId);
         if (null == socket)
         {
-            return;
+            return false;
         }
         final Rpc rpc = rpcs.serverRpcsByHandle.get(handle);
         if (null == rpc || rpc.socket != socket || Rpc.SERVER_IN_SERVICE != rpc.state)
         {
             metrics.replyUnknown.incrementRelease();
             socketTable.releaseSendBlock(socket, sendOffset);
-            return;
+            return true;
         }
         rpc.state = Rpc.SERVER_OUTGOING;
         metrics.serverResponsesStarted.incrementRelease();
         rpc.record(events, EventType.REPLY_STARTED, 0, length, 0);
         outgoing.startSending(rpc, sendOffset, length);
+        return true;
     }
 
     /**
      * Aborts one client RPC of a socket, or all of them (rpcId 0); each completes with the error.
      *
      * @param socketId  the socket.
+     * @param clientId  the client that sent the command (must own the socket).
      * @param rpcId     the RPC, or 0 for all.
      * @param errorCode what they complete with.
+     * @return false if the socket is unknown or not that client's (refused, counted).
      */
-    public void onAbort(final long socketId, final long rpcId, final int errorCode)
+    public boolean onAbort(final long socketId, final long clientId, final long rpcId, final int errorCode)
     {
-        final DriverSocket socket = socketTable.socketsById.get(socketId);
+        final DriverSocket socket = ownedSocket(socketId, clientId);
         if (null == socket)
         {
-            return;
+            return false;
         }
         if (0 != rpcId)
         {
@@ -533,7 +558,7 @@ public final class HomaEngine implements AutoCloseable
             {
                 incoming.failClientRpc(rpc, errorCode);
             }
-            return;
+            return true;
         }
 
         incoming.scratch.clear();
@@ -548,7 +573,7 @@ public final class HomaEngine implements AutoCloseable
         {
             incoming.failClientRpc(incoming.scratch.get(i), errorCode);
         }
-        incoming.scratch.clear();
+        incoming.scratch.clear();        return true;
     }
 
     /**

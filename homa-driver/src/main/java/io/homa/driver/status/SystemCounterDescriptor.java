@@ -127,6 +127,8 @@ public enum SystemCounterDescriptor
         "ours: times a FREEZE packet froze the event log and had it dumped to a text file"),
     RPC_INFO_REQUESTS(301, "rpc_info_requests", "ours: RPC snapshots taken (rpc-stat, Homa.rpcInfo)"),
     RECEIVE_ERRORS(80, "receive_errors", "ours: failed receive calls on the transport (errno other than EAGAIN)"),
+    COMMAND_REFUSALS(81, "command_refusals",
+        "ours: client commands that named a socket their client does not own (or one gone), refused"),
     CONTROL_RING_FULL(79, "control_ring_full",
         "ours: control packets not sent because the outbound ring to the sender was full"),
     FREEZES_REFUSED(302, "freezes_refused", "ours: FREEZE packets ignored because homa.freeze.accept is off");

@@ -78,7 +78,7 @@ class HomaEngineTest
         {
             socket.sendRegion.putByte(sendOffset + i, (byte)i);
         }
-        engine.onSendRequest(1, 42, 9, sendOffset, length, 0, PEER_IP, PEER_PORT, 100);
+        engine.onSendRequest(1, CLIENT_ID, 42, 9, sendOffset, length, 0, PEER_IP, PEER_PORT, 100);
         for (int i = 0; i < 100; i++)
         {
             engine.doWork(i);
