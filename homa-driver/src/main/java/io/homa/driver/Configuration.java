@@ -1,7 +1,7 @@
 package io.homa.driver;
 
+import io.homa.client.HomaProperties;
 import io.homa.driver.protocol.SchedulingSettings;
-import org.agrona.SystemUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -15,8 +15,10 @@ import org.agrona.concurrent.broadcast.BroadcastBufferDescriptor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Every driver setting as a {@code homa.*} system property with its default. Sizes accept k/m/g suffixes and
- * durations accept ns/us/ms/s suffixes (Agrona {@link SystemUtil}). The README's property table lists them all.
+ * Every driver setting as a {@code homa.*} system property with its default. Read strictly ({@link HomaProperties}):
+ * every size accepts k/m/g suffixes, durations ns/us/ms/s suffixes, booleans only true or false, and a value that
+ * does not parse, like a {@code homa.*} name that is no setting's, is refused at start with one line naming it. The
+ * README's property table lists them all ({@code ReadmeConfigurationTest} holds it to these constants).
  */
 public final class Configuration
 {
@@ -323,14 +325,44 @@ public final class Configuration
     {
     }
 
+    /** The idle strategy aliases {@link #idleStrategy(String, long)} knows. */
+    public static final String IDLE_STRATEGY_ALIASES = "wake, noop, spin, yield, sleep-ns, sleep-ms, backoff";
+
     static ThreadingMode threadingMode()
     {
-        return ThreadingMode.valueOf(System.getProperty(THREADING_MODE_PROP_NAME, THREADING_MODE_DEFAULT).trim());
+        return HomaProperties.enumValue(
+            THREADING_MODE_PROP_NAME, ThreadingMode.class, ThreadingMode.valueOf(THREADING_MODE_DEFAULT));
     }
 
     static String idleStrategyName(final String propName)
     {
-        return System.getProperty(propName, IDLE_STRATEGY_DEFAULT);
+        return HomaProperties.string(propName, IDLE_STRATEGY_DEFAULT);
+    }
+
+    static String stringValue(final String propName, final String defaultValue)
+    {
+        return HomaProperties.string(propName, defaultValue);
+    }
+
+    /**
+     * {@link #idleStrategy(String, long)} for a setting: an unknown name is refused naming the setting.
+     *
+     * @param propName the setting, for the message.
+     * @param name     alias or class name.
+     * @param pollNs   how long {@code wake} polls after work before it sleeps.
+     * @return the strategy.
+     */
+    static IdleStrategy idleStrategy(final String propName, final String name, final long pollNs)
+    {
+        try
+        {
+            return idleStrategy(name, pollNs);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new HomaProperties.ConfigurationException(propName + "=" + name + " is refused: one of " +
+                IDLE_STRATEGY_ALIASES + ", or the name of an IdleStrategy class with a no-argument constructor");
+        }
     }
 
     /**
@@ -342,7 +374,7 @@ public final class Configuration
      */
     public static IdleStrategy idleStrategy(final String name)
     {
-        return idleStrategy(name, org.agrona.SystemUtil.getDurationInNanos(
+        return idleStrategy(name, HomaProperties.durationNs(
             io.homa.client.CommonContext.POLL_DURATION_PROP_NAME, io.homa.client.CommonContext.POLL_DURATION_DEFAULT_NS));
     }
 
@@ -374,7 +406,8 @@ public final class Configuration
                 }
                 catch (final ReflectiveOperationException | ClassCastException ex)
                 {
-                    throw new IllegalArgumentException("unknown idle strategy: " + name, ex);
+                    throw new IllegalArgumentException("unknown idle strategy: " + name + " (" +
+                        IDLE_STRATEGY_ALIASES + " or an IdleStrategy class name)", ex);
                 }
             }
         };
@@ -382,33 +415,32 @@ public final class Configuration
 
     static int ringLength(final String propName, final int defaultLength)
     {
-        return SystemUtil.getSizeAsInt(propName, defaultLength) + RingBufferDescriptor.TRAILER_LENGTH;
+        return HomaProperties.sizeAsInt(propName, defaultLength) + RingBufferDescriptor.TRAILER_LENGTH;
     }
 
     static int broadcastLength(final String propName, final int defaultLength)
     {
-        return SystemUtil.getSizeAsInt(propName, defaultLength) + BroadcastBufferDescriptor.TRAILER_LENGTH;
+        return HomaProperties.sizeAsInt(propName, defaultLength) + BroadcastBufferDescriptor.TRAILER_LENGTH;
     }
 
     static int sizeAsInt(final String propName, final int defaultValue)
     {
-        return SystemUtil.getSizeAsInt(propName, defaultValue);
+        return HomaProperties.sizeAsInt(propName, defaultValue);
     }
 
     static boolean booleanValue(final String propName, final boolean defaultValue)
     {
-        final String value = System.getProperty(propName);
-        return null == value ? defaultValue : Boolean.parseBoolean(value.trim());
+        return HomaProperties.bool(propName, defaultValue);
     }
 
     static int intValue(final String propName, final int defaultValue)
     {
-        return Integer.getInteger(propName, defaultValue);
+        return HomaProperties.intValue(propName, defaultValue);
     }
 
     static long durationNs(final String propName, final long defaultNs)
     {
-        return SystemUtil.getDurationInNanos(propName, defaultNs);
+        return HomaProperties.durationNs(propName, defaultNs);
     }
 
     /**
@@ -419,7 +451,7 @@ public final class Configuration
     public static io.homa.driver.transport.FaultInjection faultInjection()
     {
         return new io.homa.driver.transport.FaultInjection()
-            .seed(Long.getLong(FAULT_SEED_PROP_NAME, 1))
+            .seed(HomaProperties.longValue(FAULT_SEED_PROP_NAME, 1))
             .dataDropRate(rate(FAULT_DATA_DROP_RATE_PROP_NAME))
             .controlDropRate(rate(FAULT_CONTROL_DROP_RATE_PROP_NAME))
             .dataDuplicateRate(rate(FAULT_DATA_DUPLICATE_RATE_PROP_NAME))
@@ -430,13 +462,12 @@ public final class Configuration
             .duplicateDelayNs(durationNs(FAULT_DUPLICATE_DELAY_PROP_NAME, 0))
             .dataCorruptRate(rate(FAULT_DATA_CORRUPT_RATE_PROP_NAME))
             .controlCorruptRate(rate(FAULT_CONTROL_CORRUPT_RATE_PROP_NAME))
-            .dropIndices(System.getProperty(FAULT_DROP_INDICES_PROP_NAME));
+            .dropIndices(HomaProperties.string(FAULT_DROP_INDICES_PROP_NAME, null));
     }
 
     private static double rate(final String propName)
     {
-        final String value = System.getProperty(propName);
-        return null == value ? 0.0 : Double.parseDouble(value.trim());
+        return HomaProperties.rate(propName);
     }
 
     /**
@@ -444,23 +475,20 @@ public final class Configuration
      *
      * @param value comma-separated list, e.g. {@link #UNSCHED_CUTOFFS_DEFAULT}.
      * @return 8 cutoffs.
-     * @throws IllegalArgumentException if there are not exactly 8 non-negative integers.
+     * @throws IllegalArgumentException if there are not exactly 8 sizes (k/m/g suffixes allowed).
      */
     public static int[] parseCutoffs(final String value)
     {
         final String[] parts = value.trim().split("\\s*,\\s*");
         if (8 != parts.length)
         {
-            throw new IllegalArgumentException(UNSCHED_CUTOFFS_PROP_NAME + " needs 8 values: " + value);
+            throw new HomaProperties.ConfigurationException(UNSCHED_CUTOFFS_PROP_NAME + "=" + value +
+                " is refused: 8 comma-separated sizes, entry i for priority level i, e.g. " + UNSCHED_CUTOFFS_DEFAULT);
         }
         final int[] cutoffs = new int[8];
         for (int i = 0; i < 8; i++)
         {
-            final long cutoff = Long.parseLong(parts[i]);
-            if (cutoff < 0)
-            {
-                throw new IllegalArgumentException(UNSCHED_CUTOFFS_PROP_NAME + " values must be >= 0: " + value);
-            }
+            final long cutoff = HomaProperties.parseSize(UNSCHED_CUTOFFS_PROP_NAME + " entry " + i, parts[i]);
             cutoffs[i] = (int)Math.min(cutoff, Integer.MAX_VALUE);
         }
         return cutoffs;
@@ -504,7 +532,8 @@ public final class Configuration
             case "auto" -> isLinkKnown && !isLoopback;
             case "true", "on" -> true;
             case "false", "off" -> false;
-            default -> throw new IllegalArgumentException(PACING_PROP_NAME + " must be auto, true or false: " + mode);
+            default -> throw new HomaProperties.ConfigurationException(
+                PACING_PROP_NAME + "=" + mode + " is refused: one of auto, true, false");
         };
     }
 }
