@@ -488,7 +488,17 @@ public final class Configuration
         final int[] cutoffs = new int[8];
         for (int i = 0; i < 8; i++)
         {
-            final long cutoff = HomaProperties.parseSize(UNSCHED_CUTOFFS_PROP_NAME + " entry " + i, parts[i]);
+            final long cutoff;
+            try
+            {
+                cutoff = HomaProperties.parseSize(UNSCHED_CUTOFFS_PROP_NAME, parts[i]);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new HomaProperties.ConfigurationException(UNSCHED_CUTOFFS_PROP_NAME + "=" + value +
+                    " is refused: entry " + i + " (" + parts[i] + ") is not a size, a whole number of bytes with " +
+                    "an optional k, m or g suffix");
+            }
             cutoffs[i] = (int)Math.min(cutoff, Integer.MAX_VALUE);
         }
         return cutoffs;
