@@ -38,8 +38,12 @@ public final class Configuration
 
     /** Delete the directory of a dead driver before starting. */
     public static final String DIR_DELETE_ON_START_PROP_NAME = "homa.dir.delete.on.start";
-    /** Delete the directory when the driver closes. */
+    /** Default: a live-looking driver's directory is refused. */
+    public static final boolean DIR_DELETE_ON_START_DEFAULT = false;
+    /** Delete the directory when the driver closes (embedded drivers: also when the JVM exits, see launch). */
     public static final String DIR_DELETE_ON_SHUTDOWN_PROP_NAME = "homa.dir.delete.on.shutdown";
+    /** Default: kept (embedded drivers always delete theirs). */
+    public static final boolean DIR_DELETE_ON_SHUTDOWN_DEFAULT = false;
 
     /** IPv4 address the driver's UDP socket binds. */
     public static final String UDP_ADDRESS_PROP_NAME = "homa.udp.address";
@@ -161,6 +165,8 @@ public final class Configuration
 
     /** Fault injection (tests): seed of the random generator. */
     public static final String FAULT_SEED_PROP_NAME = "homa.fault.seed";
+    /** Default seed. */
+    public static final long FAULT_SEED_DEFAULT = 1;
     /** Fault injection: probability that an arriving DATA packet is dropped. */
     public static final String FAULT_DATA_DROP_RATE_PROP_NAME = "homa.fault.data.drop.rate";
     /** Fault injection: probability that an arriving control packet is dropped. */
@@ -175,8 +181,12 @@ public final class Configuration
     public static final String FAULT_CONTROL_REORDER_RATE_PROP_NAME = "homa.fault.control.reorder.rate";
     /** Fault injection: longest hold-back of a reordered packet. */
     public static final String FAULT_REORDER_DELAY_PROP_NAME = "homa.fault.reorder.delay";
+    /** Default longest hold-back. */
+    public static final long FAULT_REORDER_DELAY_DEFAULT_NS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Fault injection: how long after the original a duplicated packet arrives. */
     public static final String FAULT_DUPLICATE_DELAY_PROP_NAME = "homa.fault.duplicate.delay";
+    /** Default: at once. */
+    public static final long FAULT_DUPLICATE_DELAY_DEFAULT_NS = 0;
     /** Fault injection: probability that an arriving DATA packet gets a header bit flipped. */
     public static final String FAULT_DATA_CORRUPT_RATE_PROP_NAME = "homa.fault.data.corrupt.rate";
     /** Fault injection: probability that an arriving control packet gets a header bit flipped. */
@@ -273,6 +283,8 @@ public final class Configuration
 
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";
+    /** Default: quiet. */
+    public static final boolean PRINT_CONFIGURATION_DEFAULT = false;
 
     /**
      * Whether client threads in the driver's own JVM may run a sleeping SHARED driver's duty cycle themselves (a
@@ -320,6 +332,8 @@ public final class Configuration
 
     /** Let the owner's group read and write the driver directory and files (else owner only). */
     public static final String DIR_GROUP_ACCESS_PROP_NAME = "homa.dir.group.access";
+    /** Default: owner only. */
+    public static final boolean DIR_GROUP_ACCESS_DEFAULT = false;
 
     private Configuration()
     {
@@ -451,15 +465,15 @@ public final class Configuration
     public static io.homa.driver.transport.FaultInjection faultInjection()
     {
         return new io.homa.driver.transport.FaultInjection()
-            .seed(HomaProperties.longValue(FAULT_SEED_PROP_NAME, 1))
+            .seed(HomaProperties.longValue(FAULT_SEED_PROP_NAME, FAULT_SEED_DEFAULT))
             .dataDropRate(rate(FAULT_DATA_DROP_RATE_PROP_NAME))
             .controlDropRate(rate(FAULT_CONTROL_DROP_RATE_PROP_NAME))
             .dataDuplicateRate(rate(FAULT_DATA_DUPLICATE_RATE_PROP_NAME))
             .controlDuplicateRate(rate(FAULT_CONTROL_DUPLICATE_RATE_PROP_NAME))
             .dataReorderRate(rate(FAULT_DATA_REORDER_RATE_PROP_NAME))
             .controlReorderRate(rate(FAULT_CONTROL_REORDER_RATE_PROP_NAME))
-            .reorderDelayNs(durationNs(FAULT_REORDER_DELAY_PROP_NAME, TimeUnit.MILLISECONDS.toNanos(1)))
-            .duplicateDelayNs(durationNs(FAULT_DUPLICATE_DELAY_PROP_NAME, 0))
+            .reorderDelayNs(durationNs(FAULT_REORDER_DELAY_PROP_NAME, FAULT_REORDER_DELAY_DEFAULT_NS))
+            .duplicateDelayNs(durationNs(FAULT_DUPLICATE_DELAY_PROP_NAME, FAULT_DUPLICATE_DELAY_DEFAULT_NS))
             .dataCorruptRate(rate(FAULT_DATA_CORRUPT_RATE_PROP_NAME))
             .controlCorruptRate(rate(FAULT_CONTROL_CORRUPT_RATE_PROP_NAME))
             .dropIndices(HomaProperties.string(FAULT_DROP_INDICES_PROP_NAME, null));

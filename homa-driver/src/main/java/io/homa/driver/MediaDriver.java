@@ -409,9 +409,9 @@ public final class MediaDriver implements AutoCloseable
             Configuration.idleStrategyName(Configuration.SHARED_IDLE_STRATEGY_PROP_NAME);
         private IdleStrategy sharedIdleStrategy;
         private boolean dirDeleteOnStart = Configuration.booleanValue(
-            Configuration.DIR_DELETE_ON_START_PROP_NAME, false);
+            Configuration.DIR_DELETE_ON_START_PROP_NAME, Configuration.DIR_DELETE_ON_START_DEFAULT);
         private boolean dirDeleteOnShutdown = Configuration.booleanValue(
-            Configuration.DIR_DELETE_ON_SHUTDOWN_PROP_NAME, false);
+            Configuration.DIR_DELETE_ON_SHUTDOWN_PROP_NAME, Configuration.DIR_DELETE_ON_SHUTDOWN_DEFAULT);
         private String udpAddress =
             Configuration.stringValue(Configuration.UDP_ADDRESS_PROP_NAME, Configuration.UDP_ADDRESS_DEFAULT);
         private int udpPort = Configuration.intValue(Configuration.UDP_PORT_PROP_NAME, Configuration.UDP_PORT_DEFAULT);
@@ -482,7 +482,7 @@ public final class MediaDriver implements AutoCloseable
             Configuration.PACER_FIFO_FRACTION_PROP_NAME, Configuration.PACER_FIFO_FRACTION_DEFAULT);
         private String pacing = Configuration.stringValue(Configuration.PACING_PROP_NAME, Configuration.PACING_DEFAULT);
         private boolean printConfiguration = Configuration.booleanValue(
-            Configuration.PRINT_CONFIGURATION_PROP_NAME, false);
+            Configuration.PRINT_CONFIGURATION_PROP_NAME, Configuration.PRINT_CONFIGURATION_DEFAULT);
         private int needAckIntervalTicks = Configuration.intValue(
             Configuration.NEED_ACK_INTERVAL_TICKS_PROP_NAME, Configuration.NEED_ACK_INTERVAL_TICKS_DEFAULT);
         private int resendTicks = Configuration.intValue(
@@ -518,7 +518,8 @@ public final class MediaDriver implements AutoCloseable
             Configuration.INBOUND_BUFFER_LENGTH_PROP_NAME, Configuration.INBOUND_BUFFER_LENGTH_DEFAULT);
         private long clientLivenessTimeoutNs = Configuration.durationNs(
             Configuration.CLIENT_LIVENESS_TIMEOUT_PROP_NAME, Configuration.CLIENT_LIVENESS_TIMEOUT_DEFAULT_NS);
-        private boolean dirGroupAccess = Configuration.booleanValue(Configuration.DIR_GROUP_ACCESS_PROP_NAME, false);
+        private boolean dirGroupAccess = Configuration.booleanValue(
+            Configuration.DIR_GROUP_ACCESS_PROP_NAME, Configuration.DIR_GROUP_ACCESS_DEFAULT);
         private boolean eventLogEnabled = Configuration.booleanValue(
             Configuration.EVENT_LOG_ENABLED_PROP_NAME, Configuration.EVENT_LOG_ENABLED_DEFAULT);
         private int eventLogLength = Configuration.sizeAsInt(
@@ -807,7 +808,8 @@ public final class MediaDriver implements AutoCloseable
             if (null == sharedNetworkIdleStrategy)
             {
                 sharedNetworkIdleStrategy = Configuration.idleStrategy(
-                    Configuration.SHARED_NETWORK_IDLE_STRATEGY_PROP_NAME, sharedNetworkIdleStrategyName, pollDurationNs());
+                    Configuration.SHARED_NETWORK_IDLE_STRATEGY_PROP_NAME, sharedNetworkIdleStrategyName,
+                    pollDurationNs());
             }
         }
 

@@ -144,8 +144,9 @@ final class Transports
             case UDP, UDP_BATCH, RAW, PACKET_RING ->
             {
             }
-            default -> throw new io.homa.client.HomaProperties.ConfigurationException(Configuration.TRANSPORT_PROP_NAME +
-                "=" + name + " is refused: one of " + UDP + ", " + UDP_BATCH + ", " + RAW + ", " + PACKET_RING);
+            default -> throw new io.homa.client.HomaProperties.ConfigurationException(
+                Configuration.TRANSPORT_PROP_NAME + "=" + name + " is refused: one of " + UDP + ", " + UDP_BATCH +
+                ", " + RAW + ", " + PACKET_RING);
         }
     }
 
