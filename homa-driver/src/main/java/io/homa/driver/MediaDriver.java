@@ -151,8 +151,15 @@ public final class MediaDriver implements AutoCloseable
         final File dir = ctx.homaDirectory();
         // Only the files: the agents may still be running on the mappings, which stay valid once the files go.
         final Thread hook = new Thread(() -> IoUtil.delete(dir, true), "homa-md-dir-delete");
-        Runtime.getRuntime().addShutdownHook(hook);
-        shutdownHook = hook;
+        try
+        {
+            Runtime.getRuntime().addShutdownHook(hook);
+            shutdownHook = hook;
+        }
+        catch (final IllegalStateException ex)
+        {
+            // Launched while the JVM exits: nothing will run the hook, close() still deletes the directory.
+        }
     }
 
     private void removeShutdownHook()
