@@ -114,9 +114,6 @@ public final class MediaDriver implements AutoCloseable
 
     /**
      * Starts a driver with the given settings.
-     *
-     * @param ctx settings.
-     * @return the running driver.
      * A driver that deletes its directory on close ({@code homa.dir.delete.on.shutdown}, every embedded one) also
      * deletes it when the JVM exits without closing it (SIGTERM, {@code System.exit}), by a shutdown hook that
      * {@link #close()} removes. A start that fails removes the directory and files it created.
