@@ -10,6 +10,10 @@ public final class HomaError
     public static final int OK = 0;
     /** Out of memory (a pool or region could not supply space). */
     public static final int ENOMEM = 12;
+    /** The driver as a whole holds as many sockets as it allows ({@code homa.limit.sockets.per.driver}). */
+    public static final int ENFILE = 23;
+    /** This client holds as many sockets as one client may ({@code homa.limit.sockets.per.client}). */
+    public static final int EMFILE = 24;
     /** Invalid argument. */
     public static final int EINVAL = 22;
     /** The call would block (a buffer is full). */
@@ -47,6 +51,8 @@ public final class HomaError
         {
             case OK -> "OK";
             case ENOMEM -> "ENOMEM";
+            case ENFILE -> "ENFILE";
+            case EMFILE -> "EMFILE";
             case EINVAL -> "EINVAL";
             case EAGAIN -> "EAGAIN";
             case EPROTONOSUPPORT -> "EPROTONOSUPPORT";

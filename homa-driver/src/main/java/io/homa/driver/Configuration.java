@@ -330,10 +330,32 @@ public final class Configuration
     /** Default: 64 Ki events, a 4 MiB file. */
     public static final int EVENT_LOG_LENGTH_DEFAULT = 64 * 1024;
 
+    /** Let a FREEZE packet from the network freeze the event log and dump it (off: any peer could). */
+    public static final String FREEZE_ACCEPT_PROP_NAME = "homa.freeze.accept";
+    /** Default: FREEZE packets are counted and ignored. */
+    public static final boolean FREEZE_ACCEPT_DEFAULT = false;
+
     /** Let the owner's group read and write the driver directory and files (else owner only). */
     public static final String DIR_GROUP_ACCESS_PROP_NAME = "homa.dir.group.access";
     /** Default: owner only. */
     public static final boolean DIR_GROUP_ACCESS_DEFAULT = false;
+
+    // Limits on the state peers and clients can make the driver hold (see LimitSettings).
+    /** Pool bytes one peer's requests may reserve unearned (neither arrived nor granted); 0: a quarter of the pool. */
+    public static final String LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME = "homa.limit.unearned.bytes.per.peer";
+    /** The same for all peers of one socket; 0: half of the pool. */
+    public static final String LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME = "homa.limit.unearned.bytes.per.socket";
+    /** Server RPCs one peer may have open. */
+    public static final String LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME = "homa.limit.server.rpcs.per.peer";
+    /** Peers that packets may add to the peer table. */
+    public static final String LIMIT_PEERS_PROP_NAME = "homa.limit.peers";
+    /** Sockets one client may hold. */
+    public static final String LIMIT_SOCKETS_PER_CLIENT_PROP_NAME = "homa.limit.sockets.per.client";
+    /** Sockets all clients of the driver may hold. */
+    public static final String LIMIT_SOCKETS_PER_DRIVER_PROP_NAME = "homa.limit.sockets.per.driver";
+    /** RESENDs, probes and NEED_ACKs the timer sends one peer per tick. */
+    public static final String LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME =
+        "homa.limit.timer.control.per.peer.per.tick";
 
     private Configuration()
     {
@@ -450,6 +472,41 @@ public final class Configuration
     static int intValue(final String propName, final int defaultValue)
     {
         return HomaProperties.intValue(propName, defaultValue);
+    }
+
+    /**
+     * The {@code homa.limit.*} properties, each checked.
+     *
+     * @return the limits.
+     * @throws IllegalArgumentException naming the first property out of range.
+     */
+    static io.homa.driver.protocol.LimitSettings limitSettings()
+    {
+        final long perPeer = HomaProperties.size(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, 0);
+        final long perSocket = HomaProperties.size(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, 0);
+        return new io.homa.driver.protocol.LimitSettings(
+            atLeast(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, perPeer, 0),
+            atLeast(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, perSocket, 0),
+            (int)atLeast(LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME, intValue(LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SERVER_RPCS_PER_PEER_DEFAULT), 1),
+            (int)atLeast(LIMIT_PEERS_PROP_NAME, intValue(LIMIT_PEERS_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.MAX_PEERS_DEFAULT), 1),
+            (int)atLeast(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME, intValue(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_CLIENT_DEFAULT), 1),
+            (int)atLeast(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME, intValue(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_DRIVER_DEFAULT), 1),
+            (int)atLeast(LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME,
+                intValue(LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT), 1));
+    }
+
+    private static long atLeast(final String propName, final long value, final long minimum)
+    {
+        if (value < minimum)
+        {
+            throw new IllegalArgumentException(propName + " must be >= " + minimum + ": " + value);
+        }
+        return value;
     }
 
     static long durationNs(final String propName, final long defaultNs)

@@ -15,6 +15,7 @@ import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import io.homa.driver.transport.PacketTransport;
+import org.agrona.LangUtil;
 import org.agrona.ErrorHandler;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.Agent;
@@ -64,6 +65,7 @@ final class DriverConductor implements Agent
     private final ResolveAddressDecoder resolveAddress = new ResolveAddressDecoder();
 
     private volatile long stallNs;
+    private volatile Throwable injectedFailure;
     private WakeupIdleStrategy.Doorbell senderDoorbell;
     private RingBuffer senderRing;
     private long nextHeartbeatNs;
@@ -112,6 +114,12 @@ final class DriverConductor implements Agent
         if (0 != stallNs)
         {
             stall();
+        }
+        final Throwable failure = injectedFailure;
+        if (null != failure)
+        {
+            injectedFailure = null;
+            LangUtil.rethrowUnchecked(failure);
         }
         final long nowNs = nanoClock.nanoTime();
         cachedNanoClock.update(nowNs);
@@ -169,6 +177,14 @@ final class DriverConductor implements Agent
     void stallOnce(final long durationNs)
     {
         stallNs = durationNs;
+    }
+
+    /**
+     * Test seam: the next duty cycle throws this, as a bug or an exhausted heap would.
+     */
+    void failOnce(final Throwable failure)
+    {
+        injectedFailure = failure;
     }
 
     private void stall()

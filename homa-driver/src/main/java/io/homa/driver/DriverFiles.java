@@ -117,6 +117,29 @@ public final class DriverFiles
         }
     }
 
+    /**
+     * Creates a new empty file with the permissions its directory grants (owner only unless the directory lets
+     * the group write), for text the driver writes (event-log dumps).
+     *
+     * @param file a file that does not exist yet.
+     * @throws IOException if it exists or cannot be created.
+     */
+    public static void createFile(final File file) throws IOException
+    {
+        final Path path = file.toPath();
+        final Set<PosixFilePermission> permissions = permissionsFor(path.getParent());
+        try
+        {
+            Files.createFile(path, PosixFilePermissions.asFileAttribute(permissions));
+        }
+        catch (final UnsupportedOperationException ex)
+        {
+            Files.createFile(path);
+        }
+        // The umask may have taken bits the directory grants: set them exactly.
+        setPermissions(path, permissions);
+    }
+
     private static Set<PosixFilePermission> permissionsFor(final Path directory)
     {
         try

@@ -61,10 +61,12 @@ public final class MediaDriver implements AutoCloseable
     private final AgentRunner sharedNetworkRunner;
     private Thread shutdownHook;
     private volatile boolean isClosed;
+    private volatile boolean hasFailed;
 
     private MediaDriver(final Context ctx)
     {
         this.ctx = ctx;
+        final ErrorHandler agentErrorHandler = this::onAgentError;
         AgentRunner shared = null;
         AgentInvoker invoker = null;
         AgentRunner conductor = null;
@@ -76,20 +78,21 @@ public final class MediaDriver implements AutoCloseable
             ctx.conclude();
             switch (ctx.threadingMode())
             {
-                case INVOKER -> invoker = new AgentInvoker(ctx.errorHandler, ctx.errorCounter,
+                case INVOKER -> invoker = new AgentInvoker(agentErrorHandler, ctx.errorCounter,
                     new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
                 case SHARED -> shared = runner(ctx.sharedIdleStrategy(),
-                    null != ctx.directDriver ? ctx.directDriver.lockedAgent() : ctx.sharedAgent);
+                    null != ctx.directDriver ? ctx.directDriver.lockedAgent() : ctx.sharedAgent, agentErrorHandler);
                 case SHARED_NETWORK ->
                 {
-                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
-                    network = runner(ctx.sharedNetworkIdleStrategy(), new CompositeAgent(ctx.receiver, ctx.sender));
+                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent(), agentErrorHandler);
+                    network = runner(ctx.sharedNetworkIdleStrategy(), new CompositeAgent(ctx.receiver, ctx.sender),
+                        agentErrorHandler);
                 }
                 case DEDICATED ->
                 {
-                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent());
-                    sender = runner(ctx.senderIdleStrategy(), ctx.sender);
-                    receiver = runner(ctx.receiverIdleStrategy(), ctx.receiver);
+                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent(), agentErrorHandler);
+                    sender = runner(ctx.senderIdleStrategy(), ctx.sender, agentErrorHandler);
+                    receiver = runner(ctx.receiverIdleStrategy(), ctx.receiver, agentErrorHandler);
                 }
             }
         }
@@ -107,9 +110,10 @@ public final class MediaDriver implements AutoCloseable
         sharedNetworkRunner = network;
     }
 
-    private AgentRunner runner(final IdleStrategy idleStrategy, final org.agrona.concurrent.Agent agent)
+    private AgentRunner runner(
+        final IdleStrategy idleStrategy, final org.agrona.concurrent.Agent agent, final ErrorHandler errorHandler)
     {
-        return new AgentRunner(idleStrategy, ctx.errorHandler, ctx.errorCounter, agent);
+        return new AgentRunner(idleStrategy, errorHandler, ctx.errorCounter, agent);
     }
 
     /**
@@ -225,11 +229,9 @@ public final class MediaDriver implements AutoCloseable
      */
     public static void main(final String[] args)
     {
-        final MediaDriver launched;
         try
         {
             PropertyFiles.load(args);
-            launched = launch();
         }
         catch (final RuntimeException ex)
         {
@@ -237,15 +239,103 @@ public final class MediaDriver implements AutoCloseable
             System.exit(1);
             return;
         }
-        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            MediaDriver driver = launched)
+        boolean failed = false;
+        String refusal = null;
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
         {
-            final String address = driver.context().udpAddress();
-            System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
-                (address.contains(":") ? "[" + address + "]" : address) + ":" + driver.udpPort());
-            System.out.println(driver.context().nicDescription());
-            barrier.await();
-            System.out.println("homa driver: shutdown");
+            MediaDriver launched = null;
+            try
+            {
+                launched = launch(new Context().terminationHook(barrier::signal));
+            }
+            catch (final RuntimeException ex)
+            {
+                // Exit only once the barrier is closed: its shutdown hook waits for that.
+                refusal = PropertyFiles.oneLine(ex);
+            }
+            if (null != launched)
+            {
+                try (MediaDriver driver = launched)
+                {
+                    final String address = driver.context().udpAddress();
+                    System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
+                        (address.contains(":") ? "[" + address + "]" : address) + ":" + driver.udpPort());
+                    System.out.println(driver.context().nicDescription());
+                    barrier.await();
+                    failed = driver.hasFailed();
+                    System.out.println(
+                        failed ? "homa driver: shut down after a fatal error" : "homa driver: shutdown");
+                }
+            }
+        }
+        if (null != refusal)
+        {
+            System.err.println("homa driver: " + refusal);
+            System.exit(1);
+        }
+        if (failed)
+        {
+            // Never a JVM without a driver in it: a supervisor sees the failure and can restart it.
+            System.exit(1);
+        }
+    }
+
+    /**
+     * Whatever escapes an agent's duty cycle: recorded in the error log (and counted); an {@link Error} (an
+     * exhausted heap, a stack overflow, a broken invariant) ends the driver, because an agent that goes on after
+     * one, or a thread that died of one, would leave a driver whose heartbeat may still beat but which serves
+     * nobody. In INVOKER mode the application's thread runs the agents, so the error is thrown on to it.
+     */
+    private void onAgentError(final Throwable throwable)
+    {
+        ctx.errorHandler.onError(throwable);
+        if (!(throwable instanceof Error))
+        {
+            return;
+        }
+        final boolean isFirst = !hasFailed;
+        hasFailed = true;
+        if (ThreadingMode.INVOKER == ctx.threadingMode())
+        {
+            throw (Error)throwable;
+        }
+        if (isFirst)
+        {
+            System.err.println("homa driver: " + throwable + " escaped an agent; the driver shuts down");
+            // Not on the agent's own thread: closing joins the agent threads.
+            final Thread closer = new Thread(() ->
+            {
+                close();
+                final Runnable hook = ctx.terminationHook;
+                if (null != hook)
+                {
+                    hook.run();
+                }
+            }, "homa-md-failure");
+            closer.start();
+        }
+    }
+
+    /**
+     * @return true if an {@link Error} escaped an agent, after which the driver closes itself.
+     */
+    public boolean hasFailed()
+    {
+        return hasFailed;
+    }
+
+    /**
+     * Test seam for failures: the conductor's next duty cycle throws the given throwable, as a bug or an exhausted
+     * heap would.
+     *
+     * @param failure what to throw.
+     */
+    public void failConductorOnce(final Throwable failure)
+    {
+        ctx.conductor.failOnce(failure);
+        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
+        {
+            strategy.wake();
         }
     }
 
@@ -397,9 +487,10 @@ public final class MediaDriver implements AutoCloseable
         isClosed = true;
         removeShutdownHook();
         ctx.wakeForClose();
-        // Receiving stops first, the conductor (which closes every socket) before the sender.
+        // As Aeron: receiving stops first, then sending, then the conductor, whose close unmaps every socket's send
+        // region, which a sender still running could be reading payloads from.
         CloseHelper.closeAll(
-            sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, conductorRunner, senderRunner);
+            sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, senderRunner, conductorRunner);
         ctx.close();
     }
 
@@ -505,6 +596,7 @@ public final class MediaDriver implements AutoCloseable
             Configuration.PEER_IDLE_MIN_PROP_NAME, Configuration.PEER_IDLE_MIN_DEFAULT_NS);
         private long peerIdleMaxNs = Configuration.durationNs(
             Configuration.PEER_IDLE_MAX_PROP_NAME, Configuration.PEER_IDLE_MAX_DEFAULT_NS);
+        private io.homa.driver.protocol.LimitSettings limits = Configuration.limitSettings();
         private final FaultInjection faultInjection = Configuration.faultInjection();
         private String conductorIdleStrategyName =
             Configuration.idleStrategyName(Configuration.CONDUCTOR_IDLE_STRATEGY_PROP_NAME);
@@ -528,6 +620,8 @@ public final class MediaDriver implements AutoCloseable
             Configuration.EVENT_LOG_ENABLED_PROP_NAME, Configuration.EVENT_LOG_ENABLED_DEFAULT);
         private int eventLogLength = Configuration.sizeAsInt(
             Configuration.EVENT_LOG_LENGTH_PROP_NAME, Configuration.EVENT_LOG_LENGTH_DEFAULT);
+        private boolean freezeAccept = Configuration.booleanValue(
+            Configuration.FREEZE_ACCEPT_PROP_NAME, Configuration.FREEZE_ACCEPT_DEFAULT);
         private InboundAdapter inboundAdapter;
         private NanoClock nanoClock;
         private EpochClock epochClock;
@@ -541,6 +635,7 @@ public final class MediaDriver implements AutoCloseable
         private DistinctErrorLog errorLog;
         private AtomicCounter errorCounter;
         private ErrorHandler errorHandler;
+        private Runnable terminationHook;
         private PacketTransport transport;
         private TransportCounters transportCounters;
         private NicDiscovery.Nic nic;
@@ -646,8 +741,9 @@ public final class MediaDriver implements AutoCloseable
             eventLog = eventLogEnabled ?
                 EventLog.create(homaDirectory(), eventLogLength, SystemNanoClock.INSTANCE, epochClock, errorHandler) :
                 EventLog.disabled();
-            engine = new HomaEngine(new MappedSocketStore(homaDirectory()), settings, recovery, outbound, clientProxy,
-                systemCounters, eventLog);
+            engine = new HomaEngine(new MappedSocketStore(homaDirectory()), settings, recovery, limits, outbound,
+                clientProxy, systemCounters, eventLog);
+            engine.acceptFreeze(freezeAccept);
 
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());
@@ -1818,6 +1914,44 @@ public final class MediaDriver implements AutoCloseable
         }
 
         /**
+         * @param hook run (on a thread of its own) after the driver closed itself because an error escaped one of
+         *             its agents; the standalone driver's hook makes it exit with status 1.
+         * @return this for a fluent API.
+         */
+        public Context terminationHook(final Runnable hook)
+        {
+            this.terminationHook = hook;
+            return this;
+        }
+
+        /**
+         * @return what runs after the driver closed itself on a fatal error, or null.
+         */
+        public Runnable terminationHook()
+        {
+            return terminationHook;
+        }
+
+        /**
+         * @return true if a FREEZE packet from the network may freeze the event log.
+         */
+        public boolean freezeAccept()
+        {
+            return freezeAccept;
+        }
+
+        /**
+         * @param accept let a FREEZE packet from the network freeze the event log and dump it (debugging only:
+         *               any peer that can reach the driver could do it).
+         * @return this for a fluent API.
+         */
+        public Context freezeAccept(final boolean accept)
+        {
+            this.freezeAccept = accept;
+            return this;
+        }
+
+        /**
          * @return true if the driver records protocol events in {@code events.dat}.
          */
         public boolean eventLogEnabled()
@@ -1967,6 +2101,24 @@ public final class MediaDriver implements AutoCloseable
         {
             this.recentAcksTicks = ticks;
             return this;
+        }
+
+        /**
+         * @param limits bounds on the state peers and clients can make the driver hold ({@code homa.limit.*}).
+         * @return this for a fluent API.
+         */
+        public Context limits(final io.homa.driver.protocol.LimitSettings limits)
+        {
+            this.limits = limits.validate();
+            return this;
+        }
+
+        /**
+         * @return bounds on the state peers and clients can make the driver hold.
+         */
+        public io.homa.driver.protocol.LimitSettings limits()
+        {
+            return limits;
         }
 
         /**

@@ -96,6 +96,9 @@ class ConfigurationRefusalTest
         "homa.fault.data.drop.rate|2|0 to 1",
         "homa.fault.seed|one|whole number",
         "homa.max.overcommit|eight|whole number",
+        "homa.limit.unearned.bytes.per.peer|1x|k, m or g",
+        "homa.limit.peers|many|whole number",
+        "homa.freeze.accept|yes|true or false",
         "homa.unsched.cutoffs|1,2,3|8 comma-separated sizes",
         "homa.unsched.cutoffs|0,0,0,0,1m,15k,2800,lots|k, m or g",
     })

@@ -220,9 +220,25 @@ class EventLogTest
     }
 
     @Test
+    void shouldIgnoreFreezePacketsUnlessAccepted() throws Exception
+    {
+        // Off by default: any peer that reaches the driver could otherwise stop its log and make it write a dump.
+        launch(ctx -> {});
+        sendFreeze();
+        await(() -> 1 == driver.counter(SystemCounterDescriptor.FREEZES_REFUSED), this::step, 10_000, "refusal");
+        assertEquals(1, driver.counter(SystemCounterDescriptor.PACKETS_RCVD_FREEZE));
+        assertEquals(0, driver.counter(SystemCounterDescriptor.EVENT_LOG_FREEZES));
+        try (EventLogReader reader = EventLogReader.map(eventFile(), false))
+        {
+            assertFalse(reader.isFrozen());
+        }
+        assertFalse(new File(driver.homaDirectoryName(), EventLogDescriptor.DUMP_FILE_PREFIX + "1.txt").exists());
+    }
+
+    @Test
     void shouldFreezeOnAFreezePacketAndDumpTheLog() throws Exception
     {
-        launch(ctx -> {});
+        launch(ctx -> ctx.freezeAccept(true));
         final long id = client.send(dest, pattern(500, 4), 0, 500, 4);
         await(() -> 0 != requests.lastId, this::step, 10_000, "request held by the server");
 
@@ -230,6 +246,9 @@ class EventLogTest
         await(() -> 1 == driver.counter(SystemCounterDescriptor.EVENT_LOG_FREEZES), this::step, 10_000, "freeze");
         final File dump = new File(driver.homaDirectoryName(), EventLogDescriptor.DUMP_FILE_PREFIX + "1.txt");
         await(dump::exists, () -> {}, 10_000, "dump file " + dump);
+        assertEquals("rw-------",
+            java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(dump.toPath())),
+            "the dump is private like every driver file");
         final String text = Files.readString(dump.toPath());
         final List<String> lines = text.lines().toList();
         assertTrue(lines.get(0).startsWith("# Homa event log of driver PID " + ProcessHandle.current().pid()), text);

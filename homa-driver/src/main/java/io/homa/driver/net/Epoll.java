@@ -6,6 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
@@ -37,6 +38,8 @@ public final class Epoll implements AutoCloseable
     /** {@code struct epoll_event} is packed on x86-64 (12 bytes: u32 events, u64 data) and 16 bytes elsewhere. */
     private static final int EVENT_LENGTH = "amd64".equals(System.getProperty("os.arch")) ? 12 : 16;
     private static final int EVENT_DATA_OFFSET = "amd64".equals(System.getProperty("os.arch")) ? 4 : 8;
+    /** epoll_event's data field is only 4-byte aligned on x86-64 (the struct is packed); made once, not per read. */
+    private static final ValueLayout.OfLong EVENT_DATA = JAVA_LONG.withByteAlignment(4);
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final Linker.Option ERRNO = Linker.Option.captureCallState("errno");
@@ -47,7 +50,7 @@ public final class Epoll implements AutoCloseable
     /** glibc 2.35+; without it (or on kernels before 5.11) epoll_wait's milliseconds serve. */
     private static final MethodHandle EPOLL_PWAIT2 = LINKER.defaultLookup().find("epoll_pwait2")
         .map(symbol -> LINKER.downcallHandle(symbol,
-            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS), ERRNO))
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, ADDRESS)))
         .orElse(null);
     private static final MethodHandle EPOLL_WAIT = handle("epoll_wait",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT));
@@ -79,7 +82,6 @@ public final class Epoll implements AutoCloseable
     private final MemorySegment ctlEvent = arena.allocate(16, 8);
     private final MemorySegment timespec = arena.allocate(16, 8);
     private final MemorySegment scratch = arena.allocate(512, 8);
-    private final MemorySegment errno = arena.allocate(Linker.Option.captureStateLayout());
     private final int[] wakeFds = new int[MAX_WAKE_FDS];
     private int wakeFdCount;
     private final int epfd;
@@ -105,7 +107,7 @@ public final class Epoll implements AutoCloseable
     public void watch(final int fd)
     {
         ctlEvent.set(JAVA_INT, 0, EPOLLIN);
-        ctlEvent.set(JAVA_LONG.withByteAlignment(4), EVENT_DATA_OFFSET, fd);
+        ctlEvent.set(EVENT_DATA, EVENT_DATA_OFFSET, fd);
         try
         {
             final int result = (int)EPOLL_CTL.invokeExact(epfd, EPOLL_CTL_ADD, fd, ctlEvent);
@@ -169,8 +171,11 @@ public final class Epoll implements AutoCloseable
             {
                 timespec.set(JAVA_LONG, 0, timeoutNs / 1_000_000_000L);
                 timespec.set(JAVA_LONG, 8, timeoutNs % 1_000_000_000L);
-                ready = (int)EPOLL_PWAIT2.invokeExact(errno, epfd, events, MAX_EVENTS, timespec, MemorySegment.NULL);
-                if (ready < 0 && ENOSYS == errno.get(JAVA_INT, 0))
+                // Bound without errno capture, which would allocate per sleep unless C2 inlines it all: ENOSYS is
+                // the only errno that matters here and it does not come and go, so the thread's errno read now
+                // serves (if the JVM overwrote it, the next sleep reads it again).
+                ready = (int)EPOLL_PWAIT2.invokeExact(epfd, events, MAX_EVENTS, timespec, MemorySegment.NULL);
+                if (ready < 0 && ENOSYS == LibC.errnoHint())
                 {
                     usePwait2 = false;
                     return 0;
@@ -190,7 +195,7 @@ public final class Epoll implements AutoCloseable
         }
         for (int i = 0; i < ready; i++)
         {
-            final int fd = (int)events.get(JAVA_LONG.withByteAlignment(4), (long)i * EVENT_LENGTH + EVENT_DATA_OFFSET);
+            final int fd = (int)events.get(EVENT_DATA, (long)i * EVENT_LENGTH + EVENT_DATA_OFFSET);
             for (int w = 0; w < wakeFdCount; w++)
             {
                 if (wakeFds[w] == fd)

@@ -34,8 +34,10 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * The handful of Linux libc socket calls this package needs (UDP, raw IP, netlink, ethtool), bound once with the
  * Foreign Function and Memory API so that no JNI library has to be built or shipped.
  * <p>
- * Every handle captures {@code errno} into a caller-supplied segment ({@link #errnoStateLayout()}) because the JVM
+ * Every call reports {@code errno} through a caller-supplied segment ({@link #errnoStateLayout()}) because the JVM
  * may run code that overwrites the thread's {@code errno} between the downcall and any later read of it. The
+ * per-packet calls (send/receive of one or many datagrams, the packet ring's flush) are the exception in how, not
+ * in what: see {@link #sendmsg}. The
  * wrappers catch {@link Throwable} only to satisfy {@code invokeExact}'s signature; the downcalls cannot throw
  * checked exceptions, so the hot path pays nothing for it.
  * <p>
@@ -169,15 +171,36 @@ final class LibC
         "close", FunctionDescriptor.of(JAVA_INT, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle STRERROR = downcall(
         "strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
+    /*
+     * The per-packet calls are bound twice. The fast handles capture nothing: a capturing handle slices the state
+     * segment on every call, and only C2's escape analysis removes that slice, when it inlines the whole downcall
+     * into its caller; C1, the interpreter, or a caller that grew past the inlining budget allocate ~50 bytes per
+     * packet. A fast call that fails reads the thread's errno at once (__errno_location) as a hint; the benign
+     * answers (EAGAIN: nothing to receive or no room to send, EINTR, ENOBUFS) are taken as they are, anything else
+     * is confirmed by the capturing handle. That is safe because a send or receive that failed did nothing: a send
+     * tried again either succeeds or fails again with the real errno, and a receive tried again returns what the
+     * socket holds now. The only error a wrong hint can hide is a one-off receive error read as EAGAIN.
+     */
     private static final MethodHandle SENDMSG = downcall(
         "sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO, CRITICAL);
+    private static final MethodHandle SENDMSG_FAST = downcall(
+        "sendmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), CRITICAL);
     private static final MethodHandle RECVMSG = downcall(
         "recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), CAPTURE_ERRNO, CRITICAL);
+    private static final MethodHandle RECVMSG_FAST = downcall(
+        "recvmsg", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT), CRITICAL);
     private static final MethodHandle SENDMMSG = downcall(
         "sendmmsg",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT),
         CAPTURE_ERRNO,
         CRITICAL);
+    private static final MethodHandle SENDMMSG_FAST = downcall(
+        "sendmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), CRITICAL);
+    /** Address of the calling thread's errno, as a long so that no segment is made for it. */
+    private static final MethodHandle ERRNO_LOCATION = downcall(
+        "__errno_location", FunctionDescriptor.of(JAVA_LONG), CRITICAL);
+    /** All of memory, to read the errno word at the address above without making a segment per read. */
+    private static final MemorySegment EVERYWHERE = MemorySegment.NULL.reinterpret(Long.MAX_VALUE);
     private static final MethodHandle SEND = downcall(
         "send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO);
     private static final MethodHandle RECV = downcall(
@@ -195,11 +218,15 @@ final class LibC
         "munmap", FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG), CAPTURE_ERRNO);
     private static final MethodHandle SEND_FLUSH = downcall(
         "send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), CAPTURE_ERRNO, CRITICAL);
+    private static final MethodHandle SEND_FLUSH_FAST = downcall(
+        "send", FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT), CRITICAL);
     private static final MethodHandle RECVMMSG = downcall(
         "recvmmsg",
         FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS),
         CAPTURE_ERRNO,
         CRITICAL);
+    private static final MethodHandle RECVMMSG_FAST = downcall(
+        "recvmmsg", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT, ADDRESS), CRITICAL);
 
     private LibC()
     {
@@ -321,6 +348,11 @@ final class LibC
     {
         try
         {
+            final long result = (long)SENDMSG_FAST.invokeExact(fd, msghdr, flags);
+            if (result >= 0 || benignFailure(state))
+            {
+                return result;
+            }
             return (long)SENDMSG.invokeExact(state, fd, msghdr, flags);
         }
         catch (final Throwable t)
@@ -334,6 +366,11 @@ final class LibC
     {
         try
         {
+            final long result = (long)RECVMSG_FAST.invokeExact(fd, msghdr, flags);
+            if (result >= 0 || benignFailure(state))
+            {
+                return result;
+            }
             return (long)RECVMSG.invokeExact(state, fd, msghdr, flags);
         }
         catch (final Throwable t)
@@ -348,6 +385,11 @@ final class LibC
     {
         try
         {
+            final int result = (int)RECVMMSG_FAST.invokeExact(fd, mmsghdrs, vlen, flags, MemorySegment.NULL);
+            if (result >= 0 || benignFailure(state))
+            {
+                return result;
+            }
             return (int)RECVMMSG.invokeExact(state, fd, mmsghdrs, vlen, flags, MemorySegment.NULL);
         }
         catch (final Throwable t)
@@ -362,6 +404,11 @@ final class LibC
     {
         try
         {
+            final int result = (int)SENDMMSG_FAST.invokeExact(fd, mmsghdrs, vlen, flags);
+            if (result >= 0 || benignFailure(state))
+            {
+                return result;
+            }
             return (int)SENDMMSG.invokeExact(state, fd, mmsghdrs, vlen, flags);
         }
         catch (final Throwable t)
@@ -442,6 +489,11 @@ final class LibC
     {
         try
         {
+            final long result = (long)SEND_FLUSH_FAST.invokeExact(fd, 0L, 0L, flags);
+            if (result >= 0 || benignFailure(state))
+            {
+                return result;
+            }
             return (long)SEND_FLUSH.invokeExact(state, fd, 0L, 0L, flags);
         }
         catch (final Throwable t)
@@ -449,6 +501,43 @@ final class LibC
             LangUtil.rethrowUnchecked(t);
             return -1;
         }
+    }
+
+    /**
+     * The calling thread's errno read now, with no allocation: right after a call bound without capture returned
+     * -1 it is almost always that call's errno, but the JVM may have overwritten it in between (see the class
+     * comment), so only use it where a wrong answer costs a retry.
+     *
+     * @return errno as it is now.
+     */
+    static int errnoHint()
+    {
+        try
+        {
+            return EVERYWHERE.get(JAVA_INT, (long)ERRNO_LOCATION.invokeExact());
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return 0;
+        }
+    }
+
+    /**
+     * Right after a fast call returned -1: reads the thread's errno and, if it is one of the answers a caller
+     * treats as "not now" (EAGAIN, EINTR, ENOBUFS), stores it in {@code state} as a capturing call would.
+     *
+     * @return true if the failure is benign and stored; false if the call must be repeated with capture.
+     */
+    private static boolean benignFailure(final MemorySegment state)
+    {
+        final int errno = errnoHint();
+        if (EAGAIN == errno || EINTR == errno || ENOBUFS == errno)
+        {
+            ERRNO.set(state, 0L, errno);
+            return true;
+        }
+        return false;
     }
 
     static int ioctl(final MemorySegment state, final int fd, final long request, final MemorySegment argument)

@@ -460,7 +460,6 @@ public final class RawIpSocket implements AutoCloseable
             batchMsgs.set(JAVA_INT, (long)i * MMSGHDR_LENGTH + MSGHDR_FLAGS_OFFSET, 0);
         }
 
-        // Kept small so that the JIT can see the capture-state slice of the downcall die in here.
         while (true)
         {
             final int result = LibC.recvmmsg(batchErrno, fd, batchMsgs, vlen, MSG_DONTWAIT);

@@ -614,7 +614,6 @@ public final class UdpSocket implements AutoCloseable
             resetBatchSlots(batchFilled);
         }
 
-        // Kept small so that the JIT can see the capture-state slice of the downcall die in here.
         while (true)
         {
             final int result = LibC.recvmmsg(receiveErrno, fd, batchMsgs, vlen, MSG_DONTWAIT);

@@ -62,7 +62,12 @@ final class ControlPackets
             }
             return;
         }
-        final Peer peer = peers.lookupOrCreate(srcIpv4, srcPort);
+        final Peer peer = peers.lookupOrCreateForPacket(srcIpv4, srcPort);
+        if (null == peer)
+        {
+            metrics.peerLimitDrops.incrementRelease();
+            return;
+        }
         final int count = Math.min(peer.pendingAcks, HomaWire.HOMA_MAX_ACKS);
         if (controlSender.sendPendingAcks(
             peer, HomaWire.dport(buffer, offset), HomaWire.sport(buffer, offset), clientId, count))
@@ -211,7 +216,12 @@ final class ControlPackets
 
     void onCutoffs(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
     {
-        final Peer peer = peers.lookupOrCreate(srcIpv4, srcPort);
+        final Peer peer = peers.lookupOrCreateForPacket(srcIpv4, srcPort);
+        if (null == peer)
+        {
+            metrics.peerLimitDrops.incrementRelease();
+            return;
+        }
         for (int i = 0; i < HomaWire.HOMA_MAX_PRIORITIES; i++)
         {
             peer.unschedCutoffs[i] = HomaWire.cutoff(buffer, offset, i);

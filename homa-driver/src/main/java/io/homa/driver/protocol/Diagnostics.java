@@ -18,6 +18,7 @@ import org.agrona.DirectBuffer;
  */
 final class Diagnostics
 {
+    private boolean isFreezeAccepted;
     private final ClientEvents clientProxy;
     private final EventLog events;
     private final EngineMetrics metrics;
@@ -90,8 +91,18 @@ final class Diagnostics
      * Linux's FREEZE handling: whatever RPC or socket it names, the first FREEZE puts the live RPCs into the event
      * log and freezes it (then dumped to a text file); later ones change nothing until the log is unfrozen.
      */
+    void acceptFreeze(final boolean accept)
+    {
+        isFreezeAccepted = accept;
+    }
+
     void onFreeze(final DirectBuffer buffer, final int offset, final int srcIpv4, final int srcPort)
     {
+        if (!isFreezeAccepted)
+        {
+            metrics.freezesRefused.incrementRelease();
+            return;
+        }
         if (!events.isRecording())
         {
             return;

@@ -45,6 +45,8 @@ final class DriverSocket
     final java.util.ArrayList<Rpc> bufferWaiters = new java.util.ArrayList<>();
     /** Pool free bytes when the waiters last tried: they try again only after space was freed. */
     long poolFreeBytesSeen = -1;
+    /** Pool bytes requests reserve that nothing has earned yet ({@link IncomingLimits}). */
+    long unearnedBytes;
 
     DriverSocket(
         final SocketStore store,

@@ -36,6 +36,12 @@ final class EngineMetrics
     final AtomicCounter bufferWaitingRpcs;
     final AtomicCounter rpcRestarts;
     final AtomicCounter ackedRpcDrops;
+    final AtomicCounter unearnedLimitWaits;
+    final AtomicCounter peerRpcLimitDrops;
+    final AtomicCounter peerLimitDrops;
+    final AtomicCounter socketLimitRefusals;
+    final AtomicCounter timerControlLimitSkips;
+    final AtomicCounter freezesRefused;
     final AtomicCounter needAckTimeouts;
     final AtomicCounter peersActive;
     final AtomicCounter peerEvictions;
@@ -70,6 +76,12 @@ final class EngineMetrics
         bufferWaitingRpcs = counters.get(SystemCounterDescriptor.BUFFER_WAITING_RPCS);
         rpcRestarts = counters.get(SystemCounterDescriptor.RPC_RESTARTS);
         ackedRpcDrops = counters.get(SystemCounterDescriptor.ACKED_RPC_DROPS);
+        unearnedLimitWaits = counters.get(SystemCounterDescriptor.UNEARNED_LIMIT_WAITS);
+        peerRpcLimitDrops = counters.get(SystemCounterDescriptor.PEER_RPC_LIMIT_DROPS);
+        peerLimitDrops = counters.get(SystemCounterDescriptor.PEER_LIMIT_DROPS);
+        socketLimitRefusals = counters.get(SystemCounterDescriptor.SOCKET_LIMIT_REFUSALS);
+        timerControlLimitSkips = counters.get(SystemCounterDescriptor.TIMER_CONTROL_LIMIT_SKIPS);
+        freezesRefused = counters.get(SystemCounterDescriptor.FREEZES_REFUSED);
         needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
         peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
         peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);

@@ -67,6 +67,7 @@ public final class HomaEngine implements AutoCloseable
     private final Incoming incoming;
     private final ControlPackets controlPackets;
     private final Diagnostics diagnostics;
+    private final IncomingLimits limits;
     private final ArrayList<Rpc> scratch = new ArrayList<>();
 
     private long nextPeerGcNs;
@@ -168,6 +169,29 @@ public final class HomaEngine implements AutoCloseable
         final SystemCounters counters,
         final EventLog events)
     {
+        this(socketStore, settings, recovery, LimitSettings.defaults(), outbound, clientProxy, counters, events);
+    }
+
+    /**
+     * @param socketStore where socket memory comes from.
+     * @param settings    protocol and memory settings.
+     * @param recovery    loss-recovery, at-most-once and peer-eviction settings.
+     * @param limits      bounds on the state peers and clients can make the engine hold.
+     * @param outbound    where packets go (the ring to the sender).
+     * @param clientProxy where answers to client commands go.
+     * @param counters    system counters.
+     * @param events      the event log the engine records protocol events in (this thread is its one writer).
+     */
+    public HomaEngine(
+        final SocketStore socketStore,
+        final Settings settings,
+        final RecoverySettings recovery,
+        final LimitSettings limits,
+        final PacketSink outbound,
+        final ClientEvents clientProxy,
+        final SystemCounters counters,
+        final EventLog events)
+    {
         this.socketStore = socketStore;
         this.events = events;
         this.settings = settings;
@@ -175,8 +199,11 @@ public final class HomaEngine implements AutoCloseable
         this.clientProxy = clientProxy;
         this.counters = counters;
         metrics = new EngineMetrics(counters);
+        this.limits = new IncomingLimits(limits.validate(), metrics);
+        peers.maxPeers(limits.maxPeers());
         timer = new RpcTimer(recovery.resendTicks(), recovery.resendInterval(), recovery.timeoutTicks(),
             settings.requestAckTicks(), recovery.needAckIntervalTicks());
+        timer.controlLimit(limits.timerControlPerPeerPerTick(), metrics.timerControlLimitSkips);
 
         final SchedulingSettings scheduling = settings.scheduling();
         final Priorities priorities = new Priorities(scheduling.numPriorities(), scheduling.unschedCutoffs());
@@ -191,10 +218,19 @@ public final class HomaEngine implements AutoCloseable
             new ControlSender(settings, outbound, writer, priorities, controlTos, events, metrics);
         grants = new GrantScheduler(scheduling, priorities.maxSchedPriority(), priorities.highPriority(),
             controlSender::sendGrant, counters, events);
-        rpcs = new RpcTable(grants, recovery, timer, events, metrics, socketTable, outgoing);
-        incoming = new Incoming(peers, grants, timer, events, metrics, rpcs, socketTable, outgoing, controlSender);
+        rpcs = new RpcTable(grants, recovery, timer, events, metrics, socketTable, outgoing, this.limits);
+        incoming = new Incoming(
+            peers, grants, timer, events, metrics, rpcs, socketTable, outgoing, controlSender, this.limits);
         controlPackets = new ControlPackets(peers, metrics, rpcs, outgoing, incoming, controlSender);
         diagnostics = new Diagnostics(clientProxy, events, metrics, rpcs, socketTable);
+    }
+
+    /**
+     * @param accept let FREEZE packets from the network freeze the event log (off by default: any peer could).
+     */
+    public void acceptFreeze(final boolean accept)
+    {
+        diagnostics.acceptFreeze(accept);
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -276,6 +312,23 @@ public final class HomaEngine implements AutoCloseable
      */
     public void onAddSocket(final long correlationId, final long clientId)
     {
+        // Checked before anything is allocated: each socket costs driver heap and a mapped file, so a runaway
+        // client is refused here instead of running the driver out of memory.
+        final LimitSettings bounds = limits.settings();
+        if (socketTable.sockets.size() >= bounds.socketsPerDriver())
+        {
+            metrics.socketLimitRefusals.incrementRelease();
+            clientProxy.onError(correlationId, HomaError.ENFILE,
+                "driver holds " + bounds.socketsPerDriver() + " sockets (homa.limit.sockets.per.driver)");
+            return;
+        }
+        if (socketTable.socketCount(clientId) >= bounds.socketsPerClient())
+        {
+            metrics.socketLimitRefusals.incrementRelease();
+            clientProxy.onError(correlationId, HomaError.EMFILE,
+                "client holds " + bounds.socketsPerClient() + " sockets (homa.limit.sockets.per.client)");
+            return;
+        }
         final int port = socketTable.allocateClientPort();
         if (port < 0)
         {

@@ -12,6 +12,9 @@ import java.util.ArrayList;
  */
 final class Incoming
 {
+    /** Waiting RPCs over their budget that one admission pass looks past before it stops. */
+    static final int MAX_WAITERS_SKIPPED = 64;
+
     final ArrayList<Rpc> scratch = new ArrayList<>();
     private final PeerTable peers;
     private final GrantScheduler grants;
@@ -22,6 +25,7 @@ final class Incoming
     private final SocketTable socketTable;
     private final Outgoing outgoing;
     private final ControlSender controlSender;
+    private final IncomingLimits limits;
 
     Incoming(
         final PeerTable peers,
@@ -32,8 +36,10 @@ final class Incoming
         final RpcTable rpcs,
         final SocketTable socketTable,
         final Outgoing outgoing,
-        final ControlSender controlSender)
+        final ControlSender controlSender,
+        final IncomingLimits limits)
     {
+        this.limits = limits;
         this.peers = peers;
         this.grants = grants;
         this.timer = timer;
@@ -53,7 +59,12 @@ final class Incoming
         final int srcPort,
         final long nowNs)
     {
-        final Peer peer = peers.lookupOrCreate(srcIpv4, srcPort);
+        final Peer peer = peers.lookupOrCreateForPacket(srcIpv4, srcPort);
+        if (null == peer)
+        {
+            metrics.peerLimitDrops.incrementRelease();
+            return;
+        }
         final long senderId = HomaWire.senderId(buffer, offset);
         final int sport = HomaWire.sport(buffer, offset);
         final int dport = HomaWire.dport(buffer, offset);
@@ -102,16 +113,26 @@ final class Incoming
         controlSender.checkCutoffVersion(HomaWire.cutoffVersion(buffer, offset), rpc, nowNs);
         if (!rpc.rx.isInitialised())
         {
+            final int unscheduled = (int)Math.min(HomaWire.incoming(buffer, offset), messageLength);
+            if (!rpc.isWaitingForBuffer && !limits.admitsReservation(rpc, messageLength - payloadLength))
+            {
+                // A long claim from a peer (or to a socket) whose unearned budget is full: wait as for pool space.
+                metrics.droppedNoBufs.incrementRelease();
+                waitForBuffer(rpc, messageLength, unscheduled, false);
+                return;
+            }
             final int poolOffset = rpc.isWaitingForBuffer ? -1 : rpc.socket.poolAllocator.allocate(messageLength);
             if (poolOffset < 0)
             {
                 // Linux (section 2.9): drop it, queue the RPC for space; a RESEND restarts the sender later.
                 metrics.droppedNoBufs.incrementRelease();
-                waitForBuffer(rpc, messageLength, (int)Math.min(HomaWire.incoming(buffer, offset), messageLength));
+                waitForBuffer(rpc, messageLength, unscheduled, true);
                 return;
             }
             rpc.rx.init(messageLength, poolOffset);
-            grants.initMessage(rpc, (int)Math.min(HomaWire.incoming(buffer, offset), messageLength));
+            rpc.rxUnscheduled = unscheduled;
+            grants.initMessage(rpc, unscheduled);
+            limits.update(rpc, unscheduled);
         }
         else if (rpc.rx.length() != messageLength)
         {
@@ -127,6 +148,7 @@ final class Incoming
         rpc.socket.poolBuffer.putBytes(
             rpc.rx.poolOffset() + dataOffset, buffer, offset + HomaWire.DATA_HEADER_LENGTH, payloadLength);
         grants.onDataReceived(rpc);
+        limits.update(rpc, rpc.rxUnscheduled);
 
         if (rpc.rx.isComplete())
         {
@@ -159,6 +181,10 @@ final class Incoming
                 // A copy of a request that already ran and was acked (delayed or duplicated in the network):
                 // creating the RPC again would run it twice.
                 metrics.ackedRpcDrops.incrementRelease();
+                return null;
+            }
+            if (!limits.admitsServerRpc(peer))
+            {
                 return null;
             }
             rpc = rpcs.newRpc();
@@ -219,6 +245,7 @@ final class Incoming
         }
         else
         {
+            limits.release(rpc);
             rpc.rxDeliveredLength = rpc.rx.length();
             rpc.rx.reset();
         }
@@ -257,7 +284,8 @@ final class Incoming
         deliver(rpc);
     }
 
-    private void waitForBuffer(final Rpc rpc, final int messageLength, final int unscheduledBytes)
+    private void waitForBuffer(
+        final Rpc rpc, final int messageLength, final int unscheduledBytes, final boolean isPoolFull)
     {
         if (rpc.isWaitingForBuffer)
         {
@@ -274,7 +302,10 @@ final class Incoming
             i--;
         }
         waiters.add(i, rpc);
-        metrics.bufferAllocFailures.incrementRelease();
+        if (isPoolFull)
+        {
+            metrics.bufferAllocFailures.incrementRelease();
+        }
         metrics.bufferWaitingRpcs.incrementRelease();
     }
 
@@ -290,10 +321,23 @@ final class Incoming
             return 0;
         }
         int admitted = 0;
+        int skipped = 0;
         final ArrayList<Rpc> waiters = socket.bufferWaiters;
-        while (!waiters.isEmpty())
+        int i = 0;
+        while (i < waiters.size())
         {
-            final Rpc rpc = waiters.get(0);
+            final Rpc rpc = waiters.get(i);
+            if (!limits.fits(rpc, rpc.rxWaitLength))
+            {
+                // Its peer's budget is full (or the socket's): others behind it may still fit. The look is
+                // bounded so that a long queue of one hostile peer's claims costs little per cycle.
+                if (++skipped > MAX_WAITERS_SKIPPED)
+                {
+                    break;
+                }
+                i++;
+                continue;
+            }
             final int poolOffset = socket.poolAllocator.allocate(rpc.rxWaitLength);
             if (poolOffset < 0)
             {
@@ -301,6 +345,8 @@ final class Incoming
             }
             rpcs.stopWaitingForBuffer(rpc);
             rpc.rx.init(rpc.rxWaitLength, poolOffset);
+            rpc.rxUnscheduled = rpc.rxWaitUnscheduled;
+            limits.update(rpc, rpc.rxUnscheduled);
             // As if its first packet had just arrived: the scheduler must own it, or nobody ever grants the rest.
             grants.initMessage(rpc, rpc.rxWaitUnscheduled);
             rpc.silentTicks = 0;

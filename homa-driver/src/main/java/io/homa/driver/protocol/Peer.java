@@ -18,6 +18,11 @@ final class Peer
     int pendingAcks;
     /** RPCs (either side) that refer to this peer: a peer in use is never evicted. */
     int rpcCount;
+    /** Pool bytes its requests reserve that nothing has earned yet ({@link IncomingLimits}). */
+    long unearnedBytes;
+    /** The timer tick of its last timer packet and how many went in that tick ({@link RpcTimer} per-peer cap). */
+    long timerControlTick = -1;
+    int timerControlSent;
     /** Last time a packet came from it or an RPC started towards it. */
     long lastActiveNs;
     /** Server RPCs of this peer that ran and ended recently; created on first use. */

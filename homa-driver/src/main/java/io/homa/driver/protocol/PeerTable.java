@@ -13,6 +13,30 @@ final class PeerTable
 {
     private final Long2ObjectHashMap<Peer> peers = new Long2ObjectHashMap<>();
     private long nowNs;
+    private int maxPeers = Integer.MAX_VALUE;
+
+    /**
+     * @param maxPeers most peers that packets may add ({@link #lookupOrCreateForPacket}).
+     */
+    void maxPeers(final int maxPeers)
+    {
+        this.maxPeers = maxPeers;
+    }
+
+    /**
+     * The peer a packet came from, added if new and the table has room.
+     *
+     * @return the peer, or null if it is new and the table holds {@code maxPeers} already (drop the packet).
+     */
+    Peer lookupOrCreateForPacket(final int ipv4, final int port)
+    {
+        final Peer peer = lookup(ipv4, port);
+        if (null != peer || peers.size() >= maxPeers)
+        {
+            return peer;
+        }
+        return lookupOrCreate(ipv4, port);
+    }
 
     /**
      * @param nowNs the time that lookups stamp on peers as their last activity.

@@ -54,6 +54,10 @@ final class Rpc
     int rxWaitLength;
     /** Unscheduled bytes its sender announced (the first DATA's incoming), for the grant scheduler later. */
     int rxWaitUnscheduled;
+    /** Unscheduled bytes of the incoming message (its first DATA's incoming), for {@link IncomingLimits}. */
+    int rxUnscheduled;
+    /** Bytes of its pool block that have neither arrived nor been granted (server side, {@link IncomingLimits}). */
+    int unearnedBytes;
 
     // Diagnostics only (rpc-stat): RESENDs sent, DATA packets retransmitted, length of a request the server
     // application holds (its incoming message is forgotten once delivered).
@@ -97,6 +101,8 @@ final class Rpc
         isWaitingForBuffer = false;
         rxWaitLength = 0;
         rxWaitUnscheduled = 0;
+        rxUnscheduled = 0;
+        unearnedBytes = 0;
         resends = 0;
         retransmits = 0;
         rxDeliveredLength = -1;

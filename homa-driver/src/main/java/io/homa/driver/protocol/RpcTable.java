@@ -26,6 +26,7 @@ final class RpcTable
     private final EngineMetrics metrics;
     private final SocketTable socketTable;
     private final Outgoing outgoing;
+    private final IncomingLimits limits;
 
     RpcTable(
         final GrantScheduler grants,
@@ -34,8 +35,10 @@ final class RpcTable
         final EventLog events,
         final EngineMetrics metrics,
         final SocketTable socketTable,
-        final Outgoing outgoing)
+        final Outgoing outgoing,
+        final IncomingLimits limits)
     {
+        this.limits = limits;
         this.grants = grants;
         this.recovery = recovery;
         this.timer = timer;
@@ -59,6 +62,7 @@ final class RpcTable
         rpc.record(events, EventType.RPC_ENDED, 0, 0, rpc.state.code());
         timer.remove(rpc);
         stopWaitingForBuffer(rpc);
+        limits.release(rpc);
         if (null != rpc.peer)
         {
             rpc.peer.rpcCount--;

@@ -1,5 +1,7 @@
 package io.homa.driver.protocol;
 
+import org.agrona.concurrent.status.AtomicCounter;
+
 import java.util.ArrayList;
 
 /**
@@ -27,6 +29,12 @@ final class RpcTimer
     static final int PATIENT_AFTER_TICKS = 100;
     /** Ticks between RESENDs or NEED_ACKs once a peer has been silent for {@link #PATIENT_AFTER_TICKS}. */
     static final int PATIENT_INTERVAL_TICKS = 50;
+    /**
+     * Longest gap between NEED_ACKs to a client that does not answer: they go after 1, 2, 4, ... silent ticks (times
+     * the NEED_ACK interval), then every this many. An ack frees state but no one waits for it, so a forged or
+     * vanished client draws about a dozen NEED_ACKs over a 1,500-tick timeout instead of one per tick.
+     */
+    static final int NEED_ACK_MAX_GAP_TICKS = 512;
 
     /**
      * What the timer asks the engine to do.
@@ -73,6 +81,21 @@ final class RpcTimer
     private final ArrayList<Rpc> expired = new ArrayList<>();
     private long ticks;
     private boolean isInboundBacklogged;
+    private int controlPerPeerPerTick = Integer.MAX_VALUE;
+    private AtomicCounter controlLimitSkips;
+
+    /**
+     * Caps the RESENDs, probes and NEED_ACKs the timer sends one peer in one tick: a flood of forged RPCs naming one
+     * (spoofed) source must not make this host a reflector. A request over the cap is skipped, as if sent.
+     *
+     * @param perPeerPerTick most timer packets per peer per tick.
+     * @param skips          counts the ones skipped.
+     */
+    void controlLimit(final int perPeerPerTick, final AtomicCounter skips)
+    {
+        controlPerPeerPerTick = perPeerPerTick;
+        controlLimitSkips = skips;
+    }
 
     /**
      * @param backlogged true when the last receive batch was full: packets wait in our own socket, so silence
@@ -234,12 +257,11 @@ final class RpcTimer
             expired.add(rpc);
             return 0;
         }
-        // Linux repeats NEED_ACK every tick (the default); a longer interval keeps a busy host with hundreds of
-        // RPCs awaiting acks from filling its queues with NEED_ACKs and ACKs. No NEED_ACK goes out at all while our
-        // own transmit or receive path is backlogged (needAcksAllowed above).
-        if (rpc.silentTicks > PATIENT_AFTER_TICKS ?
-            0 == rpc.silentTicks % Math.max(needAckIntervalTicks, PATIENT_INTERVAL_TICKS) :
-            0 == (ticks - rpc.txDoneTick) % needAckIntervalTicks)
+        // Linux repeats NEED_ACK every tick; ours back off (isNeedAckDue), so a client that never answers (forged,
+        // or gone) draws about a dozen, and a longer interval keeps a busy host with hundreds of RPCs awaiting acks
+        // from filling its queues with NEED_ACKs and ACKs. No NEED_ACK goes out at all while our own transmit or
+        // receive path is backlogged (needAcksAllowed above).
+        if (isNeedAckDue(rpc.silentTicks, needAckIntervalTicks) && allowsControl(rpc.peer))
         {
             actions.sendNeedAck(rpc);
             return 1;
@@ -291,6 +313,10 @@ final class RpcTimer
         {
             return 0;
         }
+        if (!allowsControl(rpc.peer))
+        {
+            return 0;
+        }
         if (requestsData)
         {
             actions.requestRetransmission(rpc);
@@ -300,6 +326,52 @@ final class RpcTimer
             actions.probePeer(rpc);
         }
         return 1;
+    }
+
+    /**
+     * NEED_ACK backoff: due after {@code interval} x 1, 2, 4, ... silent ticks, then every
+     * {@link #NEED_ACK_MAX_GAP_TICKS} (at least {@code interval}).
+     *
+     * @param silentTicks ticks the NEED_ACKs have gone unanswered, from 1.
+     * @param interval    the configured NEED_ACK interval, the first gap.
+     * @return true if a NEED_ACK goes this tick.
+     */
+    static boolean isNeedAckDue(final int silentTicks, final int interval)
+    {
+        if (silentTicks <= 0 || 0 != silentTicks % interval)
+        {
+            return false;
+        }
+        final int maxGap = Math.max(interval, NEED_ACK_MAX_GAP_TICKS);
+        if (silentTicks < maxGap)
+        {
+            final int steps = silentTicks / interval;
+            return 0 == (steps & (steps - 1));
+        }
+        return 0 == silentTicks % maxGap;
+    }
+
+    private boolean allowsControl(final Peer peer)
+    {
+        if (null == peer || Integer.MAX_VALUE == controlPerPeerPerTick)
+        {
+            return true;
+        }
+        if (peer.timerControlTick != ticks)
+        {
+            peer.timerControlTick = ticks;
+            peer.timerControlSent = 0;
+        }
+        if (peer.timerControlSent < controlPerPeerPerTick)
+        {
+            peer.timerControlSent++;
+            return true;
+        }
+        if (null != controlLimitSkips)
+        {
+            controlLimitSkips.incrementRelease();
+        }
+        return false;
     }
 
     /**

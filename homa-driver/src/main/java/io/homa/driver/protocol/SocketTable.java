@@ -18,6 +18,22 @@ final class SocketTable
     final Long2ObjectHashMap<DriverSocket> socketsById = new Long2ObjectHashMap<>();
     final Int2ObjectHashMap<DriverSocket> socketsByPort = new Int2ObjectHashMap<>();
     final ArrayList<DriverSocket> sockets = new ArrayList<>();
+
+    /**
+     * @return sockets the client holds open (a scan: only socket creation asks, and sockets are bounded).
+     */
+    int socketCount(final long clientId)
+    {
+        int count = 0;
+        for (int i = 0, size = sockets.size(); i < size; i++)
+        {
+            if (sockets.get(i).clientId == clientId)
+            {
+                count++;
+            }
+        }
+        return count;
+    }
     /** Sockets that published events while a client thread slept on them: woken once at the end of a cycle. */
     final ArrayList<DriverSocket> socketsToWake = new ArrayList<>();
     private long nextSocketId = 1;

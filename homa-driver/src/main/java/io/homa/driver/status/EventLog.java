@@ -291,7 +291,11 @@ public final class EventLog implements AutoCloseable
         final File partial = new File(target.getPath() + ".partial");
         try
         {
-            try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(partial.toPath(), StandardCharsets.UTF_8)))
+            // Created as every driver file is (owner only by default) before anything is written into it.
+            Files.deleteIfExists(partial.toPath());
+            DriverFiles.createFile(partial);
+            try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(partial.toPath(), StandardCharsets.UTF_8,
+                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)))
             {
                 EventFormatter.print(new EventLogReader(buffer), directory.getPath(), out);
             }

@@ -113,10 +113,20 @@ public enum SystemCounterDescriptor
     CLIENT_TIMEOUTS(72, "client_timeouts", "ours: clients timed out for missing keepalives, resources freed"),
     COMMAND_RING_UNBLOCKS(73, "command_ring_unblocks",
         "ours: to-driver ring records a dead client claimed and never committed, skipped"),
+    UNEARNED_LIMIT_WAITS(74, "unearned_limit_waits",
+        "ours: requests that waited because their peer's or socket's unearned-bytes budget was full"),
+    PEER_RPC_LIMIT_DROPS(75, "peer_rpc_limit_drops",
+        "ours: DATA dropped because its peer had homa.limit.server.rpcs.per.peer server RPCs open"),
+    PEER_LIMIT_DROPS(76, "peer_limit_drops", "ours: packets from a new peer dropped with the peer table full"),
+    SOCKET_LIMIT_REFUSALS(77, "socket_limit_refusals",
+        "ours: addSocket refused at homa.limit.sockets.per.client or homa.limit.sockets.per.driver"),
+    TIMER_CONTROL_LIMIT_SKIPS(78, "timer_control_limit_skips",
+        "ours: RESENDs, probes or NEED_ACKs skipped at homa.limit.timer.control.per.peer.per.tick"),
     // Diagnostics (ids from 300): event log and RPC snapshots.
     EVENT_LOG_FREEZES(300, "event_log_freezes",
         "ours: times a FREEZE packet froze the event log and had it dumped to a text file"),
-    RPC_INFO_REQUESTS(301, "rpc_info_requests", "ours: RPC snapshots taken (rpc-stat, Homa.rpcInfo)");
+    RPC_INFO_REQUESTS(301, "rpc_info_requests", "ours: RPC snapshots taken (rpc-stat, Homa.rpcInfo)"),
+    FREEZES_REFUSED(302, "freezes_refused", "ours: FREEZE packets ignored because homa.freeze.accept is off");
 
     /** Counter type id for system counters. */
     public static final int SYSTEM_COUNTER_TYPE_ID = 0;

@@ -131,7 +131,7 @@ class EventDumpTest
     void shouldReadTheLogOfADeadDriverAndUnfreezeALiveOne() throws Exception
     {
         final String dir = tempDir.resolve("dead").toString();
-        launch(new MediaDriver.Context().homaDirectoryName(dir).dirDeleteOnShutdown(false));
+        launch(new MediaDriver.Context().homaDirectoryName(dir).dirDeleteOnShutdown(false).freezeAccept(true));
         final long id = oneRpc(100);
 
         // FREEZE from a raw UDP socket, as Linux's homa_freeze_peers sends it (dport 0, id 0).
