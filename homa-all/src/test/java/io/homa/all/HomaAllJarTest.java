@@ -168,6 +168,53 @@ class HomaAllJarTest
     }
 
     @Test
+    void shouldRefuseBadArgumentsAndSettingsOfTheDriverScriptWithOneLine() throws Exception
+    {
+        final String dir = tempDir.resolve("refused").toString();
+        final String[][] cases = {
+            // { argument, the one line's start }
+            { "--bogus", "homa driver: argument --bogus is refused: the driver takes -Dhoma.name=value settings" },
+            { "nosuch.properties", "homa driver: property file nosuch.properties is refused: not a file, a URL or " +
+                "a resource on the class path" },
+            { "-Dhoma.udp.port=abc", "homa driver: homa.udp.port=abc is refused: a whole number" },
+            { "-Dhoma.unsched.bytes=20x", "homa driver: homa.unsched.bytes=20x is refused: a size is a whole " +
+                "number of bytes with an optional k, m or g suffix" },
+            { "-Dhoma.timeout.ticks=abc", "homa driver: homa.timeout.ticks=abc is refused: a whole number" },
+            { "-Dhoma.event.log.enabled=yes", "homa driver: homa.event.log.enabled=yes is refused: true or false" },
+            { "-Dhoma.unsched.byte=20000", "homa driver: homa.unsched.byte is not a Homa setting (did you mean " +
+                "homa.unsched.bytes?)" },
+        };
+        for (final String[] refusal : cases)
+        {
+            final Result result = runScript("homa-driver", "-Dhoma.dir=" + dir, refusal[0]);
+            assertEquals(1, result.status, refusal[0] + ": " + result.output);
+            assertEquals(1, result.output.strip().lines().count(), "one line: " + result.output);
+            assertTrue(result.output.startsWith(refusal[1]), result.output);
+            assertFalse(new File(dir).exists(), refusal[0] + " left " + dir);
+        }
+    }
+
+    @Test
+    void shouldRefuseBadDemoArgumentsWithTheValidValuesAndNoStackTrace() throws Exception
+    {
+        final String[][] cases = {
+            { "--count", "-5", "EmbeddedPingPong: --count -5 is refused: a whole number >= 0" },
+            { "--count", "abc", "EmbeddedPingPong: --count abc is refused: a whole number >= 0" },
+            { "--count", "0", "EmbeddedPingPong: --count 0 is refused: a count >= 1" },
+            { "--mode", "FOO", "EmbeddedPingPong: --mode FOO is refused: one of SHARED, INVOKER, DEDICATED, " +
+                "SHARED_NETWORK" },
+        };
+        for (final String[] refusal : cases)
+        {
+            // bin/demo runs EmbeddedPingPong from the samples jar; the shaded jar holds the same class.
+            final Result result = runScript("run-java", "io.homa.samples.EmbeddedPingPong", refusal[0], refusal[1]);
+            assertEquals(1, result.status, result.output);
+            assertEquals(1, result.output.strip().lines().count(), "one line, no stack trace: " + result.output);
+            assertTrue(result.output.startsWith(refusal[2]), result.output);
+        }
+    }
+
+    @Test
     void shouldDumpALinuxCaptureThroughTheScript() throws Exception
     {
         final Path shared = Paths.get(System.getProperty("homa.shared.dir", ROOT.resolve("../shared").toString()));

@@ -7,7 +7,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Settings a driver and its clients must agree on: where the driver directory is and how long to wait for a
- * driver before calling it dead.
+ * driver before calling it dead. Making one refuses, with one line, a {@code homa.*} system property that no
+ * setting has and a value that does not parse (see {@link HomaProperties}).
  */
 public class CommonContext
 {
@@ -41,9 +42,14 @@ public class CommonContext
         HOMA_DIR_DEFAULT = new File(base, "homa-" + user).getPath();
     }
 
-    private String homaDirectoryName = System.getProperty(HOMA_DIR_PROP_NAME, HOMA_DIR_DEFAULT);
-    private long driverTimeoutNs = SystemUtil.getDurationInNanos(DRIVER_TIMEOUT_PROP_NAME, DRIVER_TIMEOUT_DEFAULT_NS);
-    private long pollDurationNs = SystemUtil.getDurationInNanos(POLL_DURATION_PROP_NAME, POLL_DURATION_DEFAULT_NS);
+    {
+        // Before any value is read: a misspelt name is refused rather than its setting silently left at default.
+        HomaProperties.checkNames();
+    }
+
+    private String homaDirectoryName = HomaProperties.string(HOMA_DIR_PROP_NAME, HOMA_DIR_DEFAULT);
+    private long driverTimeoutNs = HomaProperties.durationNs(DRIVER_TIMEOUT_PROP_NAME, DRIVER_TIMEOUT_DEFAULT_NS);
+    private long pollDurationNs = HomaProperties.durationNs(POLL_DURATION_PROP_NAME, POLL_DURATION_DEFAULT_NS);
 
     /**
      * @return how long a thread polls after work (or from the start of a blocking call) before it sleeps, in ns.

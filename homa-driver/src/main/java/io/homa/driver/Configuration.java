@@ -1,7 +1,7 @@
 package io.homa.driver;
 
+import io.homa.client.HomaProperties;
 import io.homa.driver.protocol.SchedulingSettings;
-import org.agrona.SystemUtil;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.BusySpinIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -15,8 +15,10 @@ import org.agrona.concurrent.broadcast.BroadcastBufferDescriptor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Every driver setting as a {@code homa.*} system property with its default. Sizes accept k/m/g suffixes and
- * durations accept ns/us/ms/s suffixes (Agrona {@link SystemUtil}). The README's property table lists them all.
+ * Every driver setting as a {@code homa.*} system property with its default. Read strictly ({@link HomaProperties}):
+ * every size accepts k/m/g suffixes, durations ns/us/ms/s suffixes, booleans only true or false, and a value that
+ * does not parse, like a {@code homa.*} name that is no setting's, is refused at start with one line naming it. The
+ * README's property table lists them all ({@code ReadmeConfigurationTest} holds it to these constants).
  */
 public final class Configuration
 {
@@ -36,8 +38,12 @@ public final class Configuration
 
     /** Delete the directory of a dead driver before starting. */
     public static final String DIR_DELETE_ON_START_PROP_NAME = "homa.dir.delete.on.start";
-    /** Delete the directory when the driver closes. */
+    /** Default: a live-looking driver's directory is refused. */
+    public static final boolean DIR_DELETE_ON_START_DEFAULT = false;
+    /** Delete the directory when the driver closes (embedded drivers: also when the JVM exits, see launch). */
     public static final String DIR_DELETE_ON_SHUTDOWN_PROP_NAME = "homa.dir.delete.on.shutdown";
+    /** Default: kept (embedded drivers always delete theirs). */
+    public static final boolean DIR_DELETE_ON_SHUTDOWN_DEFAULT = false;
 
     /** IPv4 address the driver's UDP socket binds. */
     public static final String UDP_ADDRESS_PROP_NAME = "homa.udp.address";
@@ -159,6 +165,8 @@ public final class Configuration
 
     /** Fault injection (tests): seed of the random generator. */
     public static final String FAULT_SEED_PROP_NAME = "homa.fault.seed";
+    /** Default seed. */
+    public static final long FAULT_SEED_DEFAULT = 1;
     /** Fault injection: probability that an arriving DATA packet is dropped. */
     public static final String FAULT_DATA_DROP_RATE_PROP_NAME = "homa.fault.data.drop.rate";
     /** Fault injection: probability that an arriving control packet is dropped. */
@@ -173,8 +181,12 @@ public final class Configuration
     public static final String FAULT_CONTROL_REORDER_RATE_PROP_NAME = "homa.fault.control.reorder.rate";
     /** Fault injection: longest hold-back of a reordered packet. */
     public static final String FAULT_REORDER_DELAY_PROP_NAME = "homa.fault.reorder.delay";
+    /** Default longest hold-back. */
+    public static final long FAULT_REORDER_DELAY_DEFAULT_NS = TimeUnit.MILLISECONDS.toNanos(1);
     /** Fault injection: how long after the original a duplicated packet arrives. */
     public static final String FAULT_DUPLICATE_DELAY_PROP_NAME = "homa.fault.duplicate.delay";
+    /** Default: at once. */
+    public static final long FAULT_DUPLICATE_DELAY_DEFAULT_NS = 0;
     /** Fault injection: probability that an arriving DATA packet gets a header bit flipped. */
     public static final String FAULT_DATA_CORRUPT_RATE_PROP_NAME = "homa.fault.data.corrupt.rate";
     /** Fault injection: probability that an arriving control packet gets a header bit flipped. */
@@ -271,6 +283,8 @@ public final class Configuration
 
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";
+    /** Default: quiet. */
+    public static final boolean PRINT_CONFIGURATION_DEFAULT = false;
 
     /**
      * Whether client threads in the driver's own JVM may run a sleeping SHARED driver's duty cycle themselves (a
@@ -323,6 +337,8 @@ public final class Configuration
 
     /** Let the owner's group read and write the driver directory and files (else owner only). */
     public static final String DIR_GROUP_ACCESS_PROP_NAME = "homa.dir.group.access";
+    /** Default: owner only. */
+    public static final boolean DIR_GROUP_ACCESS_DEFAULT = false;
 
     // Limits on the state peers and clients can make the driver hold (see LimitSettings).
     /** Pool bytes one peer's requests may reserve unearned (neither arrived nor granted); 0: a quarter of the pool. */
@@ -345,14 +361,44 @@ public final class Configuration
     {
     }
 
+    /** The idle strategy aliases {@link #idleStrategy(String, long)} knows. */
+    public static final String IDLE_STRATEGY_ALIASES = "wake, noop, spin, yield, sleep-ns, sleep-ms, backoff";
+
     static ThreadingMode threadingMode()
     {
-        return ThreadingMode.valueOf(System.getProperty(THREADING_MODE_PROP_NAME, THREADING_MODE_DEFAULT).trim());
+        return HomaProperties.enumValue(
+            THREADING_MODE_PROP_NAME, ThreadingMode.class, ThreadingMode.valueOf(THREADING_MODE_DEFAULT));
     }
 
     static String idleStrategyName(final String propName)
     {
-        return System.getProperty(propName, IDLE_STRATEGY_DEFAULT);
+        return HomaProperties.string(propName, IDLE_STRATEGY_DEFAULT);
+    }
+
+    static String stringValue(final String propName, final String defaultValue)
+    {
+        return HomaProperties.string(propName, defaultValue);
+    }
+
+    /**
+     * {@link #idleStrategy(String, long)} for a setting: an unknown name is refused naming the setting.
+     *
+     * @param propName the setting, for the message.
+     * @param name     alias or class name.
+     * @param pollNs   how long {@code wake} polls after work before it sleeps.
+     * @return the strategy.
+     */
+    static IdleStrategy idleStrategy(final String propName, final String name, final long pollNs)
+    {
+        try
+        {
+            return idleStrategy(name, pollNs);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new HomaProperties.ConfigurationException(propName + "=" + name + " is refused: one of " +
+                IDLE_STRATEGY_ALIASES + ", or the name of an IdleStrategy class with a no-argument constructor");
+        }
     }
 
     /**
@@ -364,7 +410,7 @@ public final class Configuration
      */
     public static IdleStrategy idleStrategy(final String name)
     {
-        return idleStrategy(name, org.agrona.SystemUtil.getDurationInNanos(
+        return idleStrategy(name, HomaProperties.durationNs(
             io.homa.client.CommonContext.POLL_DURATION_PROP_NAME, io.homa.client.CommonContext.POLL_DURATION_DEFAULT_NS));
     }
 
@@ -396,7 +442,8 @@ public final class Configuration
                 }
                 catch (final ReflectiveOperationException | ClassCastException ex)
                 {
-                    throw new IllegalArgumentException("unknown idle strategy: " + name, ex);
+                    throw new IllegalArgumentException("unknown idle strategy: " + name + " (" +
+                        IDLE_STRATEGY_ALIASES + " or an IdleStrategy class name)", ex);
                 }
             }
         };
@@ -404,28 +451,27 @@ public final class Configuration
 
     static int ringLength(final String propName, final int defaultLength)
     {
-        return SystemUtil.getSizeAsInt(propName, defaultLength) + RingBufferDescriptor.TRAILER_LENGTH;
+        return HomaProperties.sizeAsInt(propName, defaultLength) + RingBufferDescriptor.TRAILER_LENGTH;
     }
 
     static int broadcastLength(final String propName, final int defaultLength)
     {
-        return SystemUtil.getSizeAsInt(propName, defaultLength) + BroadcastBufferDescriptor.TRAILER_LENGTH;
+        return HomaProperties.sizeAsInt(propName, defaultLength) + BroadcastBufferDescriptor.TRAILER_LENGTH;
     }
 
     static int sizeAsInt(final String propName, final int defaultValue)
     {
-        return SystemUtil.getSizeAsInt(propName, defaultValue);
+        return HomaProperties.sizeAsInt(propName, defaultValue);
     }
 
     static boolean booleanValue(final String propName, final boolean defaultValue)
     {
-        final String value = System.getProperty(propName);
-        return null == value ? defaultValue : Boolean.parseBoolean(value.trim());
+        return HomaProperties.bool(propName, defaultValue);
     }
 
     static int intValue(final String propName, final int defaultValue)
     {
-        return Integer.getInteger(propName, defaultValue);
+        return HomaProperties.intValue(propName, defaultValue);
     }
 
     /**
@@ -436,8 +482,8 @@ public final class Configuration
      */
     static io.homa.driver.protocol.LimitSettings limitSettings()
     {
-        final long perPeer = SystemUtil.getSizeAsLong(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, 0);
-        final long perSocket = SystemUtil.getSizeAsLong(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, 0);
+        final long perPeer = HomaProperties.size(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, 0);
+        final long perSocket = HomaProperties.size(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, 0);
         return new io.homa.driver.protocol.LimitSettings(
             atLeast(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, perPeer, 0),
             atLeast(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, perSocket, 0),
@@ -465,7 +511,7 @@ public final class Configuration
 
     static long durationNs(final String propName, final long defaultNs)
     {
-        return SystemUtil.getDurationInNanos(propName, defaultNs);
+        return HomaProperties.durationNs(propName, defaultNs);
     }
 
     /**
@@ -476,24 +522,23 @@ public final class Configuration
     public static io.homa.driver.transport.FaultInjection faultInjection()
     {
         return new io.homa.driver.transport.FaultInjection()
-            .seed(Long.getLong(FAULT_SEED_PROP_NAME, 1))
+            .seed(HomaProperties.longValue(FAULT_SEED_PROP_NAME, FAULT_SEED_DEFAULT))
             .dataDropRate(rate(FAULT_DATA_DROP_RATE_PROP_NAME))
             .controlDropRate(rate(FAULT_CONTROL_DROP_RATE_PROP_NAME))
             .dataDuplicateRate(rate(FAULT_DATA_DUPLICATE_RATE_PROP_NAME))
             .controlDuplicateRate(rate(FAULT_CONTROL_DUPLICATE_RATE_PROP_NAME))
             .dataReorderRate(rate(FAULT_DATA_REORDER_RATE_PROP_NAME))
             .controlReorderRate(rate(FAULT_CONTROL_REORDER_RATE_PROP_NAME))
-            .reorderDelayNs(durationNs(FAULT_REORDER_DELAY_PROP_NAME, TimeUnit.MILLISECONDS.toNanos(1)))
-            .duplicateDelayNs(durationNs(FAULT_DUPLICATE_DELAY_PROP_NAME, 0))
+            .reorderDelayNs(durationNs(FAULT_REORDER_DELAY_PROP_NAME, FAULT_REORDER_DELAY_DEFAULT_NS))
+            .duplicateDelayNs(durationNs(FAULT_DUPLICATE_DELAY_PROP_NAME, FAULT_DUPLICATE_DELAY_DEFAULT_NS))
             .dataCorruptRate(rate(FAULT_DATA_CORRUPT_RATE_PROP_NAME))
             .controlCorruptRate(rate(FAULT_CONTROL_CORRUPT_RATE_PROP_NAME))
-            .dropIndices(System.getProperty(FAULT_DROP_INDICES_PROP_NAME));
+            .dropIndices(HomaProperties.string(FAULT_DROP_INDICES_PROP_NAME, null));
     }
 
     private static double rate(final String propName)
     {
-        final String value = System.getProperty(propName);
-        return null == value ? 0.0 : Double.parseDouble(value.trim());
+        return HomaProperties.rate(propName);
     }
 
     /**
@@ -501,22 +546,29 @@ public final class Configuration
      *
      * @param value comma-separated list, e.g. {@link #UNSCHED_CUTOFFS_DEFAULT}.
      * @return 8 cutoffs.
-     * @throws IllegalArgumentException if there are not exactly 8 non-negative integers.
+     * @throws IllegalArgumentException if there are not exactly 8 sizes (k/m/g suffixes allowed).
      */
     public static int[] parseCutoffs(final String value)
     {
         final String[] parts = value.trim().split("\\s*,\\s*");
         if (8 != parts.length)
         {
-            throw new IllegalArgumentException(UNSCHED_CUTOFFS_PROP_NAME + " needs 8 values: " + value);
+            throw new HomaProperties.ConfigurationException(UNSCHED_CUTOFFS_PROP_NAME + "=" + value +
+                " is refused: 8 comma-separated sizes, entry i for priority level i, e.g. " + UNSCHED_CUTOFFS_DEFAULT);
         }
         final int[] cutoffs = new int[8];
         for (int i = 0; i < 8; i++)
         {
-            final long cutoff = Long.parseLong(parts[i]);
-            if (cutoff < 0)
+            final long cutoff;
+            try
             {
-                throw new IllegalArgumentException(UNSCHED_CUTOFFS_PROP_NAME + " values must be >= 0: " + value);
+                cutoff = HomaProperties.parseSize(UNSCHED_CUTOFFS_PROP_NAME, parts[i]);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new HomaProperties.ConfigurationException(UNSCHED_CUTOFFS_PROP_NAME + "=" + value +
+                    " is refused: entry " + i + " (" + parts[i] + ") is not a size, a whole number of bytes with " +
+                    "an optional k, m or g suffix");
             }
             cutoffs[i] = (int)Math.min(cutoff, Integer.MAX_VALUE);
         }
@@ -561,7 +613,8 @@ public final class Configuration
             case "auto" -> isLinkKnown && !isLoopback;
             case "true", "on" -> true;
             case "false", "off" -> false;
-            default -> throw new IllegalArgumentException(PACING_PROP_NAME + " must be auto, true or false: " + mode);
+            default -> throw new HomaProperties.ConfigurationException(
+                PACING_PROP_NAME + "=" + mode + " is refused: one of auto, true, false");
         };
     }
 }

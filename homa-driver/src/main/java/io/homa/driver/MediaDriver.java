@@ -18,7 +18,6 @@ import org.agrona.BufferUtil;
 import org.agrona.CloseHelper;
 import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
-import org.agrona.SystemUtil;
 import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.CachedNanoClock;
@@ -60,6 +59,7 @@ public final class MediaDriver implements AutoCloseable
     private final AgentRunner senderRunner;
     private final AgentRunner receiverRunner;
     private final AgentRunner sharedNetworkRunner;
+    private Thread shutdownHook;
     private volatile boolean isClosed;
     private volatile boolean hasFailed;
 
@@ -96,9 +96,10 @@ public final class MediaDriver implements AutoCloseable
                 }
             }
         }
-        catch (final RuntimeException ex)
+        catch (final RuntimeException | Error ex)
         {
-            ctx.close();
+            // A failed start removes what it created (its directory and CnC file), never a live driver's.
+            ctx.closeAfterFailedStart();
             throw ex;
         }
         sharedRunner = shared;
@@ -117,16 +118,66 @@ public final class MediaDriver implements AutoCloseable
 
     /**
      * Starts a driver with the given settings.
+     * A driver that deletes its directory on close ({@code homa.dir.delete.on.shutdown}, every embedded one) also
+     * deletes it when the JVM exits without closing it (SIGTERM, {@code System.exit}), by a shutdown hook that
+     * {@link #close()} removes. A start that fails removes the directory and files it created.
      *
      * @param ctx settings.
      * @return the running driver.
-     * @throws ActiveDriverException if a live driver already owns the directory.
+     * @throws ActiveDriverException if a live driver already owns the directory (which is left as it is).
+     * @throws IllegalArgumentException for a setting that is refused, naming it.
      */
     public static MediaDriver launch(final Context ctx)
     {
         final MediaDriver driver = new MediaDriver(ctx);
-        driver.start();
+        try
+        {
+            driver.start();
+        }
+        catch (final RuntimeException | Error ex)
+        {
+            driver.ctx.startFailed();
+            driver.close();
+            throw ex;
+        }
+        if (ctx.dirDeleteOnShutdown())
+        {
+            driver.addShutdownHook();
+        }
         return driver;
+    }
+
+    private void addShutdownHook()
+    {
+        final File dir = ctx.homaDirectory();
+        // Only the files: the agents may still be running on the mappings, which stay valid once the files go.
+        final Thread hook = new Thread(() -> IoUtil.delete(dir, true), "homa-md-dir-delete");
+        try
+        {
+            Runtime.getRuntime().addShutdownHook(hook);
+            shutdownHook = hook;
+        }
+        catch (final IllegalStateException ex)
+        {
+            // Launched while the JVM exits: nothing will run the hook, close() still deletes the directory.
+        }
+    }
+
+    private void removeShutdownHook()
+    {
+        final Thread hook = shutdownHook;
+        if (null != hook)
+        {
+            shutdownHook = null;
+            try
+            {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            }
+            catch (final IllegalStateException ex)
+            {
+                // The JVM is exiting: the hook runs anyway, and deleting twice is harmless.
+            }
+        }
     }
 
     /**
@@ -171,24 +222,56 @@ public final class MediaDriver implements AutoCloseable
      * Standalone driver: loads the property files named on the command line (paths, URLs, or resources on the
      * class path such as the bundled {@code low-latency.properties} and {@code default.properties}), starts, and
      * runs until SIGINT or SIGTERM, then closes cleanly. {@code -Dhoma.print.configuration=true} prints the
-     * settings it runs with.
+     * settings it runs with. An argument that is not a property file (an option, a file that does not exist), a
+     * refused setting or a failed start prints one line and exits with status 1 (see {@link PropertyFiles}).
      *
      * @param args property files.
      */
     public static void main(final String[] args)
     {
-        SystemUtil.loadPropertiesFiles(args);
-        boolean failed;
-        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier();
-            MediaDriver driver = launch(new Context().terminationHook(barrier::signal)))
+        try
         {
-            final String address = driver.context().udpAddress();
-            System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
-                (address.contains(":") ? "[" + address + "]" : address) + ":" + driver.udpPort());
-            System.out.println(driver.context().nicDescription());
-            barrier.await();
-            failed = driver.hasFailed();
-            System.out.println(failed ? "homa driver: shut down after a fatal error" : "homa driver: shutdown");
+            PropertyFiles.load(args);
+        }
+        catch (final RuntimeException ex)
+        {
+            System.err.println("homa driver: " + PropertyFiles.oneLine(ex));
+            System.exit(1);
+            return;
+        }
+        boolean failed = false;
+        String refusal = null;
+        try (ShutdownSignalBarrier barrier = new ShutdownSignalBarrier())
+        {
+            MediaDriver launched = null;
+            try
+            {
+                launched = launch(new Context().terminationHook(barrier::signal));
+            }
+            catch (final RuntimeException ex)
+            {
+                // Exit only once the barrier is closed: its shutdown hook waits for that.
+                refusal = PropertyFiles.oneLine(ex);
+            }
+            if (null != launched)
+            {
+                try (MediaDriver driver = launched)
+                {
+                    final String address = driver.context().udpAddress();
+                    System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
+                        (address.contains(":") ? "[" + address + "]" : address) + ":" + driver.udpPort());
+                    System.out.println(driver.context().nicDescription());
+                    barrier.await();
+                    failed = driver.hasFailed();
+                    System.out.println(
+                        failed ? "homa driver: shut down after a fatal error" : "homa driver: shutdown");
+                }
+            }
+        }
+        if (null != refusal)
+        {
+            System.err.println("homa driver: " + refusal);
+            System.exit(1);
         }
         if (failed)
         {
@@ -402,6 +485,7 @@ public final class MediaDriver implements AutoCloseable
             return;
         }
         isClosed = true;
+        removeShutdownHook();
         ctx.wakeForClose();
         // As Aeron: receiving stops first, then sending, then the conductor, whose close unmaps every socket's send
         // region, which a sender still running could be reading payloads from.
@@ -419,18 +503,20 @@ public final class MediaDriver implements AutoCloseable
         private String sharedIdleStrategyName =
             Configuration.idleStrategyName(Configuration.SHARED_IDLE_STRATEGY_PROP_NAME);
         private IdleStrategy sharedIdleStrategy;
-        private boolean dirDeleteOnStart = Boolean.getBoolean(Configuration.DIR_DELETE_ON_START_PROP_NAME);
-        private boolean dirDeleteOnShutdown = Boolean.getBoolean(Configuration.DIR_DELETE_ON_SHUTDOWN_PROP_NAME);
+        private boolean dirDeleteOnStart = Configuration.booleanValue(
+            Configuration.DIR_DELETE_ON_START_PROP_NAME, Configuration.DIR_DELETE_ON_START_DEFAULT);
+        private boolean dirDeleteOnShutdown = Configuration.booleanValue(
+            Configuration.DIR_DELETE_ON_SHUTDOWN_PROP_NAME, Configuration.DIR_DELETE_ON_SHUTDOWN_DEFAULT);
         private String udpAddress =
-            System.getProperty(Configuration.UDP_ADDRESS_PROP_NAME, Configuration.UDP_ADDRESS_DEFAULT);
+            Configuration.stringValue(Configuration.UDP_ADDRESS_PROP_NAME, Configuration.UDP_ADDRESS_DEFAULT);
         private int udpPort = Configuration.intValue(Configuration.UDP_PORT_PROP_NAME, Configuration.UDP_PORT_DEFAULT);
         private boolean isUdpPortSet;
         private int mtuLength = Configuration.sizeAsInt(
             Configuration.MTU_LENGTH_PROP_NAME, Configuration.MTU_LENGTH_DEFAULT);
         private String transportName =
-            System.getProperty(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_DEFAULT);
-        private boolean udpGro = Boolean.parseBoolean(System.getProperty(
-            Configuration.UDP_GRO_PROP_NAME, String.valueOf(Configuration.UDP_GRO_DEFAULT)));
+            Configuration.stringValue(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_DEFAULT);
+        private boolean udpGro = Configuration.booleanValue(
+            Configuration.UDP_GRO_PROP_NAME, Configuration.UDP_GRO_DEFAULT);
         private int packetRingVersion = Configuration.intValue(
             Configuration.PACKET_RING_VERSION_PROP_NAME, Configuration.PACKET_RING_VERSION_DEFAULT);
         private int socketRcvbufLength = Configuration.sizeAsInt(
@@ -458,7 +544,7 @@ public final class MediaDriver implements AutoCloseable
             Configuration.SOCKET_MIN_BLOCK_LENGTH_PROP_NAME, Configuration.SOCKET_MIN_BLOCK_LENGTH_DEFAULT);
         private int outboundBufferLength = Configuration.ringLength(
             Configuration.OUTBOUND_BUFFER_LENGTH_PROP_NAME, Configuration.OUTBOUND_BUFFER_LENGTH_DEFAULT);
-        private int unschedBytes = Configuration.intValue(
+        private int unschedBytes = Configuration.sizeAsInt(
             Configuration.UNSCHED_BYTES_PROP_NAME, Configuration.UNSCHED_BYTES_DEFAULT);
         private boolean isUnschedBytesSet = null != System.getProperty(Configuration.UNSCHED_BYTES_PROP_NAME);
         private int requestAckTicks = Configuration.intValue(
@@ -481,7 +567,7 @@ public final class MediaDriver implements AutoCloseable
         private boolean isLinkSpeedKnown;
         private int numPriorities = Configuration.intValue(
             Configuration.NUM_PRIORITIES_PROP_NAME, Configuration.NUM_PRIORITIES_DEFAULT);
-        private int[] unschedCutoffs = Configuration.parseCutoffs(System.getProperty(
+        private int[] unschedCutoffs = Configuration.parseCutoffs(Configuration.stringValue(
             Configuration.UNSCHED_CUTOFFS_PROP_NAME, Configuration.UNSCHED_CUTOFFS_DEFAULT));
         private long maxNicEstBacklogNs = TimeUnit.MICROSECONDS.toNanos(Configuration.intValue(
             Configuration.MAX_NIC_EST_BACKLOG_USECS_PROP_NAME, Configuration.MAX_NIC_EST_BACKLOG_USECS_DEFAULT));
@@ -489,8 +575,9 @@ public final class MediaDriver implements AutoCloseable
             Configuration.DEFER_MIN_BYTES_PROP_NAME, Configuration.DEFER_MIN_BYTES_DEFAULT);
         private int pacerFifoFraction = Configuration.intValue(
             Configuration.PACER_FIFO_FRACTION_PROP_NAME, Configuration.PACER_FIFO_FRACTION_DEFAULT);
-        private String pacing = System.getProperty(Configuration.PACING_PROP_NAME, Configuration.PACING_DEFAULT);
-        private boolean printConfiguration = Boolean.getBoolean(Configuration.PRINT_CONFIGURATION_PROP_NAME);
+        private String pacing = Configuration.stringValue(Configuration.PACING_PROP_NAME, Configuration.PACING_DEFAULT);
+        private boolean printConfiguration = Configuration.booleanValue(
+            Configuration.PRINT_CONFIGURATION_PROP_NAME, Configuration.PRINT_CONFIGURATION_DEFAULT);
         private int needAckIntervalTicks = Configuration.intValue(
             Configuration.NEED_ACK_INTERVAL_TICKS_PROP_NAME, Configuration.NEED_ACK_INTERVAL_TICKS_DEFAULT);
         private int resendTicks = Configuration.intValue(
@@ -527,7 +614,8 @@ public final class MediaDriver implements AutoCloseable
             Configuration.INBOUND_BUFFER_LENGTH_PROP_NAME, Configuration.INBOUND_BUFFER_LENGTH_DEFAULT);
         private long clientLivenessTimeoutNs = Configuration.durationNs(
             Configuration.CLIENT_LIVENESS_TIMEOUT_PROP_NAME, Configuration.CLIENT_LIVENESS_TIMEOUT_DEFAULT_NS);
-        private boolean dirGroupAccess = Boolean.getBoolean(Configuration.DIR_GROUP_ACCESS_PROP_NAME);
+        private boolean dirGroupAccess = Configuration.booleanValue(
+            Configuration.DIR_GROUP_ACCESS_PROP_NAME, Configuration.DIR_GROUP_ACCESS_DEFAULT);
         private boolean eventLogEnabled = Configuration.booleanValue(
             Configuration.EVENT_LOG_ENABLED_PROP_NAME, Configuration.EVENT_LOG_ENABLED_DEFAULT);
         private int eventLogLength = Configuration.sizeAsInt(
@@ -562,13 +650,15 @@ public final class MediaDriver implements AutoCloseable
         private boolean directDriveEnabled = Configuration.booleanValue(
             Configuration.DIRECT_DRIVE_PROP_NAME, Configuration.DIRECT_DRIVE_DEFAULT);
         private DirectDrive directDriver;
-        private String driverCpus = System.getProperty(
+        private String driverCpus = Configuration.stringValue(
             Configuration.DRIVER_CPUS_PROP_NAME, Configuration.DRIVER_CPUS_DEFAULT);
         private java.util.BitSet driverCpuSet;
         private org.agrona.concurrent.Agent sharedAgent;
         private final java.util.ArrayList<AutoCloseable> wakeResources = new java.util.ArrayList<>();
         private final java.util.ArrayList<WakeupIdleStrategy> wakeStrategies = new java.util.ArrayList<>();
         private boolean isContextClosed;
+        private boolean isDirectoryOwned;
+        private boolean isStartFailed;
 
         /**
          * Validates the settings, prepares the directory and CnC file, opens the transport and builds the agents.
@@ -593,7 +683,8 @@ public final class MediaDriver implements AutoCloseable
             }
             if (null == sharedIdleStrategy)
             {
-                sharedIdleStrategy = Configuration.idleStrategy(sharedIdleStrategyName, pollDurationNs());
+                sharedIdleStrategy = Configuration.idleStrategy(
+                    Configuration.SHARED_IDLE_STRATEGY_PROP_NAME, sharedIdleStrategyName, pollDurationNs());
             }
             concludeIdleStrategies();
 
@@ -604,7 +695,8 @@ public final class MediaDriver implements AutoCloseable
             }
             catch (final UnknownHostException ex)
             {
-                throw new IllegalArgumentException("bad " + Configuration.UDP_ADDRESS_PROP_NAME + ": " + udpAddress, ex);
+                throw new io.homa.client.HomaProperties.ConfigurationException(Configuration.UDP_ADDRESS_PROP_NAME +
+                    "=" + udpAddress + " is refused: an IPv4 or IPv6 address, or a host name this machine resolves");
             }
             Transports.checkAddressFamily(transportName, bindAddress);
 
@@ -800,19 +892,24 @@ public final class MediaDriver implements AutoCloseable
         {
             if (null == conductorIdleStrategy)
             {
-                conductorIdleStrategy = Configuration.idleStrategy(conductorIdleStrategyName, pollDurationNs());
+                conductorIdleStrategy = Configuration.idleStrategy(
+                    Configuration.CONDUCTOR_IDLE_STRATEGY_PROP_NAME, conductorIdleStrategyName, pollDurationNs());
             }
             if (null == senderIdleStrategy)
             {
-                senderIdleStrategy = Configuration.idleStrategy(senderIdleStrategyName, pollDurationNs());
+                senderIdleStrategy = Configuration.idleStrategy(
+                    Configuration.SENDER_IDLE_STRATEGY_PROP_NAME, senderIdleStrategyName, pollDurationNs());
             }
             if (null == receiverIdleStrategy)
             {
-                receiverIdleStrategy = Configuration.idleStrategy(receiverIdleStrategyName, pollDurationNs());
+                receiverIdleStrategy = Configuration.idleStrategy(
+                    Configuration.RECEIVER_IDLE_STRATEGY_PROP_NAME, receiverIdleStrategyName, pollDurationNs());
             }
             if (null == sharedNetworkIdleStrategy)
             {
-                sharedNetworkIdleStrategy = Configuration.idleStrategy(sharedNetworkIdleStrategyName, pollDurationNs());
+                sharedNetworkIdleStrategy = Configuration.idleStrategy(
+                    Configuration.SHARED_NETWORK_IDLE_STRATEGY_PROP_NAME, sharedNetworkIdleStrategyName,
+                    pollDurationNs());
             }
         }
 
@@ -844,6 +941,12 @@ public final class MediaDriver implements AutoCloseable
 
         private void validate()
         {
+            Transports.checkName(transportName);
+            if (2 != packetRingVersion && 3 != packetRingVersion)
+            {
+                throw new io.homa.client.HomaProperties.ConfigurationException(
+                    Configuration.PACKET_RING_VERSION_PROP_NAME + "=" + packetRingVersion + " is refused: 2 or 3");
+            }
             if (!driverCpus.isBlank())
             {
                 try
@@ -934,6 +1037,8 @@ public final class MediaDriver implements AutoCloseable
                         heartbeatAgeMs + " ms ago)");
                 }
             }
+            // From here the directory is this driver's: a failed start or a close may delete it.
+            isDirectoryOwned = true;
             if (dir.exists())
             {
                 // A dead driver's directory: start clean (dirDeleteOnStart only matters for a live-looking one).
@@ -1022,7 +1127,34 @@ public final class MediaDriver implements AutoCloseable
         }
 
         /**
-         * Releases what conclude() built.
+         * Marks a start that failed after {@link #conclude()}: {@link #close()} then deletes the directory.
+         */
+        void startFailed()
+        {
+            isStartFailed = true;
+        }
+
+        /**
+         * Releases what a failed {@link #conclude()} built and deletes the directory and files it created (never
+         * a directory it found a live driver in).
+         */
+        void closeAfterFailedStart()
+        {
+            startFailed();
+            close();
+        }
+
+        /**
+         * @return true once this driver has taken the directory for its own (a live driver's is never taken).
+         */
+        boolean isDirectoryOwned()
+        {
+            return isDirectoryOwned;
+        }
+
+        /**
+         * Releases what conclude() built; deletes the directory if it is this driver's and either
+         * {@code homa.dir.delete.on.shutdown} is set or the start failed.
          */
         public void close()
         {
@@ -1039,7 +1171,7 @@ public final class MediaDriver implements AutoCloseable
             {
                 IoUtil.unmap(cncByteBuffer);
             }
-            if (dirDeleteOnShutdown)
+            if (isDirectoryOwned && (dirDeleteOnShutdown || isStartFailed))
             {
                 IoUtil.delete(homaDirectory(), true);
             }

@@ -132,6 +132,25 @@ final class Transports
     }
 
     /**
+     * Refuses, before anything is built, a transport name that is none of the four.
+     *
+     * @param name {@code homa.transport}.
+     * @throws IllegalArgumentException naming the setting and the transports.
+     */
+    static void checkName(final String name)
+    {
+        switch (name.trim())
+        {
+            case UDP, UDP_BATCH, RAW, PACKET_RING ->
+            {
+            }
+            default -> throw new io.homa.client.HomaProperties.ConfigurationException(
+                Configuration.TRANSPORT_PROP_NAME + "=" + name + " is refused: one of " + UDP + ", " + UDP_BATCH +
+                ", " + RAW + ", " + PACKET_RING);
+        }
+    }
+
+    /**
      * Refuses, before anything is built, a transport that cannot speak the address's family.
      *
      * @param name    {@code homa.transport}.

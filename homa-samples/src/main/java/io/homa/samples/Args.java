@@ -1,6 +1,6 @@
 package io.homa.samples;
 
-import org.agrona.SystemUtil;
+import io.homa.client.HomaProperties;
 
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -17,7 +17,8 @@ import java.util.regex.Pattern;
  * AeronStat's {@code name=value} for options that take a value, {@code --name} for flags, and plain words as
  * positional arguments. Unknown options are an error, so a typo never silently runs the wrong experiment.
  * Numbers take {@code _} separators and {@code k}/{@code m}/{@code g} suffixes; durations {@code ns}/{@code us}/
- * {@code ms}/{@code s}.
+ * {@code ms}/{@code s}. A number that does not parse or is negative, and a choice that is none of its values, is
+ * refused with one line naming the option and what it takes (the values, for a choice).
  */
 public final class Args
 {
@@ -130,7 +131,19 @@ public final class Args
     public long size(final String name, final long defaultValue)
     {
         final String value = values.get(name);
-        return null == value ? defaultValue : SystemUtil.parseSize(name, value.replace("_", ""));
+        if (null == value)
+        {
+            return defaultValue;
+        }
+        try
+        {
+            return HomaProperties.parseSize(name, value.replace("_", ""));
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            throw new IllegalArgumentException("--" + name + " " + value +
+                " is refused: a whole number >= 0, with an optional k, m or g suffix (x1024), e.g. 100k");
+        }
     }
 
     /**
@@ -143,9 +156,74 @@ public final class Args
         final long value = size(name, defaultValue);
         if (value > Integer.MAX_VALUE)
         {
-            throw new IllegalArgumentException("--" + name + " too large: " + value);
+            throw new IllegalArgumentException("--" + name + " " + values.get(name) + " is refused: at most " +
+                Integer.MAX_VALUE);
         }
         return (int)value;
+    }
+
+    /**
+     * @param name         an option taking a count of at least {@code min}, with the suffixes of
+     *                     {@link #size(String, long)}.
+     * @param defaultValue used when it is absent.
+     * @param min          the smallest count it takes.
+     * @return its value.
+     * @throws IllegalArgumentException naming the option if it does not parse or is below {@code min}.
+     */
+    public int count(final String name, final int defaultValue, final int min)
+    {
+        final int value = intValue(name, defaultValue);
+        if (value < min)
+        {
+            throw new IllegalArgumentException("--" + name + " " + values.get(name) + " is refused: a count >= " + min);
+        }
+        return value;
+    }
+
+    /**
+     * @param name         an option taking one of an enum's values (any case).
+     * @param type         the enum.
+     * @param defaultValue used when it is absent.
+     * @param <E>          the enum.
+     * @return its value.
+     * @throws IllegalArgumentException naming the option and listing the values.
+     */
+    public <E extends Enum<E>> E choice(final String name, final Class<E> type, final E defaultValue)
+    {
+        final String value = values.get(name);
+        return null == value ? defaultValue : choice(name, value, type);
+    }
+
+    /**
+     * @param name  an option, for the message.
+     * @param value one of the enum's values (any case).
+     * @param type  the enum.
+     * @param <E>   the enum.
+     * @return the value.
+     * @throws IllegalArgumentException naming the option and listing the values.
+     */
+    public static <E extends Enum<E>> E choice(final String name, final String value, final Class<E> type)
+    {
+        for (final E constant : type.getEnumConstants())
+        {
+            if (constant.name().equalsIgnoreCase(value.trim()))
+            {
+                return constant;
+            }
+        }
+        throw new IllegalArgumentException("--" + name + " " + value + " is refused: one of " +
+            HomaProperties.names(type));
+    }
+
+    /**
+     * @throws IllegalArgumentException if there are positional arguments, for a program that takes none.
+     */
+    public void noPositional()
+    {
+        if (!positional.isEmpty())
+        {
+            throw new IllegalArgumentException("argument " + positional.get(0) + " is refused: options only");
+        }
     }
 
     /**
@@ -164,7 +242,8 @@ public final class Args
         final Matcher matcher = DURATION.matcher(value.replace("_", "").trim().toLowerCase(Locale.ROOT));
         if (!matcher.matches())
         {
-            throw new IllegalArgumentException("--" + name + ": not a duration: " + value);
+            throw new IllegalArgumentException("--" + name + " " + value +
+                " is refused: a duration >= 0 with an optional ns, us, ms or s suffix (bare: " + bareNumberUnit + ")");
         }
         final String unit = null == matcher.group(2) ? bareNumberUnit : matcher.group(2);
         final double nsPerUnit = switch (unit)

@@ -16,6 +16,7 @@ import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -29,6 +30,8 @@ public final class EmbeddedPingPong
     /** A blocking receive's longest wait before the loop looks at its flags again. */
     static final long RECEIVE_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(100);
 
+    private static final Set<String> VALUE_OPTIONS = Set.of("size", "response-size", "count",
+        "warmup", "mode", "idle", "app-idle", "drivers", "transport");
     private static final int PONG_PORT = 4001;
     private static final String RAW_LOOPBACK_NET = "127.77.0.";
 
@@ -41,13 +44,32 @@ public final class EmbeddedPingPong
      */
     public static void main(final String[] args)
     {
-        final Options options = Options.parse(args);
+        final Options options;
+        try
+        {
+            options = Options.parse(args);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("EmbeddedPingPong: " + ex.getMessage() + " (--help lists the options)");
+            System.exit(1);
+            return;
+        }
         if (null == options)
         {
             System.out.println(Options.usage());
             return;
         }
-        run(options);
+        try
+        {
+            run(options);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            // A refused homa.* setting: one line, no stack trace.
+            System.err.println("EmbeddedPingPong: " + ex.getMessage());
+            System.exit(1);
+        }
     }
 
     /**
@@ -344,42 +366,47 @@ public final class EmbeddedPingPong
          */
         public static Options parse(final String[] args)
         {
+            final Args parsed = Args.parse(args, VALUE_OPTIONS, Set.of("pong-thread"));
+            if (parsed.help())
+            {
+                return null;
+            }
+            parsed.noPositional();
             final Options o = new Options();
-            for (int i = 0; i < args.length; i++)
+            o.size = parsed.count("size", o.size, 8);
+            o.responseSize = parsed.count("response-size", o.size, 8);
+            o.count = parsed.count("count", o.count, 1);
+            o.warmup = parsed.count("warmup", o.warmup, 0);
+            o.mode = parsed.choice("mode", ThreadingMode.class, o.mode);
+            o.driverIdle = parsed.string("idle", o.driverIdle);
+            o.appIdle = parsed.string("app-idle", o.appIdle);
+            o.pongThread = parsed.flag("pong-thread");
+            o.drivers = parsed.count("drivers", o.drivers, 1);
+            o.transport = parsed.string("transport", null);
+            if (o.drivers > 2)
             {
-                final String arg = args[i];
-                switch (arg)
-                {
-                    case "--help", "-h" ->
-                    {
-                        return null;
-                    }
-                    case "--size" -> o.size = Integer.parseInt(args[++i].replace("_", ""));
-                    case "--response-size" -> o.responseSize = Integer.parseInt(args[++i].replace("_", ""));
-                    case "--count" -> o.count = Integer.parseInt(args[++i].replace("_", ""));
-                    case "--warmup" -> o.warmup = Integer.parseInt(args[++i].replace("_", ""));
-                    case "--mode" -> o.mode = ThreadingMode.valueOf(args[++i].toUpperCase(Locale.ROOT));
-                    case "--idle" -> o.driverIdle = args[++i];
-                    case "--app-idle" -> o.appIdle = args[++i];
-                    case "--pong-thread" -> o.pongThread = true;
-                    case "--drivers" -> o.drivers = Integer.parseInt(args[++i]);
-                    case "--transport" -> o.transport = args[++i];
-                    default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + usage());
-                }
+                throw new IllegalArgumentException("--drivers " + o.drivers + " is refused: 1 or 2");
             }
-            if (o.responseSize < 0)
+            if (o.size > 1_000_000 || o.responseSize > 1_000_000)
             {
-                o.responseSize = o.size;
+                throw new IllegalArgumentException("--size and --response-size are refused above 1000000");
             }
-            if (o.drivers < 1 || o.drivers > 2)
-            {
-                throw new IllegalArgumentException("--drivers must be 1 or 2");
-            }
-            if (o.size < 8 || o.size > 1_000_000 || o.responseSize < 8 || o.responseSize > 1_000_000)
-            {
-                throw new IllegalArgumentException("sizes must be in 8..1000000 (the timestamp needs 8 bytes)");
-            }
+            checkIdle("idle", o.driverIdle);
+            checkIdle("app-idle", o.appIdle);
             return o;
+        }
+
+        private static void checkIdle(final String option, final String name)
+        {
+            try
+            {
+                Configuration.idleStrategy(name, 0);
+            }
+            catch (final IllegalArgumentException ex)
+            {
+                throw new IllegalArgumentException("--" + option + " " + name + " is refused: one of " +
+                    Configuration.IDLE_STRATEGY_ALIASES + " or an IdleStrategy class name");
+            }
         }
 
         static String usage()

@@ -98,7 +98,7 @@ public final class KeyValue
         final int runs = parsed.intValue("runs", 1);
         final int valueSize = parsed.intValue("value-size", 100);
         final String protocol = parsed.string("protocol", "both");
-        final ThreadingMode mode = ThreadingMode.valueOf(parsed.string("mode", "SHARED").toUpperCase(Locale.ROOT));
+        final ThreadingMode mode = parsed.choice("mode", ThreadingMode.class, ThreadingMode.SHARED);
         final long rpcTimeoutNs = parsed.durationNs("rpc-timeout", TimeUnit.SECONDS.toNanos(10), "s");
         final long intervalNs = parsed.durationNs("interval", 0, "ms");
         if (count < 1 || runs < 1 || valueSize < 1 || valueSize > 1_000_000 || ThreadingMode.INVOKER == mode ||

@@ -46,7 +46,17 @@ public final class SrptLatency
      */
     public static void main(final String[] args)
     {
-        final Options options = Options.parse(args);
+        final Options options;
+        try
+        {
+            options = Options.parse(args);
+        }
+        catch (final IllegalArgumentException ex)
+        {
+            System.err.println("SrptLatency: " + ex.getMessage() + " (--help lists the options)");
+            System.exit(1);
+            return;
+        }
         if (null == options)
         {
             System.out.println(Options.usage());
@@ -370,31 +380,26 @@ public final class SrptLatency
          */
         public static Options parse(final String[] args)
         {
-            final Options o = new Options();
-            for (int i = 0; i < args.length; i++)
+            final Args parsed = Args.parse(args, java.util.Set.of("size", "count", "warmup", "background",
+                "long-size", "idle", "app-idle", "mode"), java.util.Set.of("no-grants"));
+            if (parsed.help())
             {
-                final String arg = args[i];
-                switch (arg)
-                {
-                    case "--help", "-h" ->
-                    {
-                        return null;
-                    }
-                    case "--size" -> o.size = Integer.parseInt(args[++i].replace("_", ""));
-                    case "--count" -> o.count = Integer.parseInt(args[++i].replace("_", ""));
-                    case "--warmup" -> o.warmup = Integer.parseInt(args[++i].replace("_", ""));
-                    case "--background" -> o.background = Integer.parseInt(args[++i]);
-                    case "--long-size" -> o.longSize = Integer.parseInt(args[++i].replace("_", ""));
-                    case "--idle" -> o.driverIdle = args[++i];
-                    case "--app-idle" -> o.appIdle = args[++i];
-                    case "--no-grants" -> o.noGrants = true;
-                    case "--mode" -> o.mode = ThreadingMode.valueOf(args[++i].toUpperCase(Locale.ROOT));
-                    default -> throw new IllegalArgumentException("unknown option " + arg + "\n" + usage());
-                }
+                return null;
             }
-            if (o.size < 8 || o.size > 1_000_000 || o.longSize < 1 || o.longSize > 1_000_000 || o.background < 1)
+            parsed.noPositional();
+            final Options o = new Options();
+            o.size = parsed.count("size", o.size, 8);
+            o.count = parsed.count("count", o.count, 1);
+            o.warmup = parsed.count("warmup", o.warmup, 0);
+            o.background = parsed.count("background", o.background, 1);
+            o.longSize = parsed.count("long-size", o.longSize, 1);
+            o.driverIdle = parsed.string("idle", o.driverIdle);
+            o.appIdle = parsed.string("app-idle", o.appIdle);
+            o.noGrants = parsed.flag("no-grants");
+            o.mode = parsed.choice("mode", ThreadingMode.class, o.mode);
+            if (o.size > 1_000_000 || o.longSize > 1_000_000)
             {
-                throw new IllegalArgumentException("--size 8..1000000, --long-size 1..1000000, --background >= 1");
+                throw new IllegalArgumentException("--size and --long-size are refused above 1000000");
             }
             return o;
         }

@@ -128,6 +128,44 @@ class StandaloneDriverTest
         assertFalse(new File(dir, CncFileDescriptor.CNC_FILE).exists(), "directory removed on shutdown");
     }
 
+    @Test
+    void shouldRefuseABadCommandLineOrSettingWithOneLineAndStatusOneLeavingNoDirectory() throws Exception
+    {
+        final File parent = Files.createTempDirectory("homa-standalone").toFile();
+        dir = new File(parent, "driver");
+        final String[][] cases = {
+            // { -D setting or "", argument or "", the one line expected }
+            { "", "--bogus", "homa driver: argument --bogus is refused: the driver takes -Dhoma.name=value " +
+                "settings and property files" },
+            { "", "nosuch.properties", "homa driver: property file nosuch.properties is refused: not a file, a URL " +
+                "or a resource on the class path" },
+            { "-Dhoma.udp.port=abc", "", "homa driver: homa.udp.port=abc is refused: a whole number" },
+            { "-Dhoma.unsched.byte=20000", "", "homa driver: homa.unsched.byte is not a Homa setting (did you mean " +
+                "homa.unsched.bytes?)" },
+            { "-Dhoma.threading.mode=FOO", "", "homa driver: homa.threading.mode=FOO is refused: one of SHARED, " +
+                "INVOKER, DEDICATED, SHARED_NETWORK" },
+            { "-Dhoma.event.log.enabled=yes", "default.properties", "homa driver: homa.event.log.enabled=yes is " +
+                "refused: true or false" },
+        };
+        for (final String[] refusal : cases)
+        {
+            final List<String> properties = new ArrayList<>(List.of("-Dhoma.dir=" + dir.getPath(), "-Dhoma.udp.port=0"));
+            if (!refusal[0].isEmpty())
+            {
+                properties.add(refusal[0]);
+            }
+            final JvmProcess driver = JvmProcess.start("driver", MediaDriver.class, properties,
+                refusal[1].isEmpty() ? new String[0] : new String[]{ refusal[1] });
+            closeables.add(driver);
+            assertEquals(1, driver.awaitExit(START_TIMEOUT_MS), driver::output);
+            final String output = driver.output().strip();
+            assertFalse(output.contains("\n"), "one line: " + output);
+            assertTrue(output.startsWith(refusal[2]), output);
+            assertFalse(dir.exists(), "a refused start left " + dir);
+        }
+        IoUtil.delete(parent, true);
+    }
+
     private static void sleepMs(final long ms)
     {
         try
