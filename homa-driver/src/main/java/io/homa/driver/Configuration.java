@@ -482,22 +482,25 @@ public final class Configuration
      */
     static io.homa.driver.protocol.LimitSettings limitSettings()
     {
-        final long perPeer = HomaProperties.size(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, 0);
-        final long perSocket = HomaProperties.size(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, 0);
         return new io.homa.driver.protocol.LimitSettings(
-            atLeast(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, perPeer, 0),
-            atLeast(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, perSocket, 0),
-            (int)atLeast(LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME, intValue(LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME,
-                io.homa.driver.protocol.LimitSettings.SERVER_RPCS_PER_PEER_DEFAULT), 1),
-            (int)atLeast(LIMIT_PEERS_PROP_NAME, intValue(LIMIT_PEERS_PROP_NAME,
-                io.homa.driver.protocol.LimitSettings.MAX_PEERS_DEFAULT), 1),
-            (int)atLeast(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME, intValue(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME,
-                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_CLIENT_DEFAULT), 1),
-            (int)atLeast(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME, intValue(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME,
-                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_DRIVER_DEFAULT), 1),
-            (int)atLeast(LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME,
-                intValue(LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME,
-                io.homa.driver.protocol.LimitSettings.TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT), 1));
+            atLeast(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME,
+                HomaProperties.size(LIMIT_UNEARNED_BYTES_PER_PEER_PROP_NAME, 0), 0),
+            atLeast(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME,
+                HomaProperties.size(LIMIT_UNEARNED_BYTES_PER_SOCKET_PROP_NAME, 0), 0),
+            positiveInt(LIMIT_SERVER_RPCS_PER_PEER_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SERVER_RPCS_PER_PEER_DEFAULT),
+            positiveInt(LIMIT_PEERS_PROP_NAME, io.homa.driver.protocol.LimitSettings.MAX_PEERS_DEFAULT),
+            positiveInt(LIMIT_SOCKETS_PER_CLIENT_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_CLIENT_DEFAULT),
+            positiveInt(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.SOCKETS_PER_DRIVER_DEFAULT),
+            positiveInt(LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT));
+    }
+
+    private static int positiveInt(final String propName, final int defaultValue)
+    {
+        return (int)atLeast(propName, intValue(propName, defaultValue), 1);
     }
 
     private static long atLeast(final String propName, final long value, final long minimum)

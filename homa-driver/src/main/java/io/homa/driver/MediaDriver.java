@@ -333,10 +333,7 @@ public final class MediaDriver implements AutoCloseable
     public void failConductorOnce(final Throwable failure)
     {
         ctx.conductor.failOnce(failure);
-        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
-        {
-            strategy.wake();
-        }
+        wakeAgents();
     }
 
     private void start()
@@ -375,6 +372,15 @@ public final class MediaDriver implements AutoCloseable
         }
     }
 
+    /** A test seam's change takes effect at once: agents asleep in their idle strategy are woken. */
+    private void wakeAgents()
+    {
+        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
+        {
+            strategy.wake();
+        }
+    }
+
     /**
      * Test seam for hiccups: the conductor's next duty cycle (in SHARED mode the driver's only thread) sleeps for
      * the given time before it runs, as a driver thread descheduled, paused by a GC or stopped would. A sleeping
@@ -385,10 +391,7 @@ public final class MediaDriver implements AutoCloseable
     public void stallConductorOnce(final long durationNs)
     {
         ctx.conductor.stallOnce(durationNs);
-        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
-        {
-            strategy.wake();
-        }
+        wakeAgents();
     }
 
     /**

@@ -9,12 +9,9 @@ import io.homa.client.MessageHandler;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketWriter;
 import io.homa.driver.MediaDriver;
-import io.homa.driver.ThreadingMode;
 import io.homa.driver.protocol.LimitSettings;
 import io.homa.driver.status.SystemCounterDescriptor;
-import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
-import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -44,22 +41,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 class HostilePeerTest
 {
     private static final int SERVER_PORT = 711;
-    private static final long TICK_NS = TimeUnit.MILLISECONDS.toNanos(1);
-    private static final long PUMP_NS = 20_000;
-    private static final long WAIT_MS = 60_000;
     private static final int POOL_BYTES = 8 * 1024 * 1024;
     private static final int CLAIMED_LENGTH = 1_000_000;
     private static final int FORGED_PAYLOAD = 1_000;
 
-    private final ManualNanoClock clock = new ManualNanoClock();
-    private final List<AutoCloseable> closeables = new ArrayList<>();
     private final List<String> clientErrors = new ArrayList<>();
-    private MediaDriver serverDriver;
-    private MediaDriver clientDriver;
-    private AgentInvoker serverInvoker;
-    private AgentInvoker clientInvoker;
-    private HomaSocket server;
-    private HomaSocket client;
     private int responses;
 
     private final MessageHandler serverHandler = new MessageHandler()
@@ -67,7 +53,7 @@ class HostilePeerTest
         public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
             final int length)
         {
-            server.reply(id, buffer, offset, Math.min(length, 100));
+            pair.server.reply(id, buffer, offset, Math.min(length, 100));
         }
 
         public void onError(final long id, final long cookie, final int errorCode)
@@ -89,13 +75,12 @@ class HostilePeerTest
         }
     };
 
+    private final DrivenPair pair = new DrivenPair(SERVER_PORT, serverHandler, clientHandler);
+
     @AfterEach
     void after()
     {
-        for (int i = closeables.size() - 1; i >= 0; i--)
-        {
-            CloseHelper.quietClose(closeables.get(i));
-        }
+        pair.close();
     }
 
     @Test
@@ -103,7 +88,7 @@ class HostilePeerTest
     {
         // 8 MiB pool: the forging peer may hold 2 MiB unearned, all peers together 4 MiB. Forty 1 MB claims
         // would need 40 MB: without the budget the pool fills and every other request waits for the forgeries.
-        start(new MediaDriver.Context().socketPoolLength(POOL_BYTES).timeoutTicks(1_000), new MediaDriver.Context());
+        pair.start(new MediaDriver.Context().socketPoolLength(POOL_BYTES).timeoutTicks(1_000), new MediaDriver.Context());
         try (DatagramChannel forger = DatagramChannel.open())
         {
             for (int i = 0; i < 40; i++)
@@ -111,34 +96,34 @@ class HostilePeerTest
                 forgeFirstData(forger, 2L * (i + 1), CLAIMED_LENGTH);
             }
         }
-        pumpTicks(5);
-        assertTrue(serverDriver.counter(SystemCounterDescriptor.UNEARNED_LIMIT_WAITS) >= 38,
-            "claims beyond the peer's 2 MiB wait: " + serverDriver.counter(SystemCounterDescriptor.UNEARNED_LIMIT_WAITS));
-        assertEquals(40, serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
+        pair.pumpTicks(5);
+        assertTrue(pair.serverDriver.counter(SystemCounterDescriptor.UNEARNED_LIMIT_WAITS) >= 38,
+            "claims beyond the peer's 2 MiB wait: " + pair.serverDriver.counter(SystemCounterDescriptor.UNEARNED_LIMIT_WAITS));
+        assertEquals(40, pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
 
         // Requests from another peer complete while every forged RPC is still alive. (A request long enough to
         // need grants does not yet: the two admitted forgeries are granted and hold max_incoming until they time
         // out, a grant-selection matter left to the under-load work.)
-        client.send(dest(), pattern(100, 1), 0, 100, 1);
-        pumpUntil(() -> 1 == responses, "the one-packet response");
-        client.send(dest(), pattern(8_000, 2), 0, 8_000, 2);
-        pumpUntil(() -> 2 == responses, "both legitimate responses");
-        assertEquals(0, serverDriver.counter(SystemCounterDescriptor.RPC_TIMEOUTS), "forgeries still alive");
+        pair.client.send(pair.dest(), pattern(100, 1), 0, 100, 1);
+        pair.pumpUntil(() -> 1 == responses, "the one-packet response");
+        pair.client.send(pair.dest(), pattern(8_000, 2), 0, 8_000, 2);
+        pair.pumpUntil(() -> 2 == responses, "both legitimate responses");
+        assertEquals(0, pair.serverDriver.counter(SystemCounterDescriptor.RPC_TIMEOUTS), "forgeries still alive");
         assertTrue(clientErrors.isEmpty(), clientErrors.toString());
 
         // The forgeries' sender never answers: each ends at timeout_ticks and nothing stays behind.
-        pumpUntil(() -> 0 == serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE), "forged RPCs to end");
-        assertEquals(40, serverDriver.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
-        assertEquals(0, serverDriver.counter(SystemCounterDescriptor.BUFFER_WAITING_RPCS));
+        pair.pumpUntil(() -> 0 == pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE), "forged RPCs to end");
+        assertEquals(40, pair.serverDriver.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
+        assertEquals(0, pair.serverDriver.counter(SystemCounterDescriptor.BUFFER_WAITING_RPCS));
         responses = 0;
-        client.send(dest(), pattern(100, 3), 0, 100, 3);
-        pumpUntil(() -> 1 == responses, "a request after the attack");
+        pair.client.send(pair.dest(), pattern(100, 3), 0, 100, 3);
+        pair.pumpUntil(() -> 1 == responses, "a request after the attack");
     }
 
     @Test
     void shouldDropRequestsBeyondServerRpcsPerPeer() throws IOException
     {
-        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 10, 1000, 16, 64, 64)), new MediaDriver.Context());
+        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 10, 1000, 16, 64, 64)), new MediaDriver.Context());
         try (DatagramChannel forger = DatagramChannel.open())
         {
             for (int i = 0; i < 50; i++)
@@ -146,21 +131,21 @@ class HostilePeerTest
                 forgeFirstData(forger, 2L * (i + 1), 10_000);
             }
         }
-        pumpTicks(5);
-        assertEquals(10, serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
-        assertEquals(40, serverDriver.counter(SystemCounterDescriptor.PEER_RPC_LIMIT_DROPS));
+        pair.pumpTicks(5);
+        assertEquals(10, pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
+        assertEquals(40, pair.serverDriver.counter(SystemCounterDescriptor.PEER_RPC_LIMIT_DROPS));
 
-        client.send(dest(), pattern(100, 1), 0, 100, 1);
-        pumpUntil(() -> 1 == responses, "another peer's request");
+        pair.client.send(pair.dest(), pattern(100, 1), 0, 100, 1);
+        pair.pumpUntil(() -> 1 == responses, "another peer's request");
     }
 
     @Test
     void shouldDropPacketsFromNewPeersBeyondThePeerLimit() throws IOException
     {
         // The server's table holds the legitimate client's peer and two forgers; the other three are dropped.
-        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 3, 16, 64, 64)), new MediaDriver.Context());
-        client.send(dest(), pattern(100, 1), 0, 100, 1);
-        pumpUntil(() -> 1 == responses, "the legitimate client's request");
+        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 3, 16, 64, 64)), new MediaDriver.Context());
+        pair.client.send(pair.dest(), pattern(100, 1), 0, 100, 1);
+        pair.pumpUntil(() -> 1 == responses, "the legitimate client's request");
         for (int p = 0; p < 5; p++)
         {
             try (DatagramChannel forger = DatagramChannel.open())
@@ -168,19 +153,19 @@ class HostilePeerTest
                 forgeFirstData(forger, 2, 10_000);
             }
         }
-        pumpTicks(5);
-        assertEquals(3, serverDriver.counter(SystemCounterDescriptor.PEER_LIMIT_DROPS));
-        assertEquals(2, serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
-        client.send(dest(), pattern(100, 2), 0, 100, 2);
-        pumpUntil(() -> 2 == responses, "a known peer's next request");
+        pair.pumpTicks(5);
+        assertEquals(3, pair.serverDriver.counter(SystemCounterDescriptor.PEER_LIMIT_DROPS));
+        assertEquals(2, pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
+        pair.client.send(pair.dest(), pattern(100, 2), 0, 100, 2);
+        pair.pumpUntil(() -> 2 == responses, "a known peer's next request");
     }
 
     @Test
     void shouldRefuseSocketsBeyondTheClientAndDriverLimits()
     {
-        start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 1000, 3, 5, 64)), new MediaDriver.Context());
+        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 1000, 3, 5, 64)), new MediaDriver.Context());
         // The server's client holds one socket (the server's); it may open two more.
-        final Homa first = connect(serverDriver);
+        final Homa first = pair.connect(pair.serverDriver);
         final List<HomaSocket> sockets = new ArrayList<>();
         for (int i = 0; i < 3; i++)
         {
@@ -190,16 +175,16 @@ class HostilePeerTest
         assertEquals(HomaError.EMFILE, perClient.errorCode(), perClient.getMessage());
         assertTrue(perClient.getMessage().contains("homa.limit.sockets.per.client"), perClient.getMessage());
 
-        final Homa second = connect(serverDriver);
+        final Homa second = pair.connect(pair.serverDriver);
         sockets.add(second.addSocket());
         final HomaException perDriver = assertThrows(HomaException.class, second::addSocket);
         assertEquals(HomaError.ENFILE, perDriver.errorCode(), perDriver.getMessage());
-        assertEquals(2, serverDriver.counter(SystemCounterDescriptor.SOCKET_LIMIT_REFUSALS));
+        assertEquals(2, pair.serverDriver.counter(SystemCounterDescriptor.SOCKET_LIMIT_REFUSALS));
 
         sockets.get(0).close();
         sockets.add(second.addSocket());
-        client.send(dest(), pattern(100, 1), 0, 100, 1);
-        pumpUntil(() -> 1 == responses, "the server still serves");
+        pair.client.send(pair.dest(), pattern(100, 1), 0, 100, 1);
+        pair.pumpUntil(() -> 1 == responses, "the server still serves");
     }
 
     @Test
@@ -207,15 +192,15 @@ class HostilePeerTest
     {
         // A forged complete request runs and is answered; its "client" never acks. Linux would send a NEED_ACK
         // every tick until the timeout (1,500 here); ours back off to about a dozen, and the RPC still ends.
-        start(new MediaDriver.Context().timeoutTicks(1_500), new MediaDriver.Context());
+        pair.start(new MediaDriver.Context().timeoutTicks(1_500), new MediaDriver.Context());
         try (DatagramChannel forger = DatagramChannel.open())
         {
             forgeData(forger, 2, 100, 100);
-            pumpUntil(() -> 1 == serverDriver.counter(SystemCounterDescriptor.NEED_ACK_TIMEOUTS), "the RPC to end");
+            pair.pumpUntil(() -> 1 == pair.serverDriver.counter(SystemCounterDescriptor.NEED_ACK_TIMEOUTS), "the RPC to end");
         }
-        final long needAcks = serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_NEED_ACK);
+        final long needAcks = pair.serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_NEED_ACK);
         assertTrue(needAcks >= 5 && needAcks <= 12, "NEED_ACKs sent: " + needAcks);
-        assertEquals(0, serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
+        assertEquals(0, pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
     }
 
     private void forgeFirstData(final DatagramChannel channel, final long clientId, final int messageLength)
@@ -233,63 +218,6 @@ class HostilePeerTest
         final int unscheduled = Math.min(messageLength, 10_000);
         new PacketWriter().data(packet, 0, 40_000, SERVER_PORT, clientId, messageLength, unscheduled, 0, 0, 0, false, 0);
         channel.send(packet.byteBuffer().duplicate().clear(),
-            new InetSocketAddress(HomaAddress.ipv4ToString(serverDriver.udpAddressIpv4()), serverDriver.udpPort()));
-    }
-
-    private void start(final MediaDriver.Context serverContext, final MediaDriver.Context clientContext)
-    {
-        serverDriver = launch(serverContext);
-        serverInvoker = serverDriver.sharedAgentInvoker();
-        server = connect(serverDriver).addSocket(SERVER_PORT);
-        clientDriver = launch(clientContext);
-        clientInvoker = clientDriver.sharedAgentInvoker();
-        client = connect(clientDriver).addSocket();
-    }
-
-    private HomaAddress dest()
-    {
-        return HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
-    }
-
-    private MediaDriver launch(final MediaDriver.Context ctx)
-    {
-        final MediaDriver driver = MediaDriver.launchEmbedded(ctx
-            .threadingMode(ThreadingMode.INVOKER)
-            .nanoClock(clock)
-            .timerTickNs(TICK_NS));
-        closeables.add(driver);
-        return driver;
-    }
-
-    private Homa connect(final MediaDriver driver)
-    {
-        final Homa homa = Homa.connect(new Homa.Context()
-            .homaDirectoryName(driver.homaDirectoryName())
-            .driverAgentInvoker(driver.sharedAgentInvoker()));
-        closeables.add(homa);
-        return homa;
-    }
-
-    private void pump()
-    {
-        serverInvoker.invoke();
-        server.poll(serverHandler, 16);
-        clientInvoker.invoke();
-        client.poll(clientHandler, 16);
-        clock.advanceNs(PUMP_NS);
-    }
-
-    private void pumpUntil(final java.util.function.BooleanSupplier done, final String what)
-    {
-        TestUtil.await(done, this::pump, WAIT_MS, what);
-    }
-
-    private void pumpTicks(final int ticks)
-    {
-        final long untilNs = clock.nanoTime() + ticks * TICK_NS;
-        while (clock.nanoTime() - untilNs < 0)
-        {
-            pump();
-        }
+            new InetSocketAddress(HomaAddress.ipv4ToString(pair.serverDriver.udpAddressIpv4()), pair.serverDriver.udpPort()));
     }
 }
