@@ -41,8 +41,8 @@ final class DriverSocket
     private final java.util.List<DriverSocket> toWake;
     private boolean isWakePending;
     private long wakeSequenceAddress;
-    /** RPCs whose incoming message found no pool space, shortest first (SRPT), oldest first among equals. */
-    final java.util.ArrayList<Rpc> bufferWaiters = new java.util.ArrayList<>();
+    /** RPCs whose incoming message found no pool space, for admission shortest first (SRPT). */
+    final BufferWaiters bufferWaiters = new BufferWaiters();
     /** Pool free bytes when the waiters last tried: they try again only after space was freed. */
     long poolFreeBytesSeen = -1;
     /** Pool bytes requests reserve that nothing has earned yet ({@link IncomingLimits}). */

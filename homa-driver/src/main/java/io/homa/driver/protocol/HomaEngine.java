@@ -596,9 +596,13 @@ public final class HomaEngine implements AutoCloseable
             }
         }
 
-        for (int i = rpcs.pendingDeliveries.size() - 1; i >= 0; i--)
+        // At most the RPCs waiting when the cycle began: one added by a retry waits for the next cycle.
+        Rpc pending = rpcs.pendingDeliveries.first();
+        for (int i = rpcs.pendingDeliveries.size(); i > 0 && null != pending; i--)
         {
-            incoming.deliver(rpcs.pendingDeliveries.get(i));
+            final Rpc rpc = pending;
+            pending = PendingDeliveries.next(rpc);
+            incoming.deliver(rpc);
             work++;
         }
 

@@ -295,13 +295,7 @@ final class Incoming
         rpc.rxWaitLength = messageLength;
         rpc.rxWaitUnscheduled = unscheduledBytes;
         rpc.record(events, EventType.BUFFER_WAIT, 0, messageLength, rpc.state.code());
-        final ArrayList<Rpc> waiters = rpc.socket.bufferWaiters;
-        int i = waiters.size();
-        while (i > 0 && waiters.get(i - 1).rxWaitLength > messageLength)
-        {
-            i--;
-        }
-        waiters.add(i, rpc);
+        rpc.socket.bufferWaiters.add(rpc);
         if (isPoolFull)
         {
             metrics.bufferAllocFailures.incrementRelease();
@@ -322,11 +316,12 @@ final class Incoming
         }
         int admitted = 0;
         int skipped = 0;
-        final ArrayList<Rpc> waiters = socket.bufferWaiters;
-        int i = 0;
-        while (i < waiters.size())
+        final BufferWaiters waiters = socket.bufferWaiters;
+        Rpc next = waiters.first();
+        while (null != next)
         {
-            final Rpc rpc = waiters.get(i);
+            final Rpc rpc = next;
+            next = waiters.next(rpc);
             if (!limits.fits(rpc, rpc.rxWaitLength))
             {
                 // Its peer's budget is full (or the socket's): others behind it may still fit. The look is
@@ -335,7 +330,6 @@ final class Incoming
                 {
                     break;
                 }
-                i++;
                 continue;
             }
             final int poolOffset = socket.poolAllocator.allocate(rpc.rxWaitLength);

@@ -44,6 +44,9 @@ final class Rpc
     final IncomingMessage rx = new IncomingMessage();
     int errorCode;
     boolean isDeliveryPending;
+    /** Links of {@link PendingDeliveries}. */
+    Rpc deliveryPrev;
+    Rpc deliveryNext;
 
     // Loss recovery (RpcTimer): ticks without a sign of life from the peer, the tick the response was fully sent.
     int silentTicks;
@@ -52,6 +55,10 @@ final class Rpc
     // Receive-pool exhaustion: the message length this RPC waits to get space for.
     boolean isWaitingForBuffer;
     int rxWaitLength;
+    /** Links and length class in its socket's {@link BufferWaiters} ({@code -1}: not waiting). */
+    Rpc waiterPrev;
+    Rpc waiterNext;
+    int waiterClass = -1;
     /** Unscheduled bytes its sender announced (the first DATA's incoming), for the grant scheduler later. */
     int rxWaitUnscheduled;
     /** Unscheduled bytes of the incoming message (its first DATA's incoming), for {@link IncomingLimits}. */
@@ -95,11 +102,16 @@ final class Rpc
         rx.reset();
         errorCode = 0;
         isDeliveryPending = false;
+        deliveryPrev = null;
+        deliveryNext = null;
         silentTicks = 0;
         txDoneTick = 0;
         timerIndex = -1;
         isWaitingForBuffer = false;
         rxWaitLength = 0;
+        waiterPrev = null;
+        waiterNext = null;
+        waiterClass = -1;
         rxWaitUnscheduled = 0;
         rxUnscheduled = 0;
         unearnedBytes = 0;

@@ -17,7 +17,7 @@ final class RpcTable
     final Long2ObjectHashMap<Rpc> serverRpcsByHandle = new Long2ObjectHashMap<>();
     private final ArrayDeque<Rpc> rpcPool = new ArrayDeque<>();
     long nextServerHandle = 1;
-    final ArrayList<Rpc> pendingDeliveries = new ArrayList<>();
+    final PendingDeliveries pendingDeliveries = new PendingDeliveries();
     private final ArrayList<Rpc> scratch = new ArrayList<>();
     private final GrantScheduler grants;
     private final RecoverySettings recovery;
