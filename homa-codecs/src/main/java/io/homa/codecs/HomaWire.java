@@ -1,5 +1,17 @@
 package io.homa.codecs;
 
+import io.homa.codecs.wire.AckDecoder;
+import io.homa.codecs.wire.BusyDecoder;
+import io.homa.codecs.wire.CommonHeaderDecoder;
+import io.homa.codecs.wire.CutoffsDecoder;
+import io.homa.codecs.wire.DataHeaderDecoder;
+import io.homa.codecs.wire.FreezeDecoder;
+import io.homa.codecs.wire.GrantDecoder;
+import io.homa.codecs.wire.HomaAckDecoder;
+import io.homa.codecs.wire.NeedAckDecoder;
+import io.homa.codecs.wire.PortUnreachableDecoder;
+import io.homa.codecs.wire.ResendDecoder;
+import io.homa.codecs.wire.RpcUnknownDecoder;
 import org.agrona.DirectBuffer;
 
 import static java.nio.ByteOrder.BIG_ENDIAN;
@@ -17,51 +29,53 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  */
 public final class HomaWire
 {
+    // Lengths and type codes come from the generated flyweights: homa-wire.xml is the one place they are written.
+
     /** Common header shared by every packet type: 20-byte TCP look-alike plus the 8-byte RPC id. */
-    public static final int COMMON_HEADER_LENGTH = 28;
+    public static final int COMMON_HEADER_LENGTH = CommonHeaderDecoder.ENCODED_LENGTH;
     /** DATA header; the payload starts right after it whatever doff says. */
-    public static final int DATA_HEADER_LENGTH = 56;
+    public static final int DATA_HEADER_LENGTH = DataHeaderDecoder.BLOCK_LENGTH;
     /** GRANT, full module only. */
-    public static final int GRANT_LENGTH = 33;
+    public static final int GRANT_LENGTH = GrantDecoder.BLOCK_LENGTH;
     /** RESEND as the full module sends it, with a priority byte. */
-    public static final int RESEND_LENGTH = 37;
+    public static final int RESEND_LENGTH = ResendDecoder.BLOCK_LENGTH;
     /** RESEND as the upstream (net-next) module sends it, without the priority byte. */
-    public static final int RESEND_MIN_LENGTH = 36;
+    public static final int RESEND_MIN_LENGTH = WireVariants.RESEND_UPSTREAM_LENGTH;
     /** RPC_UNKNOWN has no body. */
-    public static final int RPC_UNKNOWN_LENGTH = 28;
+    public static final int RPC_UNKNOWN_LENGTH = RpcUnknownDecoder.BLOCK_LENGTH;
     /** BUSY has no body. */
-    public static final int BUSY_LENGTH = 28;
+    public static final int BUSY_LENGTH = BusyDecoder.BLOCK_LENGTH;
     /** CUTOFFS: 8 cutoffs and a version. */
-    public static final int CUTOFFS_LENGTH = 62;
+    public static final int CUTOFFS_LENGTH = CutoffsDecoder.BLOCK_LENGTH;
     /** FREEZE has no body. */
-    public static final int FREEZE_LENGTH = 28;
+    public static final int FREEZE_LENGTH = FreezeDecoder.BLOCK_LENGTH;
     /** NEED_ACK has no body. */
-    public static final int NEED_ACK_LENGTH = 28;
+    public static final int NEED_ACK_LENGTH = NeedAckDecoder.BLOCK_LENGTH;
     /** ACK always carries five 10-byte slots, used or not. */
-    public static final int ACK_LENGTH = 80;
+    public static final int ACK_LENGTH = AckDecoder.BLOCK_LENGTH;
     /** PORT_UNREACHABLE (ours, UDP only) has no body. */
-    public static final int PORT_UNREACHABLE_LENGTH = 28;
+    public static final int PORT_UNREACHABLE_LENGTH = PortUnreachableDecoder.BLOCK_LENGTH;
 
     /** Type code: a range of message bytes. */
-    public static final int DATA = 0x10;
+    public static final int DATA = DataHeaderDecoder.TEMPLATE_ID;
     /** Type code: permission to send up to an offset. */
-    public static final int GRANT = 0x11;
+    public static final int GRANT = GrantDecoder.TEMPLATE_ID;
     /** Type code: request for retransmission. */
-    public static final int RESEND = 0x12;
+    public static final int RESEND = ResendDecoder.TEMPLATE_ID;
     /** Type code: no such RPC. */
-    public static final int RPC_UNKNOWN = 0x13;
+    public static final int RPC_UNKNOWN = RpcUnknownDecoder.TEMPLATE_ID;
     /** Type code: alive but deliberately not sending. */
-    public static final int BUSY = 0x14;
+    public static final int BUSY = BusyDecoder.TEMPLATE_ID;
     /** Type code: the receiver's unscheduled priority cutoffs. */
-    public static final int CUTOFFS = 0x15;
+    public static final int CUTOFFS = CutoffsDecoder.TEMPLATE_ID;
     /** Type code: freeze the timetrace (debugging). */
-    public static final int FREEZE = 0x16;
+    public static final int FREEZE = FreezeDecoder.TEMPLATE_ID;
     /** Type code: server asks the client to ack a completed RPC. */
-    public static final int NEED_ACK = 0x17;
+    public static final int NEED_ACK = NeedAckDecoder.TEMPLATE_ID;
     /** Type code: client acks up to five RPCs plus the one in the header. */
-    public static final int ACK = 0x18;
+    public static final int ACK = AckDecoder.TEMPLATE_ID;
     /** Type code: ours, the UDP framing's stand-in for ICMP port unreachable. Never sent over IP 146. */
-    public static final int PORT_UNREACHABLE = 0xF0;
+    public static final int PORT_UNREACHABLE = PortUnreachableDecoder.TEMPLATE_ID;
 
     /** Largest message Homa accepts. */
     public static final int HOMA_MAX_MESSAGE_LENGTH = 1_000_000;
@@ -85,8 +99,8 @@ public final class HomaWire
     public static final int DOFF_CONTROL = 0x50;
     /** doff Linux uses for single-segment DATA: 56 / 4 words. */
     public static final int DOFF_DATA = 0xE0;
-    /** seg.offset value meaning "the offset is in sequence". */
-    public static final long NO_SEG_OFFSET = 0xFFFF_FFFFL;
+    /** seg.offset value meaning "the offset is in sequence"; see {@link WireVariants#NO_SEG_OFFSET}. */
+    public static final long NO_SEG_OFFSET = WireVariants.NO_SEG_OFFSET;
     /** RESEND length meaning "I have nothing, resend everything you have sent". */
     public static final long RESEND_ALL = 0xFFFF_FFFFL;
 
@@ -96,33 +110,36 @@ public final class HomaWire
      */
     public static final int[] DEFAULT_CUTOFFS = { 0, 0, 0, 0, 1_000_000, 15_000, 2_800, 200 };
 
-    // Field offsets from the start of the Homa header, as in the C structs.
-    static final int SPORT_OFFSET = 0;
-    static final int DPORT_OFFSET = 2;
-    static final int SEQUENCE_OFFSET = 4;
-    static final int TYPE_OFFSET = 11;
-    static final int DOFF_OFFSET = 12;
-    static final int FLAGS_OFFSET = 13;
-    static final int URGENT_OFFSET = 18;
-    static final int SENDER_ID_OFFSET = 20;
-    static final int MESSAGE_LENGTH_OFFSET = 28;
-    static final int INCOMING_OFFSET = 32;
-    static final int DATA_ACK_OFFSET = 36;
-    static final int ACK_CLIENT_ID_OFFSET = 0;
-    static final int ACK_SERVER_PORT_OFFSET = 8;
-    static final int HOMA_ACK_LENGTH = 10;
-    static final int DATA_CUTOFF_VERSION_OFFSET = 46;
-    static final int RETRANSMIT_OFFSET = 48;
-    static final int SEG_OFFSET_OFFSET = 52;
-    static final int GRANT_OFFSET_OFFSET = 28;
-    static final int GRANT_PRIORITY_OFFSET = 32;
-    static final int RESEND_OFFSET_OFFSET = 28;
-    static final int RESEND_LENGTH_OFFSET = 32;
-    static final int RESEND_PRIORITY_OFFSET = 36;
-    static final int CUTOFFS_ARRAY_OFFSET = 28;
-    static final int CUTOFFS_VERSION_OFFSET = 60;
-    static final int NUM_ACKS_OFFSET = 28;
-    static final int ACKS_OFFSET = 30;
+    // Field offsets from the start of the Homa header, taken from the generated flyweights (every message has
+    // the common header at 0, which WireLayoutTest checks). Static finals: the JIT folds them like literals.
+    static final int SPORT_OFFSET = CommonHeaderDecoder.sportEncodingOffset();
+    static final int DPORT_OFFSET = CommonHeaderDecoder.dportEncodingOffset();
+    static final int SEQUENCE_OFFSET = CommonHeaderDecoder.sequenceEncodingOffset();
+    static final int TYPE_OFFSET = CommonHeaderDecoder.typeEncodingOffset();
+    static final int DOFF_OFFSET = CommonHeaderDecoder.doffEncodingOffset();
+    static final int FLAGS_OFFSET = CommonHeaderDecoder.flagsEncodingOffset();
+    static final int URGENT_OFFSET = CommonHeaderDecoder.urgentEncodingOffset();
+    static final int SENDER_ID_OFFSET = CommonHeaderDecoder.senderIdEncodingOffset();
+    static final int MESSAGE_LENGTH_OFFSET = DataHeaderDecoder.messageLengthEncodingOffset();
+    static final int INCOMING_OFFSET = DataHeaderDecoder.incomingEncodingOffset();
+    static final int DATA_ACK_OFFSET = DataHeaderDecoder.ackEncodingOffset();
+    static final int ACK_CLIENT_ID_OFFSET = HomaAckDecoder.clientIdEncodingOffset();
+    static final int ACK_SERVER_PORT_OFFSET = HomaAckDecoder.serverPortEncodingOffset();
+    static final int HOMA_ACK_LENGTH = HomaAckDecoder.ENCODED_LENGTH;
+    static final int DATA_CUTOFF_VERSION_OFFSET = DataHeaderDecoder.cutoffVersionEncodingOffset();
+    static final int RETRANSMIT_OFFSET = DataHeaderDecoder.retransmitEncodingOffset();
+    static final int SEG_OFFSET_OFFSET = DataHeaderDecoder.segOffsetEncodingOffset();
+    static final int GRANT_OFFSET_OFFSET = GrantDecoder.grantOffsetEncodingOffset();
+    static final int GRANT_PRIORITY_OFFSET = GrantDecoder.priorityEncodingOffset();
+    static final int RESEND_OFFSET_OFFSET = ResendDecoder.resendOffsetEncodingOffset();
+    static final int RESEND_LENGTH_OFFSET = ResendDecoder.resendLengthEncodingOffset();
+    static final int RESEND_PRIORITY_OFFSET = ResendDecoder.priorityEncodingOffset();
+    static final int CUTOFFS_ARRAY_OFFSET = CutoffsDecoder.unschedCutoffsEncodingOffset();
+    static final int CUTOFF_LENGTH =
+        CutoffsDecoder.unschedCutoffsEncodingLength() / CutoffsDecoder.unschedCutoffsLength();
+    static final int CUTOFFS_VERSION_OFFSET = CutoffsDecoder.cutoffVersionEncodingOffset();
+    static final int NUM_ACKS_OFFSET = AckDecoder.numAcksEncodingOffset();
+    static final int ACKS_OFFSET = AckDecoder.ack0EncodingOffset();
 
     private HomaWire()
     {
@@ -313,7 +330,7 @@ public final class HomaWire
 
     /**
      * Offset of the first payload byte within the message, applying Linux's rule: seg.offset unless it is
-     * 0xFFFFFFFF, in which case sequence. Both forms occur on the wire.
+     * 0xFFFFFFFF, in which case sequence. Both forms occur on the wire; see {@link WireVariants}.
      *
      * @param buffer holding the packet.
      * @param offset of the Homa header.
@@ -321,8 +338,7 @@ public final class HomaWire
      */
     public static long dataOffset(final DirectBuffer buffer, final int offset)
     {
-        final long segOffset = segOffset(buffer, offset);
-        return NO_SEG_OFFSET != segOffset ? segOffset : sequence(buffer, offset);
+        return WireVariants.dataOffset(buffer, offset);
     }
 
     /**
@@ -411,7 +427,7 @@ public final class HomaWire
 
     /**
      * Priority for retransmitted DATA. The 36-byte upstream RESEND has no priority byte; receivers send
-     * RESEND at the highest level, so 7 is assumed then.
+     * RESEND at the highest level, so 7 is assumed then (see {@link WireVariants}).
      *
      * @param buffer holding the packet.
      * @param offset of the Homa header.
@@ -420,12 +436,7 @@ public final class HomaWire
      */
     public static int resendPriority(final DirectBuffer buffer, final int offset, final int length)
     {
-        if (length < RESEND_LENGTH)
-        {
-            return HOMA_MAX_PRIORITIES - 1;
-        }
-
-        return buffer.getByte(offset + RESEND_PRIORITY_OFFSET) & 0xFF;
+        return WireVariants.resendPriority(buffer, offset, length);
     }
 
     // ---------------------------------------------------------------- ACK
@@ -481,7 +492,8 @@ public final class HomaWire
             return Integer.MAX_VALUE;
         }
 
-        final long value = buffer.getInt(offset + CUTOFFS_ARRAY_OFFSET + index * 4, BIG_ENDIAN) & 0xFFFF_FFFFL;
+        final int at = offset + CUTOFFS_ARRAY_OFFSET + index * CUTOFF_LENGTH;
+        final long value = buffer.getInt(at, BIG_ENDIAN) & 0xFFFF_FFFFL;
         return (int)Math.min(value, Integer.MAX_VALUE);
     }
 

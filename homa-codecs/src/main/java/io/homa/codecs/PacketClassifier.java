@@ -12,7 +12,6 @@ import static io.homa.codecs.HomaWire.HOMA_MAX_MESSAGE_LENGTH;
 import static io.homa.codecs.HomaWire.HOMA_MAX_PRIORITIES;
 import static io.homa.codecs.HomaWire.PORT_UNREACHABLE;
 import static io.homa.codecs.HomaWire.RESEND;
-import static io.homa.codecs.HomaWire.RESEND_LENGTH;
 
 /**
  * First look at a received packet: decides whether it is a Homa packet the rest of the driver may decode
@@ -20,7 +19,8 @@ import static io.homa.codecs.HomaWire.RESEND_LENGTH;
  * {@code [offset, offset + length)}.
  * <p>
  * It is lenient in the same places Linux is: doff, checksum, window, ack[3], flags and urgent are ignored,
- * a 36-byte RESEND is accepted, and a DATA seg.offset of 0xFFFFFFFF means the offset is in sequence.
+ * a 36-byte RESEND is accepted, and a DATA seg.offset of 0xFFFFFFFF means the offset is in sequence (the
+ * variants are listed in {@link WireVariants}).
  * It is strict where a bad value would otherwise reach protocol state: message length, data range, ack
  * count and priorities are checked here, so the handlers need not.
  * <p>
@@ -77,7 +77,8 @@ public final class PacketClassifier
                     GRANT : RejectReason.GRANT_BAD_PRIORITY;
 
             case RESEND:
-                return length < RESEND_LENGTH || HomaWire.resendPriority(buffer, offset, length) < HOMA_MAX_PRIORITIES ?
+                return !WireVariants.resendHasPriority(length) ||
+                    HomaWire.resendPriority(buffer, offset, length) < HOMA_MAX_PRIORITIES ?
                     RESEND : RejectReason.RESEND_BAD_PRIORITY;
 
             case ACK:

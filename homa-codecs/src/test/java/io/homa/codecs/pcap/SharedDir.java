@@ -7,15 +7,15 @@ import java.nio.file.Paths;
 /**
  * Finds the shared reference directory (captures, workloads) that lives beside the checkout.
  */
-final class SharedDir
+public final class SharedDir
 {
-    static final String PROP_NAME = "homa.shared.dir";
+    public static final String PROP_NAME = "homa.shared.dir";
 
     private SharedDir()
     {
     }
 
-    static Path linuxCaptures()
+    public static Path linuxCaptures()
     {
         final String property = System.getProperty(PROP_NAME);
         final Path[] candidates =

@@ -3,6 +3,7 @@ package io.homa.samples.tools;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketClassifier;
 import io.homa.codecs.RejectReason;
+import io.homa.codecs.WireVariants;
 import io.homa.codecs.pcap.PcapReader;
 import io.homa.codecs.wire.CommonHeaderDecoder;
 import io.homa.codecs.wire.CutoffsDecoder;
@@ -292,7 +293,7 @@ public final class PacketDump
                     final long resendLength = HomaWire.resendLength(buffer, offset);
                     line.append(" resendOffset=").append(HomaWire.resendOffset(buffer, offset))
                         .append(" resendLength=").append(HomaWire.RESEND_ALL == resendLength ? "ALL" : resendLength);
-                    if (length >= HomaWire.RESEND_LENGTH)
+                    if (WireVariants.resendHasPriority(length))
                     {
                         line.append(" priority=").append(HomaWire.resendPriority(buffer, offset, length));
                     }
