@@ -120,11 +120,7 @@ final class ControlPackets
         {
             // Asking beyond what we think was granted means a GRANT was lost.
             rpc.txGranted = (int)end;
-            if (!rpc.isSending && rpc.txNext < rpc.txGranted)
-            {
-                rpc.isSending = true;
-                outgoing.sending.add(rpc);
-            }
+            outgoing.onGranted(rpc);
         }
         if (start >= rpc.txNext || start >= end)
         {
@@ -210,6 +206,7 @@ final class ControlPackets
         if (grantOffset > rpc.txGranted)
         {
             rpc.txGranted = (int)Math.min(grantOffset, rpc.txLength);
+            outgoing.ready.update(rpc);
         }
         rpc.txPriority = HomaWire.grantPriority(buffer, offset);
     }

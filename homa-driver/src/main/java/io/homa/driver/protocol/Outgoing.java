@@ -5,7 +5,6 @@ import io.homa.codecs.PacketWriter;
 import io.homa.driver.status.EventLog;
 import io.homa.driver.status.EventType;
 import org.agrona.concurrent.AtomicBuffer;
-import java.util.ArrayList;
 
 /**
  * The sending side of messages (HomaModule's homa_outgoing.c): which messages have granted bytes to send, the pick
@@ -13,7 +12,8 @@ import java.util.ArrayList;
  */
 final class Outgoing
 {
-    final ArrayList<Rpc> sending = new ArrayList<>();
+    /** Messages with granted bytes not yet sent; others still sending wait for GRANTs outside it. */
+    final TransmitQueue ready = new TransmitQueue();
     final int maxDataPerPacket;
     private long nextTxBirth = 1;
     private static final int MAX_PACKETS_PER_CYCLE = 32;
@@ -56,7 +56,7 @@ final class Outgoing
         while (packets < MAX_PACKETS_PER_CYCLE)
         {
             // SRPT among messages with granted bytes to send (a share to the oldest); the pacer may hold it back.
-            final Rpc best = pacer.pick(sending);
+            final Rpc best = pacer.pick(ready);
             if (null == best)
             {
                 break;
@@ -102,6 +102,10 @@ final class Outgoing
                 rpc.txDoneTick = timer.ticks();
                 rpc.silentTicks = 0;
             }
+        }
+        else
+        {
+            ready.update(rpc);
         }
         return true;
     }
@@ -176,7 +180,7 @@ final class Outgoing
         rpc.txPriority = 0;
         rpc.txBirth = nextTxBirth++;
         rpc.isSending = true;
-        sending.add(rpc);
+        ready.update(rpc);
     }
 
     void stopSending(final Rpc rpc)
@@ -184,8 +188,21 @@ final class Outgoing
         if (rpc.isSending)
         {
             rpc.isSending = false;
-            sending.remove(rpc);
+            ready.remove(rpc);
         }
+    }
+
+    /**
+     * A GRANT or a RESEND raised what the message may send: it may be ready again.
+     */
+    void onGranted(final Rpc rpc)
+    {
+        if (!rpc.isSending && rpc.txNext < rpc.txGranted)
+        {
+            // Only a RESEND asking beyond what we saw granted restarts a stopped message (a GRANT was lost).
+            rpc.isSending = true;
+        }
+        ready.update(rpc);
     }
 
     private int unschedLimit(final Rpc rpc)

@@ -5,8 +5,6 @@ import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import org.agrona.concurrent.status.AtomicCounter;
 
-import java.util.ArrayList;
-
 /**
  * Sender side of Homa's scheduling (Linux homa_pacer.c), run inside the engine's transmit loop:
  * <ul>
@@ -85,43 +83,24 @@ final class Pacer
     /**
      * Chooses the next message to transmit from.
      *
-     * @param sending messages with bytes not yet transmitted.
-     * @return one with granted bytes to send, or null if none has any.
+     * @param ready messages with granted bytes not yet transmitted.
+     * @return the one with fewest bytes left, or (its share) the oldest; null if none is ready.
      */
-    Rpc pick(final ArrayList<Rpc> sending)
+    Rpc pick(final TransmitQueue ready)
     {
-        Rpc shortest = null;
-        Rpc oldest = null;
-        int ready = 0;
-        for (int i = 0, size = sending.size(); i < size; i++)
-        {
-            final Rpc rpc = sending.get(i);
-            if (rpc.txNext >= rpc.txGranted)
-            {
-                continue;
-            }
-            ready++;
-            if (null == shortest || rpc.txRemaining() < shortest.txRemaining() ||
-                (rpc.txRemaining() == shortest.txRemaining() && rpc.txBirth < shortest.txBirth))
-            {
-                shortest = rpc;
-            }
-            if (null == oldest || rpc.txBirth < oldest.txBirth)
-            {
-                oldest = rpc;
-            }
-        }
+        final Rpc shortest = ready.shortest();
         if (null == shortest)
         {
             isThrottled = false;
             return null;
         }
-        if (ready > 1)
+        if (ready.size() > 1)
         {
             fifoCount -= fifoFraction;
             if (fifoCount <= 0)
             {
                 fifoCount += 1000;
+                final Rpc oldest = ready.oldest();
                 if (oldest != shortest)
                 {
                     fifoPicks.incrementRelease();

@@ -39,6 +39,9 @@ final class Rpc
     /** Order in which outgoing messages started: smaller is older (the pacer's FIFO share). */
     long txBirth;
     boolean isSending;
+    /** Slots in the {@link TransmitQueue}'s heaps while it has granted bytes to send ({@code -1}: not there). */
+    int srptSlot = -1;
+    int fifoSlot = -1;
 
     // Incoming message: reassembled into a receive-pool block.
     final IncomingMessage rx = new IncomingMessage();
@@ -99,6 +102,8 @@ final class Rpc
         txPriority = 0;
         txBirth = 0;
         isSending = false;
+        srptSlot = -1;
+        fifoSlot = -1;
         rx.reset();
         errorCode = 0;
         isDeliveryPending = false;

@@ -7,7 +7,6 @@ import org.agrona.concurrent.status.CountersManager;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -77,7 +76,7 @@ class PacerTest
     void shouldPickFewestBytesLeftAmongGrantedAndGiveOldestItsShare()
     {
         final Pacer pacer = new Pacer(settings(25_000, false), counters);
-        final ArrayList<Rpc> sending = new ArrayList<>();
+        final TransmitQueue sending = new TransmitQueue();
         final Rpc oldLong = sending(sending, 1_000_000, 0, 500_000);
         final Rpc blocked = sending(sending, 50_000, 40_000, 40_000);
         final Rpc medium = sending(sending, 200_000, 0, 100_000);
@@ -105,12 +104,16 @@ class PacerTest
         assertTrue(tie.txBirth > medium.txBirth);
 
         blocked.txGranted = 50_000;
+        sending.update(blocked);
         assertSame(blocked, pacer.pick(sending));
-        sending.clear();
+        for (final Rpc rpc : new Rpc[]{oldLong, blocked, medium, tie})
+        {
+            sending.remove(rpc);
+        }
         assertNull(pacer.pick(sending));
     }
 
-    private void assertNotPicked(final Rpc rpc, final Pacer pacer, final ArrayList<Rpc> sending)
+    private void assertNotPicked(final Rpc rpc, final Pacer pacer, final TransmitQueue sending)
     {
         final Pacer fresh = new Pacer(settings(25_000, false), counters);
         for (int i = 0; i < 40; i++)
@@ -119,14 +122,15 @@ class PacerTest
         }
     }
 
-    private Rpc sending(final ArrayList<Rpc> sending, final int length, final int next, final int granted)
+    private Rpc sending(final TransmitQueue sending, final int length, final int next, final int granted)
     {
         final Rpc rpc = new Rpc();
         rpc.txLength = length;
         rpc.txNext = next;
         rpc.txGranted = granted;
         rpc.txBirth = nextBirth++;
-        sending.add(rpc);
+        rpc.isSending = true;
+        sending.update(rpc);
         return rpc;
     }
 
