@@ -61,6 +61,7 @@ public final class HomaSocket implements AutoCloseable
     private final Long2ObjectHashMap<PrivateOutcome> privateOutcomes = new Long2ObjectHashMap<>();
     private final ArrayDeque<PrivateOutcome> deferred = new ArrayDeque<>();
     private final IdleStrategy sendIdle = new BackoffIdleStrategy(1, 10, 1000, 100_000);
+    private final PollContention pollContention = new PollContention();
     /** Longest single sleep of a waiting thread: heartbeat, shutdown and keepalive checks run at least this often. */
     private static final long MAX_SLEEP_NS = 1_000_000_000L;
 
@@ -921,10 +922,11 @@ public final class HomaSocket implements AutoCloseable
         {
             return;
         }
-        if (nowNs - startNs < homa.context().pollDurationNs())
+        if (nowNs - startNs < homa.context().pollDurationNs() && !pollContention.isContended())
         {
-            // Poll, but let the driver's thread have the core if it shares ours (2 cores, several threads).
-            Thread.yield();
+            // Poll, but let the driver's thread have the core if it shares ours (2 cores, several threads); with
+            // the cores contended, sleep at once (see PollContention).
+            pollContention.yieldOnce();
             return;
         }
         if (sleepNs <= 0)

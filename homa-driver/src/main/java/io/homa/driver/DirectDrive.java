@@ -33,6 +33,8 @@ final class DirectDrive implements DirectDriver, AutoCloseable
     private final Agent lockedAgent;
     private final int[] handedFds;
     private final long pollNs;
+    /** Only the lock holder polls: one memory of contention for every client thread that drives. */
+    private final io.homa.client.PollContention contention = new io.homa.client.PollContention();
     private volatile boolean isClosed;
     private volatile boolean isDriven;
 
@@ -162,10 +164,11 @@ final class DirectDrive implements DirectDriver, AutoCloseable
                 {
                     lastWorkNs = nowNs;
                 }
-                else if (nowNs - lastWorkNs < pollNs)
+                else if (nowNs - lastWorkNs < pollNs && !contention.isContended())
                 {
-                    // The poll budget, as the driver thread's: stay on the CPU, yielding to threads with work.
-                    Thread.yield();
+                    // The poll budget, as the driver thread's: stay on the CPU, yielding to threads with work,
+                    // unless the cores are contended (see PollContention).
+                    contention.yieldOnce();
                 }
                 else
                 {

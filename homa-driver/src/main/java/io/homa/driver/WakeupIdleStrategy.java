@@ -39,6 +39,7 @@ public final class WakeupIdleStrategy implements IdleStrategy
     private org.agrona.concurrent.NanoClock clock = System::nanoTime;
     private long lastWorkNs = System.nanoTime();
     private long sleeps;
+    private final io.homa.client.PollContention contention = new io.homa.client.PollContention();
     private volatile boolean isClosing;
     private volatile boolean isSleeping;
     private volatile long sleepDeadlineNs;
@@ -191,10 +192,16 @@ public final class WakeupIdleStrategy implements IdleStrategy
             sleepWhileDriven(nowNs);
             return;
         }
-        if (nowNs - lastWorkNs < pollNs || null == epoll || isClosing)
+        if (null == epoll || isClosing)
         {
-            // The poll budget: stay on the CPU, give it up to a thread that has work (2 cores, several threads).
             Thread.yield();
+            return;
+        }
+        if (nowNs - lastWorkNs < pollNs && !contention.isContended())
+        {
+            // The poll budget: stay on the CPU, give it up to a thread that has work (2 cores, several threads),
+            // unless other threads hold the cores: then a sleep is woken sooner than a yield comes back.
+            contention.yieldOnce();
             return;
         }
         final long timeoutNs = Math.min(nextDeadlineNs.getAsLong() - nowNs, MAX_SLEEP_NS);

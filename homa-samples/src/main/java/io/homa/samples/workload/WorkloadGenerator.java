@@ -42,7 +42,7 @@ public final class WorkloadGenerator
     static final int TCP_PORT = 5100;
     private static final Set<String> VALUES = Set.of("role", "protocol", "workload", "load", "link-mbps", "duration",
         "count", "seed", "threads", "ports", "servers", "dir", "udp-port", "tcp-port", "homa-port", "plot",
-        "calibrate", "tcp-connections", "max-outstanding", "bind");
+        "calibrate", "tcp-connections", "max-outstanding", "bind", "warmup");
 
     private WorkloadGenerator()
     {
@@ -83,6 +83,8 @@ public final class WorkloadGenerator
             "  --dir D                     use a running driver (else an embedded one; --udp-port for its port)",
             "  --bind A                    TCP server address, default 0.0.0.0",
             "  --calibrate N               unloaded RPCs for the slowdown baseline, default 2000",
+            "  --warmup S                  seconds of the same load per protocol before measuring, not counted",
+            "                              (the JIT's warm-up; default 3, 0 = none)",
             "  --tcp-connections N         TCP connections per server port, default 16",
             "  --max-outstanding N         per client thread; a due RPC beyond it is skipped, default 100",
             "  --plot FILE.svg             also write the slowdown plot");
@@ -193,89 +195,37 @@ public final class WorkloadGenerator
                 slowdowns.unloadedNs(0) / 1e3, slowdowns.unloadedNs(1_000_000) / 1e6 - slowdowns.unloadedNs(0) / 1e6,
                 calibration.count());
 
+            final Schedule[] warmup = o.warmupNs > 0 ?
+                Schedule.build(distribution, ratePerSec, o.threads, o.warmupNs, 0, o.seed + 7_777) : null;
             if (homa)
             {
-                final Slowdowns.Samples samples = new Slowdowns.Samples();
-                final List<HomaClient> clients = new ArrayList<>();
-                final List<Thread> threads = new ArrayList<>();
-                for (int t = 0; t < o.threads; t++)
+                if (null != warmup)
                 {
-                    final HomaClient client = new HomaClient(driver, o, schedules[t], new Slowdowns.Samples(),
-                        o.maxOutstanding, false);
-                    clients.add(client);
-                    final Thread thread = new Thread(client::run, "homa-client-" + t);
-                    threads.add(thread);
+                    final Phase warm = homaPhase(driver, o, warmup, out, "homa warm-up");
+                    out.printf(Locale.ROOT, "homa warm-up: %,d RPCs in %.1f s, not counted%n", warm.samples.count(),
+                        warm.elapsedNs / 1e9);
                 }
-                final long startNs = System.nanoTime();
-                threads.forEach(Thread::start);
-                progress(out, "homa", startNs, () -> clients.stream().mapToLong(c -> c.completed).sum(),
-                    () -> threads.stream().anyMatch(Thread::isAlive));
-                for (final HomaClient client : clients)
-                {
-                    samples.addAll(client.samples);
-                    completed[0] += client.completed;
-                    skipped[0] += client.skipped;
-                    failed[0] += client.failed;
-                }
-                summary(out, "homa", samples, System.nanoTime() - startNs, skipped[0], failed[0]);
-                slowdowns.add("homa", samples);
+                final Phase phase = homaPhase(driver, o, schedules, out, "homa");
+                completed[0] = phase.completed;
+                skipped[0] = phase.skipped;
+                failed[0] = phase.failed;
+                summary(out, "homa", phase.samples, phase.elapsedNs, skipped[0], failed[0]);
+                slowdowns.add("homa", phase.samples);
             }
             if (tcp)
             {
-                try (TcpWorkload.Client client = new TcpWorkload.Client(o.tcpTargets, o.tcpConnections, 1 << 16))
+                if (null != warmup)
                 {
-                    final long startNs = System.nanoTime();
-                    final Thread[] dispatchers = new Thread[o.threads];
-                    final long[] offered = new long[o.threads];
-                    final long[] tcpSkipped = new long[o.threads];
-                    for (int t = 0; t < o.threads; t++)
-                    {
-                        final int index = t;
-                        dispatchers[t] = new Thread(() ->
-                        {
-                            final Schedule schedule = schedules[index];
-                            for (int i = 0; i < schedule.count; i++)
-                            {
-                                final long dueNs = startNs + schedule.atNs[i];
-                                long waitNs;
-                                while ((waitNs = dueNs - System.nanoTime()) > 0)
-                                {
-                                    if (waitNs > 100_000)
-                                    {
-                                        java.util.concurrent.locks.LockSupport.parkNanos(waitNs - 50_000);
-                                    }
-                                    else
-                                    {
-                                        Thread.yield();
-                                    }
-                                }
-                                if (client.offer(dueNs, schedule.bytes[i]))
-                                {
-                                    offered[index]++;
-                                }
-                                else
-                                {
-                                    tcpSkipped[index]++;
-                                }
-                            }
-                        }, "tcp-dispatch-" + t);
-                        dispatchers[t].start();
-                    }
-                    progress(out, "tcp", startNs, client::completed,
-                        () -> java.util.Arrays.stream(dispatchers).anyMatch(Thread::isAlive));
-                    long totalOffered = 0;
-                    for (int t = 0; t < o.threads; t++)
-                    {
-                        totalOffered += offered[t];
-                        skipped[1] += tcpSkipped[t];
-                    }
-                    client.drain(TimeUnit.SECONDS.toNanos(30), totalOffered);
-                    completed[1] = client.completed();
-                    failed[1] = client.failed() + (totalOffered - client.completed() - client.failed());
-                    final Slowdowns.Samples samples = client.samples();
-                    summary(out, "tcp", samples, System.nanoTime() - startNs, skipped[1], failed[1]);
-                    slowdowns.add("tcp", samples);
+                    final Phase warm = tcpPhase(o, warmup, out, "tcp warm-up");
+                    out.printf(Locale.ROOT, "tcp warm-up: %,d RPCs in %.1f s, not counted%n", warm.samples.count(),
+                        warm.elapsedNs / 1e9);
                 }
+                final Phase phase = tcpPhase(o, schedules, out, "tcp");
+                completed[1] = phase.completed;
+                skipped[1] = phase.skipped;
+                failed[1] = phase.failed;
+                summary(out, "tcp", phase.samples, phase.elapsedNs, skipped[1], failed[1]);
+                slowdowns.add("tcp", phase.samples);
             }
         }
 
@@ -290,6 +240,99 @@ public final class WorkloadGenerator
             out.println("plot: " + o.plot);
         }
         return new Result(slowdowns, completed, skipped, failed);
+    }
+
+    /**
+     * What one load phase of one protocol measured.
+     */
+    private record Phase(Slowdowns.Samples samples, long completed, long skipped, long failed, long elapsedNs)
+    {
+    }
+
+    private static Phase homaPhase(
+        final SampleDriver driver, final Options o, final Schedule[] schedules, final PrintStream out, final String name)
+    {
+        final Slowdowns.Samples samples = new Slowdowns.Samples();
+        final List<HomaClient> clients = new ArrayList<>();
+        final List<Thread> threads = new ArrayList<>();
+        for (int t = 0; t < o.threads; t++)
+        {
+            final HomaClient client = new HomaClient(driver, o, schedules[t], new Slowdowns.Samples(),
+                o.maxOutstanding, false);
+            clients.add(client);
+            threads.add(new Thread(client::run, "homa-client-" + t));
+        }
+        final long startNs = System.nanoTime();
+        threads.forEach(Thread::start);
+        progress(out, name, startNs, () -> clients.stream().mapToLong(c -> c.completed).sum(),
+            () -> threads.stream().anyMatch(Thread::isAlive));
+        long completed = 0;
+        long skipped = 0;
+        long failed = 0;
+        for (final HomaClient client : clients)
+        {
+            samples.addAll(client.samples);
+            completed += client.completed;
+            skipped += client.skipped;
+            failed += client.failed;
+        }
+        return new Phase(samples, completed, skipped, failed, System.nanoTime() - startNs);
+    }
+
+    private static Phase tcpPhase(final Options o, final Schedule[] schedules, final PrintStream out, final String name)
+    {
+        try (TcpWorkload.Client client = new TcpWorkload.Client(o.tcpTargets, o.tcpConnections, 1 << 16))
+        {
+            final long startNs = System.nanoTime();
+            final Thread[] dispatchers = new Thread[o.threads];
+            final long[] offered = new long[o.threads];
+            final long[] tcpSkipped = new long[o.threads];
+            for (int t = 0; t < o.threads; t++)
+            {
+                final int index = t;
+                dispatchers[t] = new Thread(() ->
+                {
+                    final Schedule schedule = schedules[index];
+                    for (int i = 0; i < schedule.count; i++)
+                    {
+                        final long dueNs = startNs + schedule.atNs[i];
+                        long waitNs;
+                        while ((waitNs = dueNs - System.nanoTime()) > 0)
+                        {
+                            if (waitNs > 100_000)
+                            {
+                                java.util.concurrent.locks.LockSupport.parkNanos(waitNs - 50_000);
+                            }
+                            else
+                            {
+                                Thread.yield();
+                            }
+                        }
+                        if (client.offer(dueNs, schedule.bytes[i]))
+                        {
+                            offered[index]++;
+                        }
+                        else
+                        {
+                            tcpSkipped[index]++;
+                        }
+                    }
+                }, "tcp-dispatch-" + t);
+                dispatchers[t].start();
+            }
+            progress(out, name, startNs, client::completed,
+                () -> java.util.Arrays.stream(dispatchers).anyMatch(Thread::isAlive));
+            long totalOffered = 0;
+            long skipped = 0;
+            for (int t = 0; t < o.threads; t++)
+            {
+                totalOffered += offered[t];
+                skipped += tcpSkipped[t];
+            }
+            client.drain(TimeUnit.SECONDS.toNanos(30), totalOffered);
+            final long failed = client.failed() + (totalOffered - client.completed() - client.failed());
+            return new Phase(client.samples(), client.completed(), skipped, failed, System.nanoTime() - startNs);
+        }
     }
 
     private static void progress(
@@ -623,6 +666,7 @@ public final class WorkloadGenerator
         final int tcpPort;
         final String plot;
         final int calibrate;
+        final long warmupNs;
         final int tcpConnections;
         final int maxOutstanding;
         final String bind;
@@ -647,6 +691,7 @@ public final class WorkloadGenerator
             tcpPort = args.intValue("tcp-port", TCP_PORT);
             plot = args.string("plot", null);
             calibrate = args.intValue("calibrate", 2_000);
+            warmupNs = args.durationNs("warmup", TimeUnit.SECONDS.toNanos(3), "s");
             tcpConnections = args.intValue("tcp-connections", 16);
             maxOutstanding = args.intValue("max-outstanding", 100);
             bind = args.string("bind", "0.0.0.0");
@@ -658,10 +703,10 @@ public final class WorkloadGenerator
             {
                 throw new IllegalArgumentException("--protocol must be homa, tcp or both: " + protocol);
             }
-            if (load <= 0 || load > 1 || linkMbps <= 0 || threads < 1 || ports < 1 || calibrate < 10)
+            if (load <= 0 || load > 1 || linkMbps <= 0 || threads < 1 || ports < 1 || calibrate < 10 || warmupNs < 0)
             {
-                throw new IllegalArgumentException(
-                    "need 0 < --load <= 1, --link-mbps > 0, --threads >= 1, --ports >= 1, --calibrate >= 10");
+                throw new IllegalArgumentException("need 0 < --load <= 1, --link-mbps > 0, --threads >= 1, " +
+                    "--ports >= 1, --calibrate >= 10, --warmup >= 0");
             }
             if ("client".equals(role))
             {
