@@ -113,7 +113,7 @@ class WorkloadGeneratorTest
         {
             result = WorkloadGenerator.run(new String[]{ "--role", "both", "--protocol", "both", "--workload", "w4",
                 "--load", "0.05", "--link-mbps", "1000", "--count", "300", "--calibrate", "60",
-                "--warmup", "0.3", "--plot", plot.toString() }, out);
+                "--warmup", "0.3", "--warmup-rpcs", "200", "--plot", plot.toString() }, out);
         }
         final String output = bytes.toString(StandardCharsets.UTF_8);
         assertEquals(300, result.completed()[0], output);
@@ -121,6 +121,8 @@ class WorkloadGeneratorTest
         assertEquals(0, result.skipped()[0] + result.skipped()[1] + result.failed()[0] + result.failed()[1], output);
         assertTrue(output.contains("Slowdown by message size"), output);
         assertTrue(output.contains("homa warm-up: ") && output.contains("tcp warm-up: "), output);
+        assertTrue(output.contains("homa warm-up burst: 200 RPCs") && output.contains("tcp warm-up burst: 200 RPCs"),
+            output);
         int rows = 0;
         for (final String line : output.split("\n"))
         {
