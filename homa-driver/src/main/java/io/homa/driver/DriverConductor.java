@@ -49,6 +49,7 @@ final class DriverConductor implements Agent
     private final AtomicCounter commands;
     private final AtomicCounter maxCycleTime;
     private final AtomicCounter udpDrops;
+    private final AtomicCounter commandRefusals;
     private final MessageHandler commandHandler = this::onCommand;
     private final ClientLiveness clientLiveness;
     private final ClientProxy clientProxy;
@@ -97,6 +98,7 @@ final class DriverConductor implements Agent
         this.commands = counters.get(SystemCounterDescriptor.CLIENT_COMMANDS);
         this.maxCycleTime = counters.get(SystemCounterDescriptor.CONDUCTOR_MAX_CYCLE_TIME);
         this.udpDrops = counters.get(SystemCounterDescriptor.UDP_RECEIVE_DROPS);
+        this.commandRefusals = counters.get(SystemCounterDescriptor.COMMAND_REFUSALS);
     }
 
     public String roleName()
@@ -266,6 +268,22 @@ final class DriverConductor implements Agent
         }
     }
 
+    /**
+     * A command in a client's name without that client's credential: a stale or buggy client (or one that reads
+     * another's ring records) must not close, refresh or strip another client. Counted and logged; only refusals
+     * allocate here.
+     */
+    private void refuseForged(final String command, final long clientId, final long correlationId)
+    {
+        commandRefusals.incrementRelease();
+        errorHandler.onError(new IllegalArgumentException(
+            command + " in the name of client " + clientId + " without its credential, refused"));
+        if (0 != correlationId)
+        {
+            clientProxy.onError(correlationId, HomaError.EPERM, command + " without the client's credential");
+        }
+    }
+
     private void onCommand(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         commands.incrementRelease();
@@ -299,8 +317,15 @@ final class DriverConductor implements Agent
                 case AddSocketDecoder.TEMPLATE_ID ->
                 {
                     addSocket.wrap(buffer, index, AddSocketDecoder.BLOCK_LENGTH, AddSocketDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientActivity(addSocket.clientId(), cachedNanoClock.nanoTime());
-                    engine.onAddSocket(addSocket.correlationId(), addSocket.clientId());
+                    if (clientLiveness.onClientActivity(
+                        addSocket.clientId(), addSocket.credential(), cachedNanoClock.nanoTime()))
+                    {
+                        engine.onAddSocket(addSocket.correlationId(), addSocket.clientId());
+                    }
+                    else
+                    {
+                        refuseForged("AddSocket", addSocket.clientId(), addSocket.correlationId());
+                    }
                 }
                 case BindSocketDecoder.TEMPLATE_ID ->
                 {
@@ -313,9 +338,16 @@ final class DriverConductor implements Agent
                 {
                     removeSocket.wrap(
                         buffer, index, RemoveSocketDecoder.BLOCK_LENGTH, RemoveSocketDecoder.SCHEMA_VERSION);
-                    clientLiveness.onKnownClientActivity(removeSocket.clientId(), cachedNanoClock.nanoTime());
-                    engine.onRemoveSocket(
-                        removeSocket.correlationId(), removeSocket.clientId(), removeSocket.socketId());
+                    if (clientLiveness.isForged(removeSocket.clientId(), removeSocket.credential()))
+                    {
+                        refuseForged("RemoveSocket", removeSocket.clientId(), removeSocket.correlationId());
+                    }
+                    else
+                    {
+                        clientLiveness.onKnownClientActivity(removeSocket.clientId(), cachedNanoClock.nanoTime());
+                        engine.onRemoveSocket(
+                            removeSocket.correlationId(), removeSocket.clientId(), removeSocket.socketId());
+                    }
                 }
                 case AbortRpcDecoder.TEMPLATE_ID ->
                 {
@@ -328,13 +360,24 @@ final class DriverConductor implements Agent
                 {
                     keepalive.wrap(
                         buffer, index, ClientKeepaliveDecoder.BLOCK_LENGTH, ClientKeepaliveDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientActivity(keepalive.clientId(), cachedNanoClock.nanoTime());
+                    if (!clientLiveness.onClientActivity(
+                        keepalive.clientId(), keepalive.credential(), cachedNanoClock.nanoTime()))
+                    {
+                        refuseForged("ClientKeepalive", keepalive.clientId(), 0);
+                    }
                 }
                 case ClientCloseDecoder.TEMPLATE_ID ->
                 {
                     clientClose.wrap(buffer, index, ClientCloseDecoder.BLOCK_LENGTH, ClientCloseDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientClose(clientClose.clientId());
-                    engine.onClientClose(clientClose.clientId());
+                    if (clientLiveness.isForged(clientClose.clientId(), clientClose.credential()))
+                    {
+                        refuseForged("ClientClose", clientClose.clientId(), 0);
+                    }
+                    else if (clientLiveness.isKnown(clientClose.clientId()))
+                    {
+                        clientLiveness.onClientClose(clientClose.clientId());
+                        engine.onClientClose(clientClose.clientId());
+                    }
                 }
                 case RpcInfoRequestDecoder.TEMPLATE_ID ->
                 {
