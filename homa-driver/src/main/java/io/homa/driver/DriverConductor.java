@@ -15,6 +15,7 @@ import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import io.homa.driver.transport.PacketTransport;
+import org.agrona.BitUtil;
 import org.agrona.LangUtil;
 import org.agrona.ErrorHandler;
 import org.agrona.MutableDirectBuffer;
@@ -23,6 +24,7 @@ import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.ringbuffer.RecordDescriptor;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -141,7 +143,7 @@ final class DriverConductor implements Agent
             updateDrops();
         }
 
-        work += toDriver.read(commandHandler, COMMAND_LIMIT);
+        work += readCommands();
         work += clientLiveness.doWork(nowNs);
         work += engine.doWork(nowNs);
 
@@ -158,6 +160,62 @@ final class DriverConductor implements Agent
             maxCycleTime.setRelease(cycleNs);
         }
         return work;
+    }
+
+    /**
+     * Takes commands one at a time, checking the ring before each: the records and positions live in a file every
+     * client maps, so a stray write must end in a clear failure, not a command path that silently stops.
+     */
+    private int readCommands()
+    {
+        int read = 0;
+        while (read < COMMAND_LIMIT)
+        {
+            checkCommandRing();
+            final int taken;
+            try
+            {
+                taken = toDriver.read(commandHandler, 1);
+            }
+            catch (final RuntimeException ex)
+            {
+                // The handler catches its own exceptions: this is the ring's (a bounds check on a bad length).
+                throw new CommandRingCorruptedError("to-driver ring: " + ex, ex);
+            }
+            if (0 == taken)
+            {
+                break;
+            }
+            read += taken;
+        }
+        return read;
+    }
+
+    private void checkCommandRing()
+    {
+        final long head = toDriver.consumerPosition();
+        final long tail = toDriver.producerPosition();
+        if (head == tail)
+        {
+            return;
+        }
+        final int capacity = toDriver.capacity();
+        final long queued = tail - head;
+        if (queued < 0 || queued > capacity ||
+            0 != (head & (RecordDescriptor.ALIGNMENT - 1)) || 0 != (tail & (RecordDescriptor.ALIGNMENT - 1)))
+        {
+            throw new CommandRingCorruptedError(
+                "to-driver ring positions impossible: head " + head + ", tail " + tail + ", capacity " + capacity, null);
+        }
+        final int headIndex = (int)head & (capacity - 1);
+        final int length = toDriver.buffer().getIntVolatile(RecordDescriptor.lengthOffset(headIndex));
+        // Negative: a producer is writing it (the liveness check unblocks one that died doing so).
+        if (length > 0 && (length < RecordDescriptor.HEADER_LENGTH ||
+            BitUtil.align(length, RecordDescriptor.ALIGNMENT) > Math.min(queued, capacity - headIndex)))
+        {
+            throw new CommandRingCorruptedError("to-driver ring record at " + head + " has length " + length +
+                " with " + queued + " bytes queued", null);
+        }
     }
 
     /**
