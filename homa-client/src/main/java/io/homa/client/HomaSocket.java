@@ -112,6 +112,18 @@ public final class HomaSocket implements AutoCloseable
     }
 
     /**
+     * Bytes of the send region free now, after taking back the blocks the driver is done with: what a send could
+     * find without waiting (split across blocks, so one message may need less than this to fail).
+     *
+     * @return free bytes.
+     */
+    public long sendRegionFreeBytes()
+    {
+        ensureOpen();
+        return sendSpace.freeBytesAfterReturns();
+    }
+
+    /**
      * @return the driver's id for this socket.
      */
     public long socketId()
