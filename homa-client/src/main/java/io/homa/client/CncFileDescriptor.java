@@ -25,9 +25,11 @@ public final class CncFileDescriptor
      * Layout version: bump when any offset or section changes meaning. 2: {@link #UDP_ADDRESS_OFFSET} may hold an
      * IPv6 driver's own peer key, {@link #IPV6_ADDRESS_OFFSET} its address, and peers can be resolved with a
      * command version 1 drivers do not know. 3: {@link #DRIVER_SLEEPING_OFFSET} and the {@link #WAKE_FIFO}: a client
-     * that puts a command on the to-driver ring while the driver sleeps wakes it.
+     * that puts a command on the to-driver ring while the driver sleeps wakes it. 4: the commands that register,
+     * refresh, close or remove what a client owns (AddSocket, RemoveSocket, ClientKeepalive, ClientClose) carry
+     * the client's credential.
      */
-    public static final int CNC_VERSION = 3;
+    public static final int CNC_VERSION = 4;
     /**
      * FIFO inside the driver directory that the driver sleeps on (with its sockets, in {@code epoll}): a client that
      * finds a sleeper counted at {@link #DRIVER_SLEEPING_OFFSET} after writing a command writes one byte here.

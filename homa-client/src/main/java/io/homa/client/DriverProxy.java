@@ -24,6 +24,7 @@ final class DriverProxy
 
     private final RingBuffer toDriver;
     private final long clientId;
+    private final long credential;
     private final AtomicBuffer cncMetaData;
     private final int wakeFd;
     private final DirectDriver directDriver;
@@ -31,6 +32,8 @@ final class DriverProxy
     /**
      * @param toDriver    the CnC's to-driver ring.
      * @param clientId    this client.
+     * @param credential  this client's secret: the driver takes a close or a socket removal in this client's name
+     *                    only with it.
      * @param cncMetaData the CnC's metadata, where the driver says it sleeps (null: never ring).
      * @param wakeFd      the driver's wake-up FIFO opened for writing, or -1.
      * @param directDriver the driver in this JVM whose cycle this client may run, or null.
@@ -38,6 +41,7 @@ final class DriverProxy
     DriverProxy(
         final RingBuffer toDriver,
         final long clientId,
+        final long credential,
         final AtomicBuffer cncMetaData,
         final int wakeFd,
         final DirectDriver directDriver)
@@ -45,17 +49,19 @@ final class DriverProxy
         this.directDriver = directDriver;
         this.toDriver = toDriver;
         this.clientId = clientId;
+        this.credential = credential;
         this.cncMetaData = cncMetaData;
         this.wakeFd = wakeFd;
     }
 
     /**
      * @param clientId another client id.
-     * @return a proxy on the same ring that writes commands in that id's name (tests of stale and buggy clients).
+     * @return a proxy on the same ring that writes commands in that id's name, with this client's credential
+     *         (tests of stale and buggy clients).
      */
     DriverProxy withClientId(final long clientId)
     {
-        return new DriverProxy(toDriver, clientId, cncMetaData, wakeFd, directDriver);
+        return new DriverProxy(toDriver, clientId, credential, cncMetaData, wakeFd, directDriver);
     }
 
     /**
@@ -110,7 +116,8 @@ final class DriverProxy
         {
             return false;
         }
-        ENCODERS.get().addSocket.wrap(toDriver.buffer(), index).correlationId(correlationId).clientId(clientId);
+        ENCODERS.get().addSocket.wrap(toDriver.buffer(), index)
+            .correlationId(correlationId).clientId(clientId).credential(credential);
         commit(index);
         return true;
     }
@@ -123,7 +130,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().removeSocket.wrap(toDriver.buffer(), index)
-            .correlationId(correlationId).clientId(clientId).socketId(socketId);
+            .correlationId(correlationId).clientId(clientId).socketId(socketId).credential(credential);
         commit(index);
         return true;
     }
@@ -216,7 +223,7 @@ final class DriverProxy
         {
             return false;
         }
-        ENCODERS.get().keepalive.wrap(toDriver.buffer(), index).clientId(clientId);
+        ENCODERS.get().keepalive.wrap(toDriver.buffer(), index).clientId(clientId).credential(credential);
         commit(index);
         return true;
     }
@@ -228,7 +235,7 @@ final class DriverProxy
         {
             return false;
         }
-        ENCODERS.get().clientClose.wrap(toDriver.buffer(), index).clientId(clientId);
+        ENCODERS.get().clientClose.wrap(toDriver.buffer(), index).clientId(clientId).credential(credential);
         commit(index);
         return true;
     }

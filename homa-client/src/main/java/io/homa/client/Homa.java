@@ -112,7 +112,8 @@ public final class Homa implements AutoCloseable
                 new File(ctx.homaDirectory(), CncFileDescriptor.WAKE_FIFO).getPath()) : -1;
             // A driver in this JVM may let our threads run its cycle while its own thread sleeps.
             directDriver = null == ctx.driverAgentInvoker() ? DirectDriver.Registry.find(ctx.homaDirectory()) : null;
-            driverProxy = new DriverProxy(toDriver, clientId, cncMetaData, wakeFd, directDriver);
+            // Kept only in this process's memory: a command in this client's name from anyone else lacks it.
+            driverProxy = new DriverProxy(toDriver, clientId, newCredential(), cncMetaData, wakeFd, directDriver);
             keepaliveIntervalNs = keepaliveIntervalNs(
                 cncMetaData.getLong(CncFileDescriptor.CLIENT_LIVENESS_TIMEOUT_OFFSET));
             // The first keepalive makes the driver count this client before it opens any socket.
@@ -152,6 +153,22 @@ public final class Homa implements AutoCloseable
             }
         }
         return null;
+    }
+
+    private static long newCredential()
+    {
+        long credential;
+        do
+        {
+            credential = CredentialSource.RANDOM.nextLong();
+        }
+        while (0 == credential);
+        return credential;
+    }
+
+    private static final class CredentialSource
+    {
+        static final java.security.SecureRandom RANDOM = new java.security.SecureRandom();
     }
 
     static long keepaliveIntervalNs(final long livenessTimeoutNs)

@@ -8,6 +8,8 @@ public final class HomaError
 {
     /** Not an error. */
     public static final int OK = 0;
+    /** Not permitted: a command in a client's name without that client's credential. */
+    public static final int EPERM = 1;
     /** Out of memory (a pool or region could not supply space). */
     public static final int ENOMEM = 12;
     /** The driver as a whole holds as many sockets as it allows ({@code homa.limit.sockets.per.driver}). */
@@ -50,6 +52,7 @@ public final class HomaError
         return switch (errorCode)
         {
             case OK -> "OK";
+            case EPERM -> "EPERM";
             case ENOMEM -> "ENOMEM";
             case ENFILE -> "ENFILE";
             case EMFILE -> "EMFILE";

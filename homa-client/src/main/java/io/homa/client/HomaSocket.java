@@ -86,6 +86,8 @@ public final class HomaSocket implements AutoCloseable
     private long currentToken;
     /** Requests delivered here and not yet answered: a reply must name one of them. */
     private final org.agrona.collections.LongHashSet requestsInService = new org.agrona.collections.LongHashSet();
+    /** Client RPCs sent here whose outcome has not come back yet: an abort must name one of them. */
+    private final org.agrona.collections.LongHashSet requestsOutstanding = new org.agrona.collections.LongHashSet();
 
     HomaSocket(final Homa homa, final long socketId, final int port)
     {
@@ -108,6 +110,18 @@ public final class HomaSocket implements AutoCloseable
         releaseRing = new OneToOneRingBuffer(SocketFileDescriptor.releaseRingBuffer(fileBuffer, meta));
         sendSpace = new SendRegion(sendRegion, meta.getInt(SocketFileDescriptor.MIN_BLOCK_LENGTH_OFFSET), releaseRing);
         wakeSequenceAddress = meta.addressOffset() + SocketFileDescriptor.WAKE_SEQUENCE_OFFSET;
+    }
+
+    /**
+     * Bytes of the send region free now, after taking back the blocks the driver is done with: what a send could
+     * find without waiting (split across blocks, so one message may need less than this to fail).
+     *
+     * @return free bytes.
+     */
+    public long sendRegionFreeBytes()
+    {
+        ensureOpen();
+        return sendSpace.freeBytesAfterReturns();
     }
 
     /**
@@ -307,9 +321,25 @@ public final class HomaSocket implements AutoCloseable
     {
         final long rpcId = homa.nextRpcId();
         final DriverProxy proxy = homa.driverProxy();
-        while (!proxy.sendRequest(socketId, rpcId, cookie, sendOffset, length, flags, dest))
+        // Known before the driver can answer, so a fast outcome never finds it missing.
+        synchronized (requestsOutstanding)
         {
-            awaitCommandSpace(sendOffset);
+            requestsOutstanding.add(rpcId);
+        }
+        try
+        {
+            while (!proxy.sendRequest(socketId, rpcId, cookie, sendOffset, length, flags, dest))
+            {
+                awaitCommandSpace(sendOffset);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            synchronized (requestsOutstanding)
+            {
+                requestsOutstanding.remove(rpcId);
+            }
+            throw ex;
         }
         return rpcId;
     }
@@ -490,10 +520,12 @@ public final class HomaSocket implements AutoCloseable
     }
 
     /**
-     * Aborts a client RPC of this socket: it completes with ECANCELED through the receive path.
+     * Aborts a client RPC of this socket: it completes with ECANCELED through the receive path (unless its
+     * outcome is already on its way, as Linux's abort of an RPC that completes meanwhile).
      *
      * @param id the RPC id (even).
-     * @throws HomaException EINVAL for an odd id.
+     * @throws HomaException EINVAL for an odd id, or one that names no RPC sent from this socket whose outcome has
+     *                       not been received yet (Linux's HOMAIOCABORT of an unknown id).
      */
     public void abort(final long id)
     {
@@ -501,6 +533,14 @@ public final class HomaSocket implements AutoCloseable
         if (0 == id || 0 != (id & 1))
         {
             throw new HomaException(HomaError.EINVAL, "abort needs a client RPC id (even, non-zero): " + id);
+        }
+        synchronized (requestsOutstanding)
+        {
+            if (!requestsOutstanding.contains(id))
+            {
+                throw new HomaException(HomaError.EINVAL,
+                    "abort of " + id + ": no such RPC sent from this socket, or its outcome has been received");
+            }
         }
         homa.offerCommand(() -> homa.driverProxy().abortRpc(socketId, id, HomaError.ECANCELED));
     }
@@ -784,6 +824,7 @@ public final class HomaSocket implements AutoCloseable
             final long cookie = messageDecoder.completionCookie();
             final int poolOffset = messageDecoder.poolOffset();
             final int messageLength = messageDecoder.length();
+            onOutcome(id);
             if (0 != (messageDecoder.flags() & FLAG_PRIVATE))
             {
                 privateOutcomes.put(id, new PrivateOutcome(id, cookie, poolOffset, messageLength, 0));
@@ -802,6 +843,7 @@ public final class HomaSocket implements AutoCloseable
             final long id = errorDecoder.rpcId();
             final long cookie = errorDecoder.completionCookie();
             final int errorCode = errorDecoder.errorCode();
+            onOutcome(id);
             if (0 != (errorDecoder.flags() & FLAG_PRIVATE))
             {
                 privateOutcomes.put(id, new PrivateOutcome(id, cookie, -1, 0, errorCode));
@@ -813,6 +855,20 @@ public final class HomaSocket implements AutoCloseable
                 return;
             }
             activeHandler.onError(id, cookie, errorCode);
+        }
+    }
+
+    /**
+     * A client RPC's response or failure came back: it can no longer be aborted.
+     */
+    private void onOutcome(final long id)
+    {
+        if (0 == (id & 1))
+        {
+            synchronized (requestsOutstanding)
+            {
+                requestsOutstanding.remove(id);
+            }
         }
     }
 

@@ -141,6 +141,26 @@ final class SendRegion
         }
     }
 
+    /**
+     * @return bytes free once the driver's returns so far are taken.
+     */
+    long freeBytesAfterReturns()
+    {
+        lock.lock();
+        try
+        {
+            if (!isClosed)
+            {
+                releaseRing.read(releaseHandler, Integer.MAX_VALUE);
+            }
+            return allocator.freeBytes();
+        }
+        finally
+        {
+            lock.unlock();
+        }
+    }
+
     private void onRelease(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         allocator.free(buffer.getInt(index));

@@ -28,6 +28,8 @@ final class ClientLiveness
     private final ClientProxy clientProxy;
     private final RingBuffer toDriver;
     private final Long2LongHashMap lastSeenNs = new Long2LongHashMap(NULL_TIME);
+    /** The credential each client registered with (its first command): only its holder refreshes or closes it. */
+    private final Long2LongHashMap credentials = new Long2LongHashMap(0);
     private final LongArrayList expired = new LongArrayList();
     private final AtomicCounter clientsActive;
     private final AtomicCounter clientTimeouts;
@@ -57,17 +59,46 @@ final class ClientLiveness
     }
 
     /**
-     * A command from this client arrived: it is alive.
+     * A command from this client arrived: it is alive. The first one registers the client with its credential.
      *
-     * @param clientId the client.
-     * @param nowNs    current time.
+     * @param clientId   the client.
+     * @param credential what the command carries.
+     * @param nowNs      current time.
+     * @return false, refreshing nothing, if the client is known with another credential.
      */
-    void onClientActivity(final long clientId, final long nowNs)
+    boolean onClientActivity(final long clientId, final long credential, final long nowNs)
     {
+        final long known = credentials.get(clientId);
+        if (0 != known && known != credential)
+        {
+            return false;
+        }
         if (NULL_TIME == lastSeenNs.put(clientId, nowNs))
         {
+            credentials.put(clientId, credential);
             clientsActive.incrementRelease();
         }
+        return true;
+    }
+
+    /**
+     * @param clientId   the client a command names.
+     * @param credential what the command carries.
+     * @return true if the client is known and the credential is not its own: the command is not from it.
+     */
+    boolean isForged(final long clientId, final long credential)
+    {
+        final long known = credentials.get(clientId);
+        return 0 != known && known != credential;
+    }
+
+    /**
+     * @param clientId the client.
+     * @return true if the client is connected now.
+     */
+    boolean isKnown(final long clientId)
+    {
+        return lastSeenNs.containsKey(clientId);
     }
 
     /**
@@ -92,6 +123,7 @@ final class ClientLiveness
      */
     void onClientClose(final long clientId)
     {
+        credentials.remove(clientId);
         if (NULL_TIME != lastSeenNs.remove(clientId))
         {
             clientsActive.decrementRelease();
@@ -135,6 +167,7 @@ final class ClientLiveness
         {
             final long clientId = expired.getLong(i);
             lastSeenNs.remove(clientId);
+            credentials.remove(clientId);
             engine.onClientClose(clientId);
             clientProxy.onClientTimeout(clientId);
             // Counted once everything is freed, so a reader that sees the count sees the freed state.

@@ -15,6 +15,7 @@ import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import io.homa.driver.transport.PacketTransport;
+import org.agrona.BitUtil;
 import org.agrona.LangUtil;
 import org.agrona.ErrorHandler;
 import org.agrona.MutableDirectBuffer;
@@ -23,6 +24,7 @@ import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.ringbuffer.RecordDescriptor;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
 
@@ -49,6 +51,7 @@ final class DriverConductor implements Agent
     private final AtomicCounter commands;
     private final AtomicCounter maxCycleTime;
     private final AtomicCounter udpDrops;
+    private final AtomicCounter commandRefusals;
     private final MessageHandler commandHandler = this::onCommand;
     private final ClientLiveness clientLiveness;
     private final ClientProxy clientProxy;
@@ -97,6 +100,7 @@ final class DriverConductor implements Agent
         this.commands = counters.get(SystemCounterDescriptor.CLIENT_COMMANDS);
         this.maxCycleTime = counters.get(SystemCounterDescriptor.CONDUCTOR_MAX_CYCLE_TIME);
         this.udpDrops = counters.get(SystemCounterDescriptor.UDP_RECEIVE_DROPS);
+        this.commandRefusals = counters.get(SystemCounterDescriptor.COMMAND_REFUSALS);
     }
 
     public String roleName()
@@ -139,7 +143,7 @@ final class DriverConductor implements Agent
             updateDrops();
         }
 
-        work += toDriver.read(commandHandler, COMMAND_LIMIT);
+        work += readCommands();
         work += clientLiveness.doWork(nowNs);
         work += engine.doWork(nowNs);
 
@@ -156,6 +160,62 @@ final class DriverConductor implements Agent
             maxCycleTime.setRelease(cycleNs);
         }
         return work;
+    }
+
+    /**
+     * Takes commands one at a time, checking the ring before each: the records and positions live in a file every
+     * client maps, so a stray write must end in a clear failure, not a command path that silently stops.
+     */
+    private int readCommands()
+    {
+        int read = 0;
+        while (read < COMMAND_LIMIT)
+        {
+            checkCommandRing();
+            final int taken;
+            try
+            {
+                taken = toDriver.read(commandHandler, 1);
+            }
+            catch (final RuntimeException ex)
+            {
+                // The handler catches its own exceptions: this is the ring's (a bounds check on a bad length).
+                throw new CommandRingCorruptedError("to-driver ring: " + ex, ex);
+            }
+            if (0 == taken)
+            {
+                break;
+            }
+            read += taken;
+        }
+        return read;
+    }
+
+    private void checkCommandRing()
+    {
+        final long head = toDriver.consumerPosition();
+        final long tail = toDriver.producerPosition();
+        if (head == tail)
+        {
+            return;
+        }
+        final int capacity = toDriver.capacity();
+        final long queued = tail - head;
+        if (queued < 0 || queued > capacity ||
+            0 != (head & (RecordDescriptor.ALIGNMENT - 1)) || 0 != (tail & (RecordDescriptor.ALIGNMENT - 1)))
+        {
+            throw new CommandRingCorruptedError(
+                "to-driver ring positions impossible: head " + head + ", tail " + tail + ", capacity " + capacity, null);
+        }
+        final int headIndex = (int)head & (capacity - 1);
+        final int length = toDriver.buffer().getIntVolatile(RecordDescriptor.lengthOffset(headIndex));
+        // Negative: a producer is writing it (the liveness check unblocks one that died doing so).
+        if (length > 0 && (length < RecordDescriptor.HEADER_LENGTH ||
+            BitUtil.align(length, RecordDescriptor.ALIGNMENT) > Math.min(queued, capacity - headIndex)))
+        {
+            throw new CommandRingCorruptedError("to-driver ring record at " + head + " has length " + length +
+                " with " + queued + " bytes queued", null);
+        }
     }
 
     /**
@@ -266,6 +326,22 @@ final class DriverConductor implements Agent
         }
     }
 
+    /**
+     * A command in a client's name without that client's credential: a stale or buggy client (or one that reads
+     * another's ring records) must not close, refresh or strip another client. Counted and logged; only refusals
+     * allocate here.
+     */
+    private void refuseForged(final String command, final long clientId, final long correlationId)
+    {
+        commandRefusals.incrementRelease();
+        errorHandler.onError(new IllegalArgumentException(
+            command + " in the name of client " + clientId + " without its credential, refused"));
+        if (0 != correlationId)
+        {
+            clientProxy.onError(correlationId, HomaError.EPERM, command + " without the client's credential");
+        }
+    }
+
     private void onCommand(final int msgTypeId, final MutableDirectBuffer buffer, final int index, final int length)
     {
         commands.incrementRelease();
@@ -299,8 +375,15 @@ final class DriverConductor implements Agent
                 case AddSocketDecoder.TEMPLATE_ID ->
                 {
                     addSocket.wrap(buffer, index, AddSocketDecoder.BLOCK_LENGTH, AddSocketDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientActivity(addSocket.clientId(), cachedNanoClock.nanoTime());
-                    engine.onAddSocket(addSocket.correlationId(), addSocket.clientId());
+                    if (clientLiveness.onClientActivity(
+                        addSocket.clientId(), addSocket.credential(), cachedNanoClock.nanoTime()))
+                    {
+                        engine.onAddSocket(addSocket.correlationId(), addSocket.clientId());
+                    }
+                    else
+                    {
+                        refuseForged("AddSocket", addSocket.clientId(), addSocket.correlationId());
+                    }
                 }
                 case BindSocketDecoder.TEMPLATE_ID ->
                 {
@@ -313,9 +396,16 @@ final class DriverConductor implements Agent
                 {
                     removeSocket.wrap(
                         buffer, index, RemoveSocketDecoder.BLOCK_LENGTH, RemoveSocketDecoder.SCHEMA_VERSION);
-                    clientLiveness.onKnownClientActivity(removeSocket.clientId(), cachedNanoClock.nanoTime());
-                    engine.onRemoveSocket(
-                        removeSocket.correlationId(), removeSocket.clientId(), removeSocket.socketId());
+                    if (clientLiveness.isForged(removeSocket.clientId(), removeSocket.credential()))
+                    {
+                        refuseForged("RemoveSocket", removeSocket.clientId(), removeSocket.correlationId());
+                    }
+                    else
+                    {
+                        clientLiveness.onKnownClientActivity(removeSocket.clientId(), cachedNanoClock.nanoTime());
+                        engine.onRemoveSocket(
+                            removeSocket.correlationId(), removeSocket.clientId(), removeSocket.socketId());
+                    }
                 }
                 case AbortRpcDecoder.TEMPLATE_ID ->
                 {
@@ -328,13 +418,24 @@ final class DriverConductor implements Agent
                 {
                     keepalive.wrap(
                         buffer, index, ClientKeepaliveDecoder.BLOCK_LENGTH, ClientKeepaliveDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientActivity(keepalive.clientId(), cachedNanoClock.nanoTime());
+                    if (!clientLiveness.onClientActivity(
+                        keepalive.clientId(), keepalive.credential(), cachedNanoClock.nanoTime()))
+                    {
+                        refuseForged("ClientKeepalive", keepalive.clientId(), 0);
+                    }
                 }
                 case ClientCloseDecoder.TEMPLATE_ID ->
                 {
                     clientClose.wrap(buffer, index, ClientCloseDecoder.BLOCK_LENGTH, ClientCloseDecoder.SCHEMA_VERSION);
-                    clientLiveness.onClientClose(clientClose.clientId());
-                    engine.onClientClose(clientClose.clientId());
+                    if (clientLiveness.isForged(clientClose.clientId(), clientClose.credential()))
+                    {
+                        refuseForged("ClientClose", clientClose.clientId(), 0);
+                    }
+                    else if (clientLiveness.isKnown(clientClose.clientId()))
+                    {
+                        clientLiveness.onClientClose(clientClose.clientId());
+                        engine.onClientClose(clientClose.clientId());
+                    }
                 }
                 case RpcInfoRequestDecoder.TEMPLATE_ID ->
                 {

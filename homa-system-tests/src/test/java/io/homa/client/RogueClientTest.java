@@ -126,6 +126,72 @@ class RogueClientTest
         assertTrue(later.port() > 0 && !socket.isClosed());
     }
 
+    @Test
+    void shouldRefuseAForgedCloseOrRemovalInAnotherClientsName()
+    {
+        driver = MediaDriver.launchEmbedded(new MediaDriver.Context().threadingMode(ThreadingMode.SHARED));
+        victim = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
+        rogue = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
+        server = victim.addSocket(SERVER_PORT);
+        final HomaSocket client = victim.addSocket();
+        final HomaAddress dest = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), SERVER_PORT);
+
+        // The rogue knows the victim's id (ids are handed out in sequence) but not its credential.
+        final DriverProxy forged = rogue.driverProxy().withClientId(victim.clientId());
+        rogue.offerCommand(forged::clientClose);
+        rogue.offerCommand(forged::keepalive);
+        rogue.offerCommand(() -> forged.removeSocket(forged.nextCorrelationId(), server.socketId()));
+        awaitCounter(SystemCounterDescriptor.COMMAND_REFUSALS, 3);
+        assertEquals(2, driver.counter(SystemCounterDescriptor.CLIENTS_ACTIVE), "the victim is still connected");
+        assertEquals(2, driver.counter(SystemCounterDescriptor.SOCKETS_OPEN), "and keeps its sockets");
+        assertTrue(errorLog().contains("ClientClose in the name of client " + victim.clientId() +
+            " without its credential, refused"), errorLog());
+
+        // The victim keeps working.
+        client.send(dest, new UnsafeBuffer(new byte[100]), 0, 100, 1);
+        final long deadlineNs = System.nanoTime() + WAIT_NS;
+        while (responses < 1 && System.nanoTime() < deadlineNs)
+        {
+            server.poll(echo, 16);
+            client.poll(counter, 16);
+        }
+        assertEquals(1, responses);
+        assertTrue(victim.addSocket().port() > 0);
+
+        // Its own close is taken: the credential is its.
+        victim.close();
+        awaitCounterBelow(SystemCounterDescriptor.CLIENTS_ACTIVE, 2);
+        assertEquals(0, driver.counter(SystemCounterDescriptor.SOCKETS_OPEN));
+    }
+
+    private String errorLog()
+    {
+        final java.io.File cncFile = new java.io.File(driver.homaDirectoryName(), CncFileDescriptor.CNC_FILE);
+        final java.nio.MappedByteBuffer cnc = org.agrona.IoUtil.mapExistingFile(cncFile, "cnc");
+        try
+        {
+            final StringBuilder text = new StringBuilder();
+            org.agrona.concurrent.errors.ErrorLogReader.read(
+                CncFileDescriptor.errorLogBuffer(cnc, CncFileDescriptor.metaDataBuffer(cnc)),
+                (count, firstMs, lastMs, encodedException) -> text.append(encodedException).append('\n'));
+            return text.toString();
+        }
+        finally
+        {
+            org.agrona.IoUtil.unmap(cnc);
+        }
+    }
+
+    private void awaitCounterBelow(final SystemCounterDescriptor descriptor, final long value)
+    {
+        final long deadlineNs = System.nanoTime() + WAIT_NS;
+        while (driver.counter(descriptor) >= value)
+        {
+            assertTrue(System.nanoTime() < deadlineNs, descriptor.label() + " = " + driver.counter(descriptor));
+            Thread.onSpinWait();
+        }
+    }
+
     private void awaitCounter(final SystemCounterDescriptor descriptor, final long value)
     {
         final long deadlineNs = System.nanoTime() + WAIT_NS;

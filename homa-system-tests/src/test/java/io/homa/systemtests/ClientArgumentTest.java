@@ -26,7 +26,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 /**
  * Client calls that used to do nothing, or the wrong thing, quietly now refuse with EINVAL (through a real driver
  * and client): a stale, repeated or made-up release token, which could free a block that holds another message; a
- * reply that names no request in service; a poll limit below one.
+ * reply that names no request in service; an abort that names no RPC of the socket still waiting for its outcome;
+ * a poll limit below one.
  */
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClientArgumentTest
@@ -111,6 +112,39 @@ class ClientArgumentTest
         current = client;
         assertTrue(client.receive(keeper, WAIT_NS) > 0, "the one response");
         assertEquals(10, lastLength);
+    }
+
+    @Test
+    void shouldRefuseAbortsThatNameNoOutstandingRpc()
+    {
+        final long id = client.send(dest, pattern(100, 3), 0, 100, 3);
+        assertEinval(() -> client.abort(id + 2));
+        assertEinval(() -> server.abort(id));
+        current = server;
+        assertTrue(server.receive(keeper, WAIT_NS) > 0, "the request");
+        server.reply(lastId, pattern(10, 4), 0, 10);
+        current = client;
+        assertTrue(client.receive(keeper, WAIT_NS) > 0, "the response");
+        assertEinval(() -> client.abort(id));
+
+        // One still outstanding is aborted: it completes with ECANCELED.
+        final long pending = client.send(dest, pattern(100, 5), 0, 100, 5);
+        client.abort(pending);
+        final int[] error = { 0 };
+        assertTrue(client.receive(new MessageHandler()
+        {
+            public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
+                final int length)
+            {
+            }
+
+            public void onError(final long id, final long cookie, final int errorCode)
+            {
+                error[0] = errorCode;
+            }
+        }, WAIT_NS) > 0);
+        assertEquals(HomaError.ECANCELED, error[0]);
+        assertEinval(() -> client.abort(pending));
     }
 
     @Test

@@ -38,6 +38,8 @@ final class DrivenPair implements AutoCloseable
     HomaSocket server;
     HomaSocket client;
     boolean isClientAlive = true;
+    /** How long the client's Homa waits for its driver: shorter for a test that closes that driver. */
+    long clientDriverTimeoutNs = new Homa.Context().driverTimeoutNs();
 
     DrivenPair(final int serverPort, final MessageHandler serverHandler, final MessageHandler clientHandler)
     {
@@ -53,7 +55,7 @@ final class DrivenPair implements AutoCloseable
         server = connect(serverDriver).addSocket(serverPort);
         clientDriver = launch(clientContext);
         clientInvoker = clientDriver.sharedAgentInvoker();
-        client = connect(clientDriver).addSocket();
+        client = connect(clientDriver, clientDriverTimeoutNs).addSocket();
     }
 
     HomaAddress dest()
@@ -76,8 +78,14 @@ final class DrivenPair implements AutoCloseable
      */
     Homa connect(final MediaDriver driver)
     {
+        return connect(driver, new Homa.Context().driverTimeoutNs());
+    }
+
+    private Homa connect(final MediaDriver driver, final long driverTimeoutNs)
+    {
         final Homa homa = Homa.connect(new Homa.Context()
             .homaDirectoryName(driver.homaDirectoryName())
+            .driverTimeoutNs(driverTimeoutNs)
             .driverAgentInvoker(driver.sharedAgentInvoker()));
         closeables.add(homa);
         return homa;

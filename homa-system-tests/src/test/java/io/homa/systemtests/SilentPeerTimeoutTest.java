@@ -39,6 +39,9 @@ class SilentPeerTimeoutTest
     private int serverRetains;
     private int clientRetains;
     private UnsafeBuffer response = pattern(100, 1);
+    /** Replies go through tryReply, which fails (counted) instead of waiting when the send region is full. */
+    private boolean isTryReply;
+    private int replyRefusals;
 
     private final MessageHandler serverHandler = new MessageHandler()
     {
@@ -51,7 +54,14 @@ class SilentPeerTimeoutTest
                 serverRetains--;
                 pair.server.retain();
             }
-            pair.server.reply(id, response, 0, response.capacity());
+            if (!isTryReply)
+            {
+                pair.server.reply(id, response, 0, response.capacity());
+            }
+            else if (!pair.server.tryReply(id, response, 0, response.capacity()))
+            {
+                replyRefusals++;
+            }
         }
 
         public void onError(final long id, final long cookie, final int errorCode)
@@ -119,6 +129,67 @@ class SilentPeerTimeoutTest
         assertEquals(1, pair.serverDriver.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
         assertEquals(1, pair.serverDriver.counter(SystemCounterDescriptor.SERVER_RPC_DISCARDS));
         assertEquals(0, pair.serverDriver.counter(SystemCounterDescriptor.NEED_ACK_TIMEOUTS));
+    }
+
+    @Test
+    void shouldFreeResponseAndItsSendBlockWhenClientDriverClosesMidResponse()
+    {
+        // Two 1 MB responses fill the server's 2 MiB send region; the client's driver is closed while both are
+        // past their unscheduled bytes and waiting for GRANTs that will never come. (The client's Homa, left
+        // without a driver, gives up on it after 3 s instead of 10 when the test closes it.)
+        pair.clientDriverTimeoutNs = TimeUnit.SECONDS.toNanos(3);
+        pair.start(new MediaDriver.Context().socketSendRegionLength(POOL_BYTES).timeoutTicks(TIMEOUT_TICKS),
+            new MediaDriver.Context().timeoutTicks(TIMEOUT_TICKS));
+        final long rpcsAtStart = pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE);
+        response = pattern(MB, 5);
+        isTryReply = true;
+        for (int i = 0; i < 2; i++)
+        {
+            pair.client.send(pair.dest(), pattern(100, 2), 0, 100, i);
+        }
+        // Loopback datagrams carry up to 64 KB, and each pump moves a grant's worth: stop after a few packets.
+        pair.pumpUntil(() -> 2 == requestsSeen &&
+            pair.clientDriver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA) >= 4, "both responses under way");
+        assertEquals(0, responses, "the client dies in the middle of the responses");
+        assertEquals(0, replyRefusals);
+
+        pair.isClientAlive = false;
+        pair.clientDriver.close();
+        final long deadAtNs = pair.clock.nanoTime();
+        pair.pumpUntil(() -> rpcsAtStart == pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE),
+            "the server RPCs to end");
+        final long ticksToEnd = (pair.clock.nanoTime() - deadAtNs) / DrivenPair.TICK_NS;
+        assertTrue(ticksToEnd <= TIMEOUT_TICKS + 2, "ended after " + ticksToEnd + " ticks");
+        assertEquals(2, pair.serverDriver.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
+        assertEquals(0, pair.serverDriver.counter(SystemCounterDescriptor.SERVER_RESPONSES_DONE));
+
+        // Their send blocks are free again: a local client gets two more 1 MB responses through tryReply.
+        final io.homa.client.HomaSocket local = pair.connect(pair.serverDriver).addSocket();
+        final int[] localResponses = { 0 };
+        final MessageHandler localHandler = new MessageHandler()
+        {
+            public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
+                final int length)
+            {
+                localResponses[0]++;
+            }
+
+            public void onError(final long id, final long cookie, final int errorCode)
+            {
+                clientErrors.add(cookie + ": " + errorCode);
+            }
+        };
+        for (int i = 0; i < 2; i++)
+        {
+            local.send(pair.dest(), pattern(100, 2), 0, 100, 10 + i);
+        }
+        TestUtil.await(() -> 2 == localResponses[0], () ->
+        {
+            pair.pump();
+            local.poll(localHandler, 16);
+        }, DrivenPair.WAIT_MS, "two local 1 MB responses");
+        assertEquals(0, replyRefusals, "the dead client's send blocks were freed");
+        assertTrue(clientErrors.isEmpty(), clientErrors.toString());
     }
 
     @Test

@@ -1,0 +1,110 @@
+package io.homa.systemtests;
+
+import io.homa.client.CncFileDescriptor;
+import io.homa.client.DriverTimeoutException;
+import io.homa.client.Homa;
+import io.homa.driver.MediaDriver;
+import io.homa.driver.ThreadingMode;
+import org.agrona.CloseHelper;
+import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.errors.ErrorLogReader;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.io.File;
+import java.nio.MappedByteBuffer;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A rogue writer to the CnC file breaks the to-driver ring: the driver finds it on its next duty cycle, records why
+ * and ends (its directory goes, its termination hook runs; standalone, it exits 1), and its clients fail with
+ * {@link DriverTimeoutException} — never a fresh heartbeat over a command path that serves nobody (before: every new
+ * client timed out and nothing said why).
+ */
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class CorruptCommandRingTest
+{
+    private MediaDriver driver;
+    private Homa homa;
+    private MappedByteBuffer cnc;
+
+    @AfterEach
+    void after()
+    {
+        CloseHelper.quietCloseAll(homa, driver);
+        if (null != cnc)
+        {
+            IoUtil.unmap(cnc);
+        }
+    }
+
+    @Test
+    void shouldEndTheDriverWhenSixteenBytesLandInTheRingTrailer() throws Exception
+    {
+        final CountDownLatch terminated = launch();
+        final UnsafeBuffer ring = toDriverRing();
+        final byte[] stray = new byte[16];
+        Arrays.fill(stray, (byte)'A');
+        ring.putBytes(ring.capacity() - RingBufferDescriptor.TRAILER_LENGTH + RingBufferDescriptor.TAIL_POSITION_OFFSET,
+            stray);
+
+        assertEnded(terminated, "to-driver ring positions impossible");
+    }
+
+    @Test
+    void shouldEndTheDriverOnARecordHeaderThatCannotBe() throws Exception
+    {
+        final CountDownLatch terminated = launch();
+        final UnsafeBuffer ring = toDriverRing();
+        final int capacity = ring.capacity() - RingBufferDescriptor.TRAILER_LENGTH;
+        final int tailIndex = capacity + RingBufferDescriptor.TAIL_POSITION_OFFSET;
+        final long tail = ring.getLongVolatile(tailIndex);
+        final int index = (int)tail & (capacity - 1);
+        ring.putInt(index + 4, 1);
+        ring.putIntOrdered(index, 0x1000_0000);
+        ring.putLongOrdered(tailIndex, tail + 64);
+
+        assertEnded(terminated, "has length " + 0x1000_0000);
+    }
+
+    private CountDownLatch launch()
+    {
+        final CountDownLatch terminated = new CountDownLatch(1);
+        driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .threadingMode(ThreadingMode.SHARED)
+            .terminationHook(terminated::countDown));
+        homa = Homa.connect(new Homa.Context()
+            .homaDirectoryName(driver.homaDirectoryName())
+            .driverTimeoutNs(TimeUnit.SECONDS.toNanos(3)));
+        assertTrue(homa.addSocket().port() > 0);
+        cnc = IoUtil.mapExistingFile(new File(driver.homaDirectoryName(), CncFileDescriptor.CNC_FILE), "cnc");
+        return terminated;
+    }
+
+    private UnsafeBuffer toDriverRing()
+    {
+        return CncFileDescriptor.toDriverBuffer(cnc, CncFileDescriptor.metaDataBuffer(cnc));
+    }
+
+    private void assertEnded(final CountDownLatch terminated, final String reason) throws InterruptedException
+    {
+        assertTrue(terminated.await(30, TimeUnit.SECONDS), "the driver ended");
+        assertTrue(driver.hasFailed());
+        assertFalse(new File(driver.homaDirectoryName()).exists(), "its directory is gone");
+        final StringBuilder errors = new StringBuilder();
+        ErrorLogReader.read(CncFileDescriptor.errorLogBuffer(cnc, CncFileDescriptor.metaDataBuffer(cnc)),
+            (count, firstMs, lastMs, encodedException) -> errors.append(encodedException));
+        assertTrue(errors.toString().contains("CommandRingCorruptedError") && errors.toString().contains(reason),
+            errors.toString());
+        assertThrows(DriverTimeoutException.class, homa::addSocket, "the client is told the driver is gone");
+    }
+}
