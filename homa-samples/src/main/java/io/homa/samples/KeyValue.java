@@ -43,7 +43,7 @@ public final class KeyValue
     private static final byte GET = 1;
     private static final byte PUT = 2;
     private static final Set<String> VALUE_OPTIONS =
-        Set.of("count", "runs", "value-size", "protocol", "mode", "rpc-timeout", "interval");
+        Set.of("count", "runs", "value-size", "protocol", "mode", "rpc-timeout", "interval", "warmup");
 
     private KeyValue()
     {
@@ -103,8 +103,9 @@ public final class KeyValue
         final ThreadingMode mode = parsed.choice("mode", ThreadingMode.class, ThreadingMode.SHARED);
         final long rpcTimeoutNs = parsed.durationNs("rpc-timeout", TimeUnit.SECONDS.toNanos(10), "s");
         final long intervalNs = parsed.durationNs("interval", 0, "ms");
+        final int warmup = parsed.intValue("warmup", 2_000);
         if (count < 1 || runs < 1 || valueSize < 1 || valueSize > MAX_VALUE_SIZE || ThreadingMode.INVOKER == mode ||
-            intervalNs < 0 || !Set.of("homa", "tcp", "both").contains(protocol))
+            intervalNs < 0 || warmup < 0 || !Set.of("homa", "tcp", "both").contains(protocol))
         {
             throw new IllegalArgumentException("need --count >= 1, --runs >= 1, 1 <= --value-size <= " + MAX_VALUE_SIZE + ", " +
                 "--protocol homa|tcp|both, --mode SHARED|SHARED_NETWORK|DEDICATED");
@@ -122,14 +123,14 @@ public final class KeyValue
             // Interleaved, so both see the same machine.
             if (!"tcp".equals(protocol))
             {
-                final long failed = homaRun(count, valueSize, mode, rpcTimeoutNs, intervalNs, homa);
+                final long failed = homaRun(warmup, count, valueSize, mode, rpcTimeoutNs, intervalNs, homa);
                 failures += failed;
                 out.printf(Locale.ROOT, "  run %d homa: p50 %.1f us so far, failed %d%n", run + 1,
                     homa.getValueAtPercentile(50) / 1000.0, failed);
             }
             if (!"homa".equals(protocol))
             {
-                tcpRun(count, valueSize, intervalNs, tcp);
+                tcpRun(warmup, count, valueSize, intervalNs, tcp);
             }
         }
         print(out, "homa (" + mode + ", embedded drivers, receive(id))", "homa".equals(protocol) || "both".equals(
@@ -152,6 +153,7 @@ public final class KeyValue
     }
 
     private static long homaRun(
+        final int warmup,
         final int count, final int valueSize, final ThreadingMode mode, final long rpcTimeoutNs,
         final long intervalNs, final Histogram histogram)
     {
@@ -186,9 +188,15 @@ public final class KeyValue
             final Response response = new Response(valueSize);
             final boolean[] stored = new boolean[KEYS];
             long failures = 0;
-            for (int i = 0; i < count; i++)
+            // Back-to-back warm-up RPCs first (failures count, times do not): the JIT compiles the paths only after
+            // thousands of RPCs, which one every 10 ms would never reach.
+            for (int i = 0; i < warmup + count; i++)
             {
-                pause(intervalNs);
+                final boolean isMeasured = i >= warmup;
+                if (isMeasured)
+                {
+                    pause(intervalNs);
+                }
                 final boolean isPut = 0 == (i & 1);
                 final long key = keyFor(i);
                 request.putByte(0, isPut ? PUT : GET);
@@ -224,7 +232,10 @@ public final class KeyValue
                     // Only a PUT the store answered is stored: a later GET of a failed one expects "not found".
                     stored[(int)key] = true;
                 }
-                histogram.recordValue(Math.min(response.arrivedNs - startNs, histogram.getHighestTrackableValue()));
+                if (isMeasured)
+                {
+                    histogram.recordValue(Math.min(response.arrivedNs - startNs, histogram.getHighestTrackableValue()));
+                }
             }
             return failures;
         }
@@ -246,7 +257,8 @@ public final class KeyValue
         }
     }
 
-    private static void tcpRun(final int count, final int valueSize, final long intervalNs, final Histogram histogram)
+    private static void tcpRun(
+        final int warmup, final int count, final int valueSize, final long intervalNs, final Histogram histogram)
     {
         try (ServerSocket listener = new ServerSocket(0, 1, InetAddress.getLoopbackAddress()))
         {
@@ -262,9 +274,13 @@ public final class KeyValue
                     socket.getInputStream(), 2 * valueSize + 64));
                 final byte[] value = new byte[valueSize];
                 final byte[] reply = new byte[valueSize + 1];
-                for (int i = 0; i < count; i++)
+                for (int i = 0; i < warmup + count; i++)
                 {
-                    pause(intervalNs);
+                    final boolean isMeasured = i >= warmup;
+                    if (isMeasured)
+                    {
+                        pause(intervalNs);
+                    }
                     final boolean isPut = 0 == (i & 1);
                     final long startNs = System.nanoTime();
                     out.writeInt(isPut ? 9 + valueSize : 9);
@@ -277,7 +293,11 @@ public final class KeyValue
                     out.flush();
                     final int length = in.readInt();
                     in.readFully(reply, 0, length);
-                    histogram.recordValue(Math.min(System.nanoTime() - startNs, histogram.getHighestTrackableValue()));
+                    if (isMeasured)
+                    {
+                        histogram.recordValue(
+                            Math.min(System.nanoTime() - startNs, histogram.getHighestTrackableValue()));
+                    }
                 }
             }
             serverThread.join(2_000);
@@ -495,6 +515,7 @@ public final class KeyValue
               --mode M            driver threading mode: SHARED (default), SHARED_NETWORK, DEDICATED
               --rpc-timeout D     give up on one RPC after this long (default 10s)
               --interval D        sleep this long before each RPC (e.g. 10ms: every RPC meets idle, sleeping hosts)
+              --warmup N          back-to-back RPCs per run before the measured ones, not timed (default 2000)
             Exit status 2 if any Homa RPC failed.""";
     }
 }
