@@ -2,10 +2,8 @@ package io.homa.examples;
 
 import io.homa.client.Homa;
 import io.homa.client.HomaAddress;
-import io.homa.client.HomaError;
-import io.homa.client.HomaException;
+import io.homa.client.HomaServer;
 import io.homa.client.HomaSocket;
-import io.homa.client.MessageHandler;
 import io.homa.driver.MediaDriver;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
@@ -13,12 +11,13 @@ import org.agrona.concurrent.UnsafeBuffer;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A request fan-out: three shard servers (each on its own embedded driver) each sum the squares of their part
- * of 1..N; the client sends all three requests at once, gathers the three answers as they come (the cookie names
- * the shard) and prints the total, which must be N(N+1)(2N+1)/6.
+ * A request fan-out: three shard servers (each on its own embedded driver) each sum the squares of their part of
+ * 1..N; the client sends the three requests at once as asynchronous calls, waits for all three futures and prints
+ * the total, which must be N(N+1)(2N+1)/6.
  */
 public final class FanOut
 {
@@ -31,14 +30,11 @@ public final class FanOut
 
     /**
      * @param args N (1000 by default).
-     * @throws InterruptedException if interrupted while the shard threads stop.
      */
-    public static void main(final String[] args) throws InterruptedException
+    public static void main(final String[] args)
     {
         final long n = 0 == args.length ? 1000 : Long.parseLong(args[0]);
         final List<AutoCloseable> resources = new ArrayList<>();
-        final List<Thread> shardThreads = new ArrayList<>();
-        final List<HomaSocket> shardSockets = new ArrayList<>();
         try
         {
             final HomaAddress[] shards = new HomaAddress[SHARDS];
@@ -48,107 +44,48 @@ public final class FanOut
                 resources.add(driver);
                 final Homa homa = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
                 resources.add(homa);
-                final HomaSocket socket = homa.addSocket(SHARD_PORT);
-                shardSockets.add(socket);
-                final Thread thread = new Thread(() -> serve(socket), "shard-" + i);
-                thread.start();
-                shardThreads.add(thread);
+                resources.add(HomaServer.start(homa, SHARD_PORT, (request, offset, length, response) ->
+                {
+                    long sum = 0;
+                    for (long k = request.getLong(offset); k <= request.getLong(offset + Long.BYTES); k++)
+                    {
+                        sum += k * k;
+                    }
+                    response.putLong(0, sum);
+                    return Long.BYTES;
+                }));
                 shards[i] = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), SHARD_PORT);
             }
-
             final MediaDriver clientDriver = MediaDriver.launchEmbedded();
             resources.add(clientDriver);
-            final Homa clientHoma = Homa.connect(
-                new Homa.Context().homaDirectoryName(clientDriver.homaDirectoryName()));
+            final Homa clientHoma =
+                Homa.connect(new Homa.Context().homaDirectoryName(clientDriver.homaDirectoryName()));
             resources.add(clientHoma);
             final HomaSocket client = clientHoma.addSocket();
 
+            final List<CompletableFuture<DirectBuffer>> answers = new ArrayList<>();
             final UnsafeBuffer request = new UnsafeBuffer(new byte[2 * Long.BYTES]);
             for (int i = 0; i < SHARDS; i++)
             {
-                request.putLong(0, 1 + i * n / SHARDS);        // from, inclusive
+                request.putLong(0, 1 + i * n / SHARDS);              // from, inclusive
                 request.putLong(Long.BYTES, (i + 1) * n / SHARDS);   // to, inclusive
-                client.send(shards[i], request, 0, request.capacity(), i);   // the cookie names the shard
+                // The request is copied before callAsync returns, so the buffer can be reused at once.
+                answers.add(client.callAsync(shards[i], request, 0, request.capacity(), TimeUnit.SECONDS.toNanos(5)));
             }
+            CompletableFuture.allOf(answers.toArray(new CompletableFuture<?>[0])).join();
 
-            final long[] partial = new long[SHARDS];
-            final int[] answered = {0};
-            final MessageHandler gather = new MessageHandler()
-            {
-                public void onMessage(
-                    final long id, final long cookie, final DirectBuffer buffer, final int offset, final int length)
-                {
-                    partial[(int)cookie] = buffer.getLong(offset);
-                    answered[0]++;
-                }
-
-                public void onError(final long id, final long cookie, final int errorCode)
-                {
-                    throw new HomaException(errorCode, "shard " + cookie);
-                }
-            };
-            final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-            while (answered[0] < SHARDS && System.nanoTime() - deadlineNs < 0)
-            {
-                client.receive(gather, deadlineNs - System.nanoTime());
-            }
-            if (answered[0] < SHARDS)
-            {
-                throw new HomaException(HomaError.ETIMEDOUT, answered[0] + " of " + SHARDS + " shards answered");
-            }
             long total = 0;
             for (int i = 0; i < SHARDS; i++)
             {
-                System.out.println("shard " + i + ": " + partial[i]);
-                total += partial[i];
+                final long part = answers.get(i).join().getLong(0);
+                System.out.println("shard " + i + ": " + part);
+                total += part;
             }
             System.out.println("sum of squares 1.." + n + " = " + total);
         }
         finally
         {
-            shardSockets.forEach(HomaSocket::shutdown);   // wakes the shard threads with ESHUTDOWN
-            for (final Thread thread : shardThreads)
-            {
-                thread.join();
-            }
-            resources.reversed().forEach(CloseHelper::quietClose);
-        }
-    }
-
-    private static void serve(final HomaSocket socket)
-    {
-        final UnsafeBuffer response = new UnsafeBuffer(new byte[Long.BYTES]);
-        final MessageHandler sumOfSquares = new MessageHandler()
-        {
-            public void onMessage(
-                final long id, final long cookie, final DirectBuffer buffer, final int offset, final int length)
-            {
-                long sum = 0;
-                for (long k = buffer.getLong(offset); k <= buffer.getLong(offset + Long.BYTES); k++)
-                {
-                    sum += k * k;
-                }
-                response.putLong(0, sum);
-                socket.reply(id, response, 0, Long.BYTES);
-            }
-
-            public void onError(final long id, final long cookie, final int errorCode)
-            {
-            }
-        };
-        try
-        {
-            while (true)
-            {
-                socket.receive(sumOfSquares, TimeUnit.SECONDS.toNanos(1));
-            }
-        }
-        catch (final HomaException ex)
-        {
-            if (HomaError.ESHUTDOWN != ex.errorCode())
-            {
-                throw ex;
-            }
+            CloseHelper.closeAll(resources.reversed());
         }
     }
 }

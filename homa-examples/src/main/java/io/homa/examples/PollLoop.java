@@ -5,7 +5,6 @@ import io.homa.client.HomaAddress;
 import io.homa.client.HomaSocket;
 import io.homa.client.MessageHandler;
 import io.homa.driver.MediaDriver;
-import org.agrona.DirectBuffer;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.nio.charset.StandardCharsets;
@@ -34,38 +33,21 @@ public final class PollLoop
             // An embedded driver takes any free UDP port: ask it which.
             final HomaAddress dest = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), 99);
 
+            // Handlers are made once; each message is then read in place from the receive pool.
+            final MessageHandler echo = MessageHandler.of(
+                (id, cookie, buffer, offset, length) -> server.reply(id, buffer, offset, length),
+                (id, cookie, errorCode) -> { });
+            final MessageHandler print = MessageHandler.of(
+                (id, cookie, buffer, offset, length) -> System.out.println(
+                    "response " + buffer.getStringWithoutLengthAscii(offset, length) + " (cookie " + cookie + ")"),
+                (id, cookie, errorCode) -> System.out.println("failed: errno " + errorCode));
+
             final byte[] hello = "hello".getBytes(StandardCharsets.US_ASCII);
             client.send(dest, new UnsafeBuffer(hello), 0, hello.length, 7);   // 7: a cookie given back with the answer
 
             final long timeoutNs = TimeUnit.SECONDS.toNanos(5);
-            // Blocks until the request is here, then echoes it from where it lies in the receive pool.
-            final int requests = server.receive(new MessageHandler()
-            {
-                public void onMessage(
-                    final long id, final long cookie, final DirectBuffer buffer, final int offset, final int length)
-                {
-                    server.reply(id, buffer, offset, length);
-                }
-
-                public void onError(final long id, final long cookie, final int errorCode)
-                {
-                }
-            }, timeoutNs);
-            final int responses = client.receive(new MessageHandler()
-            {
-                public void onMessage(
-                    final long id, final long cookie, final DirectBuffer buffer, final int offset, final int length)
-                {
-                    System.out.println("response " + buffer.getStringWithoutLengthAscii(offset, length) +
-                        " (cookie " + cookie + ")");
-                }
-
-                public void onError(final long id, final long cookie, final int errorCode)
-                {
-                    System.out.println("failed: errno " + errorCode);
-                }
-            }, timeoutNs);
-            if (1 != requests || 1 != responses)
+            // Each receive blocks until something is there: the request at the server, then the echo.
+            if (0 == server.receive(echo, timeoutNs) || 0 == client.receive(print, timeoutNs))
             {
                 throw new IllegalStateException("no answer within 5 s");
             }
