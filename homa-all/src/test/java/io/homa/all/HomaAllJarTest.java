@@ -75,6 +75,9 @@ class HomaAllJarTest
                 "io/homa/samples/tools/PacketDump.class",
                 "io/homa/samples/tools/RpcStat.class",
                 "io/homa/samples/tools/EventDump.class",
+                "io/homa/examples/Echo.class",
+                "io/homa/examples/KeyValue.class",
+                "io/homa/examples/FanOut.class",
                 "debug-loss.properties",
                 "org/agrona/concurrent/ringbuffer/ManyToOneRingBuffer.class",
                 "io/homa/shadow/org/HdrHistogram/Histogram.class"))

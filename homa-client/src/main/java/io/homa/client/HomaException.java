@@ -26,4 +26,12 @@ public class HomaException extends RuntimeException
     {
         return errorCode;
     }
+
+    /**
+     * @return the code's errno name, e.g. "ETIMEDOUT".
+     */
+    public String errorName()
+    {
+        return HomaError.name(errorCode);
+    }
 }

@@ -16,6 +16,12 @@ import org.agrona.concurrent.ringbuffer.RingBuffer;
 import java.io.File;
 import java.util.ArrayDeque;
 import java.nio.MappedByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -39,6 +45,12 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #trySend} returns {@link #BACK_PRESSURED} and {@link #tryReply} false, while {@link #send} and
  * {@link #reply} wait for room up to a timeout (the driver timeout unless given) and then fail with EAGAIN.
  * {@link #shutdown()} wakes every waiting thread with ESHUTDOWN.
+ * <p>
+ * <b>Calls.</b> {@link #call(HomaAddress, DirectBuffer, int, int, long)} sends a request and blocks for its
+ * response, {@link #callAsync(HomaAddress, DirectBuffer, int, int, long)} returns a {@link CompletableFuture} of
+ * it; both throw (or complete with) a {@link HomaException} naming the errno of a failed RPC. They copy the
+ * response out of the pool and allocate per call: hot loops use {@link #send} and {@link #poll} or
+ * {@link #receive(long, MessageHandler, long)} with a handler made once.
  */
 public final class HomaSocket implements AutoCloseable
 {
@@ -88,6 +100,15 @@ public final class HomaSocket implements AutoCloseable
     private final org.agrona.collections.LongHashSet requestsInService = new org.agrona.collections.LongHashSet();
     /** Client RPCs sent here whose outcome has not come back yet: an abort must name one of them. */
     private final org.agrona.collections.LongHashSet requestsOutstanding = new org.agrona.collections.LongHashSet();
+    /** Private RPCs a call gave up on (timed out): their outcomes are dropped, blocks returned. Under pollLock. */
+    private final org.agrona.collections.LongHashSet abandoned = new org.agrona.collections.LongHashSet();
+    /** Futures of {@link #callAsync} by RPC id; guarded by itself, as is {@link #asyncThread}. */
+    private final Long2ObjectHashMap<AsyncCall> asyncCalls = new Long2ObjectHashMap<>();
+    /** Futures to complete once the poll lock is free, so that their stages never run under it. */
+    private final ConcurrentLinkedQueue<Runnable> completions = new ConcurrentLinkedQueue<>();
+    /** Non-zero while futures are pending: the event path looks them up only then. */
+    private volatile int asyncCallCount;
+    private Thread asyncThread;
 
     HomaSocket(final Homa homa, final long socketId, final int port)
     {
@@ -290,6 +311,334 @@ public final class HomaSocket implements AutoCloseable
         return true;
     }
 
+    /**
+     * Sends a request and waits for its response: a private RPC ({@link #FLAG_PRIVATE}), so calls from many
+     * threads, and the socket's other traffic, do not mix. The response is copied out of the receive pool.
+     *
+     * @param dest      the server.
+     * @param buffer    the request bytes.
+     * @param offset    where they start.
+     * @param length    how many (1..1,000,000).
+     * @param timeoutNs longest wait for the whole call (room in the send region, then the response).
+     * @return the response: a buffer of its own whose capacity is the response length.
+     * @throws HomaException naming the errno: ETIMEDOUT when no response came within the timeout (the RPC is
+     *                       then aborted), the RPC's error when it failed (ENOTCONN: no socket at the server
+     *                       port, ETIMEDOUT: the server went silent, ...), EINVAL, EAGAIN or ESHUTDOWN as for
+     *                       {@link #send}.
+     */
+    public DirectBuffer call(
+        final HomaAddress dest, final DirectBuffer buffer, final int offset, final int length, final long timeoutNs)
+    {
+        final UnsafeBuffer[] response = new UnsafeBuffer[1];
+        call(dest, buffer, offset, length, timeoutNs,
+            (id, cookie, pool, at, responseLength) -> response[0] = copy(pool, at, responseLength));
+        return response[0];
+    }
+
+    /**
+     * Sends a request and waits for its response, which {@code onResponse} reads in place from the receive pool
+     * (valid only during that call) in the calling thread.
+     *
+     * @param dest       the server.
+     * @param buffer     the request bytes.
+     * @param offset     where they start.
+     * @param length     how many (1..1,000,000).
+     * @param timeoutNs  longest wait for the whole call (room in the send region, then the response).
+     * @param onResponse gets the response.
+     * @throws HomaException as {@link #call(HomaAddress, DirectBuffer, int, int, long)} does.
+     */
+    public void call(
+        final HomaAddress dest,
+        final DirectBuffer buffer,
+        final int offset,
+        final int length,
+        final long timeoutNs,
+        final MessageListener onResponse)
+    {
+        Objects.requireNonNull(onResponse, "onResponse");
+        final long startNs = System.nanoTime();
+        final long id = send(dest, buffer, offset, length, 0, FLAG_PRIVATE, timeoutNs);
+        final CallOutcome outcome = new CallOutcome(onResponse);
+        if (!receive(id, outcome, Math.max(0, timeoutNs - (System.nanoTime() - startNs))))
+        {
+            abandon(id);
+            throw new HomaException(HomaError.ETIMEDOUT,
+                "no response from " + dest + " within " + TimeUnit.NANOSECONDS.toMillis(timeoutNs) + " ms");
+        }
+        if (0 != outcome.errorCode)
+        {
+            throw new HomaException(outcome.errorCode, "call to " + dest + " failed");
+        }
+    }
+
+    /**
+     * Sends a request and returns at once with the future of its response (a private RPC, as
+     * {@link #call(HomaAddress, DirectBuffer, int, int, long)}). A thread of the socket waits for the responses of
+     * pending calls (it starts with the first and ends when none is left); the future completes in that thread or
+     * in one polling the socket, after the poll lock is released: use the {@code *Async} stage methods to run
+     * slow stages elsewhere.
+     *
+     * @param dest      the server.
+     * @param buffer    the request bytes (copied before this returns).
+     * @param offset    where they start.
+     * @param length    how many (1..1,000,000).
+     * @param timeoutNs longest wait for the whole call.
+     * @return the response (a buffer of its own), or a {@link HomaException} naming the errno as
+     *         {@link #call(HomaAddress, DirectBuffer, int, int, long)} throws it; ESHUTDOWN for calls pending when
+     *         the socket shuts down or closes.
+     */
+    public CompletableFuture<DirectBuffer> callAsync(
+        final HomaAddress dest, final DirectBuffer buffer, final int offset, final int length, final long timeoutNs)
+    {
+        final long startNs = System.nanoTime();
+        final long id;
+        try
+        {
+            id = send(dest, buffer, offset, length, 0, FLAG_PRIVATE, timeoutNs);
+        }
+        catch (final HomaException ex)
+        {
+            return CompletableFuture.failedFuture(ex);
+        }
+        final AsyncCall call = new AsyncCall(id, dest, startNs + timeoutNs);
+        pollLock.lock();
+        try
+        {
+            // The response may be here already, read by another thread's poll before the call was registered.
+            final PrivateOutcome arrived = isClosed ? null : privateOutcomes.remove(id);
+            if (null != arrived)
+            {
+                completePrivate(call, arrived.poolOffset, arrived.length, arrived.errorCode);
+            }
+            else if (isClosed || isShutdown)
+            {
+                completions.add(call.failure(HomaError.ESHUTDOWN));
+            }
+            else
+            {
+                synchronized (asyncCalls)
+                {
+                    asyncCalls.put(id, call);
+                    asyncCallCount = asyncCalls.size();
+                    if (null == asyncThread)
+                    {
+                        asyncThread = new Thread(this::runAsyncCalls, "homa-calls-" + socketId);
+                        asyncThread.setDaemon(true);
+                        asyncThread.start();
+                    }
+                }
+            }
+        }
+        finally
+        {
+            pollLock.unlock();
+        }
+        drainCompletions();
+        return call.future;
+    }
+
+    /**
+     * The socket's call thread: reads the event ring while futures are pending, times them out, then ends.
+     */
+    private void runAsyncCalls()
+    {
+        long waitStartNs = System.nanoTime();
+        try
+        {
+            while (true)
+            {
+                final long nowNs = System.nanoTime();
+                long wakeNs = nowNs + MAX_SLEEP_NS;
+                List<AsyncCall> expired = null;
+                synchronized (asyncCalls)
+                {
+                    if (asyncCalls.isEmpty() || isClosed || isShutdown)
+                    {
+                        asyncThread = null;
+                        break;
+                    }
+                    for (final AsyncCall call : asyncCalls.values())
+                    {
+                        if (nowNs - call.deadlineNs >= 0)
+                        {
+                            expired = null == expired ? new ArrayList<>() : expired;
+                            expired.add(call);
+                        }
+                        else if (call.deadlineNs - wakeNs < 0)
+                        {
+                            wakeNs = call.deadlineNs;
+                        }
+                    }
+                    if (null != expired)
+                    {
+                        expired.forEach((call) -> asyncCalls.remove(call.id));
+                        asyncCallCount = asyncCalls.size();
+                    }
+                }
+                if (null != expired)
+                {
+                    for (final AsyncCall call : expired)
+                    {
+                        abandon(call.id);
+                        call.future.completeExceptionally(new HomaException(HomaError.ETIMEDOUT,
+                            "no response from " + call.dest + " within the call's timeout"));
+                    }
+                    continue;
+                }
+                int events = 0;
+                pollLock.lock();
+                try
+                {
+                    if (!isClosed)
+                    {
+                        activeHandler = null;
+                        events = eventRing.read(eventHandler, Integer.MAX_VALUE);
+                    }
+                }
+                finally
+                {
+                    pollLock.unlock();
+                }
+                drainCompletions();
+                if (events > 0)
+                {
+                    waitStartNs = System.nanoTime();
+                    continue;
+                }
+                homa.checkDriverHeartbeat();
+                awaitDriver(waitStartNs, wakeNs, hasEvents);
+            }
+        }
+        catch (final RuntimeException ex)
+        {
+            synchronized (asyncCalls)
+            {
+                asyncThread = null;
+            }
+            failAsyncCalls(ex);
+        }
+        if (isClosed || isShutdown)
+        {
+            failAsyncCalls(new HomaException(HomaError.ESHUTDOWN, "socket is shut down"));
+        }
+    }
+
+    private void failAsyncCalls(final RuntimeException failure)
+    {
+        final List<AsyncCall> pending;
+        synchronized (asyncCalls)
+        {
+            pending = new ArrayList<>(asyncCalls.values());
+            asyncCalls.clear();
+            asyncCallCount = 0;
+        }
+        pending.forEach((call) -> call.future.completeExceptionally(failure));
+        drainCompletions();
+    }
+
+    /**
+     * A call gave up on a private RPC: its outcome, here already or still to come, is dropped and the RPC aborted.
+     */
+    private void abandon(final long id)
+    {
+        pollLock.lock();
+        try
+        {
+            if (isClosed)
+            {
+                return;
+            }
+            final PrivateOutcome arrived = privateOutcomes.remove(id);
+            if (null != arrived)
+            {
+                if (arrived.poolOffset >= 0)
+                {
+                    returnPoolBlock(arrived.poolOffset);
+                }
+                return;
+            }
+            abandoned.add(id);
+        }
+        finally
+        {
+            pollLock.unlock();
+        }
+        try
+        {
+            abort(id);
+        }
+        catch (final HomaException ex)
+        {
+            // Shut down meanwhile: the driver ends the RPC with the socket.
+        }
+    }
+
+    /**
+     * The event path's look at a private outcome: true if a call abandoned it or a future takes it.
+     */
+    private boolean claimPrivate(final long id, final int poolOffset, final int length, final int errorCode)
+    {
+        if (!abandoned.isEmpty() && abandoned.remove(id))
+        {
+            if (poolOffset >= 0)
+            {
+                returnPoolBlock(poolOffset);
+            }
+            return true;
+        }
+        if (0 == asyncCallCount)
+        {
+            return false;
+        }
+        final AsyncCall call;
+        synchronized (asyncCalls)
+        {
+            call = asyncCalls.remove(id);
+            asyncCallCount = asyncCalls.size();
+        }
+        if (null == call)
+        {
+            return false;
+        }
+        completePrivate(call, poolOffset, length, errorCode);
+        return true;
+    }
+
+    /**
+     * Copies the response out (returning its block) and queues the future's completion; under the poll lock.
+     */
+    private void completePrivate(final AsyncCall call, final int poolOffset, final int length, final int errorCode)
+    {
+        if (0 != errorCode)
+        {
+            completions.add(call.failure(errorCode));
+            return;
+        }
+        final UnsafeBuffer response = copy(poolBuffer, poolOffset, length);
+        returnPoolBlock(poolOffset);
+        completions.add(() -> call.future.complete(response));
+    }
+
+    private void drainCompletions()
+    {
+        if (pollLock.isHeldByCurrentThread())
+        {
+            return;
+        }
+        Runnable completion;
+        while (null != (completion = completions.poll()))
+        {
+            completion.run();
+        }
+    }
+
+    private static UnsafeBuffer copy(final DirectBuffer buffer, final int offset, final int length)
+    {
+        final byte[] bytes = new byte[length];
+        buffer.getBytes(offset, bytes);
+        return new UnsafeBuffer(bytes);
+    }
+
     void checkDestination(final HomaAddress dest)
     {
         homa.checkDestination(dest);
@@ -477,7 +826,14 @@ public final class HomaSocket implements AutoCloseable
         }
         isShutdown = true;
         wakeWaiters();
-        homa.removeSocket(this);
+        try
+        {
+            homa.removeSocket(this);
+        }
+        finally
+        {
+            failAsyncCalls(new HomaException(HomaError.ESHUTDOWN, "socket is shut down"));
+        }
     }
 
     private boolean hasEvents()
@@ -612,6 +968,7 @@ public final class HomaSocket implements AutoCloseable
         {
             activeHandler = null;
             pollLock.unlock();
+            drainCompletions();
         }
     }
 
@@ -679,6 +1036,7 @@ public final class HomaSocket implements AutoCloseable
             finally
             {
                 pollLock.unlock();
+                drainCompletions();
             }
             if (System.nanoTime() - deadlineNs > 0)
             {
@@ -789,6 +1147,7 @@ public final class HomaSocket implements AutoCloseable
             pollLock.unlock();
             awaitSleepersGone();
             IoUtil.unmap(fileBuffer);
+            failAsyncCalls(new HomaException(HomaError.ESHUTDOWN, "socket is closed"));
         }
     }
 
@@ -827,7 +1186,10 @@ public final class HomaSocket implements AutoCloseable
             onOutcome(id);
             if (0 != (messageDecoder.flags() & FLAG_PRIVATE))
             {
-                privateOutcomes.put(id, new PrivateOutcome(id, cookie, poolOffset, messageLength, 0));
+                if (!claimPrivate(id, poolOffset, messageLength, 0))
+                {
+                    privateOutcomes.put(id, new PrivateOutcome(id, cookie, poolOffset, messageLength, 0));
+                }
                 return;
             }
             if (null == activeHandler)
@@ -846,7 +1208,10 @@ public final class HomaSocket implements AutoCloseable
             onOutcome(id);
             if (0 != (errorDecoder.flags() & FLAG_PRIVATE))
             {
-                privateOutcomes.put(id, new PrivateOutcome(id, cookie, -1, 0, errorCode));
+                if (!claimPrivate(id, -1, 0, errorCode))
+                {
+                    privateOutcomes.put(id, new PrivateOutcome(id, cookie, -1, 0, errorCode));
+                }
                 return;
             }
             if (null == activeHandler)
@@ -1109,5 +1474,53 @@ public final class HomaSocket implements AutoCloseable
 
     private record PrivateOutcome(long id, long cookie, int poolOffset, int length, int errorCode)
     {
+    }
+
+    /**
+     * One blocking call's view of its response: hands the message on, keeps the errno.
+     */
+    private static final class CallOutcome implements MessageHandler
+    {
+        private final MessageListener onResponse;
+        private int errorCode;
+
+        CallOutcome(final MessageListener onResponse)
+        {
+            this.onResponse = onResponse;
+        }
+
+        public void onMessage(
+            final long id, final long cookie, final DirectBuffer buffer, final int offset, final int length)
+        {
+            onResponse.onMessage(id, cookie, buffer, offset, length);
+        }
+
+        public void onError(final long id, final long cookie, final int errorCode)
+        {
+            this.errorCode = errorCode;
+        }
+    }
+
+    /**
+     * A pending {@link #callAsync}.
+     */
+    private static final class AsyncCall
+    {
+        final long id;
+        final HomaAddress dest;
+        final long deadlineNs;
+        final CompletableFuture<DirectBuffer> future = new CompletableFuture<>();
+
+        AsyncCall(final long id, final HomaAddress dest, final long deadlineNs)
+        {
+            this.id = id;
+            this.dest = dest;
+            this.deadlineNs = deadlineNs;
+        }
+
+        Runnable failure(final int errorCode)
+        {
+            return () -> future.completeExceptionally(new HomaException(errorCode, "call to " + dest + " failed"));
+        }
     }
 }

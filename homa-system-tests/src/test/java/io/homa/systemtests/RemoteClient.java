@@ -3,6 +3,7 @@ package io.homa.systemtests;
 import io.homa.client.DriverTimeoutException;
 import io.homa.client.Homa;
 import io.homa.client.HomaAddress;
+import io.homa.client.HomaServer;
 import io.homa.client.HomaSocket;
 import io.homa.client.MessageHandler;
 import org.agrona.DirectBuffer;
@@ -18,6 +19,7 @@ import java.util.concurrent.TimeUnit;
  *                                driver is gone (DriverTimeoutException)
  *   hammer DIR PORT SIZE N       keep N requests of SIZE bytes in flight to PORT on the same driver
  *   once   DIR PORT SIZE         one request, check the echoed bytes, exit 0 (or 1)
+ *   server DIR PORT              a HomaServer echoing on PORT, with its shutdown hook; runs until signalled
  * </pre>
  */
 public final class RemoteClient
@@ -55,10 +57,24 @@ public final class RemoteClient
             {
                 case "echo" -> echo(homa, port);
                 case "hammer" -> hammer(homa, port, Integer.parseInt(args[3]), Integer.parseInt(args[4]));
+                case "server" -> server(homa, port);
                 case "once" -> System.exit(once(homa, port, Integer.parseInt(args[3])) ? 0 : 1);
                 default -> throw new IllegalArgumentException(mode);
             }
         }
+    }
+
+    private static void server(final Homa homa, final int port) throws InterruptedException
+    {
+        // Not closed here: on SIGTERM only the server's shutdown hook may free the port.
+        final HomaServer server = HomaServer.start(homa, port, (request, offset, length, response) ->
+        {
+            response.putBytes(0, request, offset, length);
+            return length;
+        });
+        System.out.println("serving port=" + server.port());
+        System.out.flush();
+        Thread.sleep(Long.MAX_VALUE);
     }
 
     private static void echo(final Homa homa, final int port)

@@ -1,0 +1,144 @@
+package io.homa.all;
+
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
+import org.w3c.dom.NodeList;
+
+import javax.xml.parsers.DocumentBuilderFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * What the build publishes, read from the jars and poms it made (this module builds last, in verify): every
+ * library jar names its automatic module and has sources and Javadoc beside it, the BOM pins every published
+ * module, test modules are neither installed nor deployed, homa-all's installed jar is the shaded one with a pom
+ * that pulls nothing it already holds, and the license is stated.
+ */
+class PackagingTest
+{
+    private static final Path ROOT = Paths.get(System.getProperty("homa.root", "..")).toAbsolutePath().normalize();
+    private static final String VERSION = "0.1.0-SNAPSHOT";
+    /** Published modules with Java sources, and the module name each jar gives. */
+    private static final Map<String, String> LIBRARIES = Map.of(
+        "homa-codecs", "io.homa.codecs",
+        "homa-client", "io.homa.client",
+        "homa-driver", "io.homa.driver",
+        "homa-samples", "io.homa.samples",
+        "homa-examples", "io.homa.examples");
+    private static final List<String> TEST_MODULES = List.of("homa-system-tests", "homa-concurrency-tests");
+    private static final Pattern MODULE = Pattern.compile("<module>([^<]+)</module>");
+    private static final Pattern ARTIFACT = Pattern.compile("<artifactId>([^<]+)</artifactId>");
+
+    @Test
+    void shouldNameTheAutomaticModuleOfEveryLibraryJarAndAttachSourcesAndJavadoc() throws IOException
+    {
+        for (final Map.Entry<String, String> library : LIBRARIES.entrySet())
+        {
+            final Path target = ROOT.resolve(library.getKey()).resolve("target");
+            final String base = library.getKey() + "-" + VERSION;
+            try (JarFile jar = new JarFile(target.resolve(base + ".jar").toFile()))
+            {
+                assertEquals(library.getValue(),
+                    jar.getManifest().getMainAttributes().getValue("Automatic-Module-Name"), library.getKey());
+            }
+            try (JarFile sources = new JarFile(target.resolve(base + "-sources.jar").toFile()))
+            {
+                assertTrue(sources.stream().anyMatch((entry) -> entry.getName().endsWith(".java")), base + "-sources");
+            }
+            try (JarFile javadoc = new JarFile(target.resolve(base + "-javadoc.jar").toFile()))
+            {
+                assertNotNull(javadoc.getEntry("index.html"), base + "-javadoc");
+            }
+        }
+    }
+
+    @Test
+    void shouldPinEveryPublishedModuleInTheBom() throws IOException
+    {
+        final TreeSet<String> published = new TreeSet<>();
+        final Matcher modules = MODULE.matcher(Files.readString(ROOT.resolve("pom.xml")));
+        while (modules.find())
+        {
+            published.add(modules.group(1));
+        }
+        published.removeAll(TEST_MODULES);
+        published.remove("homa-bom");
+
+        final String bom = Files.readString(ROOT.resolve("homa-bom/pom.xml"));
+        final TreeSet<String> pinned = new TreeSet<>();
+        final Matcher artifacts = ARTIFACT.matcher(bom.substring(bom.indexOf("<dependencyManagement>")));
+        while (artifacts.find())
+        {
+            pinned.add(artifacts.group(1));
+        }
+        assertEquals(published, pinned);
+        assertFalse(bom.contains("<parent>"), "an imported BOM with our parent would pin our build's dependencies too");
+    }
+
+    @Test
+    void shouldNeitherInstallNorDeployTestModules() throws IOException
+    {
+        for (final String module : TEST_MODULES)
+        {
+            final String pom = Files.readString(ROOT.resolve(module).resolve("pom.xml"));
+            assertTrue(pom.contains("<maven.install.skip>true</maven.install.skip>"), module);
+            assertTrue(pom.contains("<maven.deploy.skip>true</maven.deploy.skip>"), module);
+        }
+    }
+
+    @Test
+    void shouldPublishTheShadedJarAsHomaAllWithAPomThatPullsNothingItHolds() throws Exception
+    {
+        final Path target = ROOT.resolve("homa-all/target");
+        try (JarFile jar = new JarFile(target.resolve("homa-all.jar").toFile()))
+        {
+            // The module's own jar (no classes of its own) was replaced by the shaded one.
+            assertNotNull(jar.getEntry("io/homa/client/Homa.class"));
+        }
+        final TreeSet<String> dependencies = new TreeSet<>();
+        final Element project = DocumentBuilderFactory.newInstance().newDocumentBuilder()
+            .parse(target.resolve("dependency-reduced-pom.xml").toFile()).getDocumentElement();
+        for (Node child = project.getFirstChild(); null != child; child = child.getNextSibling())
+        {
+            if ("dependencies".equals(child.getNodeName()))
+            {
+                final NodeList dependency = ((Element)child).getElementsByTagName("dependency");
+                for (int i = 0; i < dependency.getLength(); i++)
+                {
+                    final Element element = (Element)dependency.item(i);
+                    final NodeList scope = element.getElementsByTagName("scope");
+                    if (0 == scope.getLength() || !"test".equals(scope.item(0).getTextContent()))
+                    {
+                        dependencies.add(element.getElementsByTagName("groupId").item(0).getTextContent() + ":" +
+                            element.getElementsByTagName("artifactId").item(0).getTextContent());
+                    }
+                }
+            }
+        }
+        assertEquals(new TreeSet<>(), dependencies, "homa-all's pom pulls what its jar holds");
+    }
+
+    @Test
+    void shouldStateTheApacheLicense() throws IOException
+    {
+        final String license = Files.readString(ROOT.resolve("LICENSE"));
+        assertTrue(license.contains("Apache License") && license.contains("Version 2.0, January 2004"));
+        assertTrue(Files.readString(ROOT.resolve("NOTICE")).contains("Apache License, Version 2.0"));
+        assertTrue(Files.readString(ROOT.resolve("pom.xml")).contains("<name>Apache License, Version 2.0</name>"));
+    }
+}
