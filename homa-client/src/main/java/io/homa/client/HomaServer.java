@@ -101,7 +101,7 @@ public final class HomaServer implements AutoCloseable
     }
 
     /**
-     * @return requests answered so far.
+     * @return requests answered so far (counted as their reply is handed to the driver).
      */
     public long requestsServed()
     {
@@ -221,8 +221,18 @@ public final class HomaServer implements AutoCloseable
         try
         {
             final int responseLength = ctx.requestHandler.onRequest(buffer, offset, length, response);
-            socket.reply(id, response, 0, responseLength);
+            // Counted before the reply goes: the client may hold the response before this thread runs again, and
+            // whoever saw it must find it counted.
             requestsServed.incrementAndGet();
+            try
+            {
+                socket.reply(id, response, 0, responseLength);
+            }
+            catch (final RuntimeException ex)
+            {
+                requestsServed.decrementAndGet();
+                throw ex;
+            }
         }
         catch (final RuntimeException ex)
         {
