@@ -65,6 +65,8 @@ public final class Simulation
         }
         network.attach(hosts);
         final long setupNs = System.nanoTime() - wallStartNs;
+        final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        final long cpuStartNs = threads.getCurrentThreadCpuTime();
 
         for (final SimHost host : hosts)
         {
@@ -98,9 +100,10 @@ public final class Simulation
         }
         trace.close();
         final long wallNs = System.nanoTime() - wallStartNs - setupNs;
+        final long cpuNs = threads.getCurrentThreadCpuTime() - cpuStartNs;
 
         final SimResult result = new SimResult(s, network, shared, unloaded, snapshot, lastNs, wallNs, setupNs,
-            trace.hash(), queue.isEmpty(), counters.get(SystemCounterDescriptor.DUPLICATE_DATA).get());
+            cpuNs, trace.hash(), queue.isEmpty(), counters.get(SystemCounterDescriptor.DUPLICATE_DATA).get());
         for (final SimHost host : hosts)
         {
             host.engine.close();
