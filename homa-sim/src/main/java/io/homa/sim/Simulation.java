@@ -56,7 +56,8 @@ public final class Simulation
 
         // One set of counters for every engine: the run's totals (the engines only add to them).
         final SystemCounters counters = new SystemCounters(new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 18)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))));
+            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 18)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))));
         final Port[] nics = network.wire();
         final SimHost[] hosts = new SimHost[s.hosts];
         for (int h = 0; h < hosts.length; h++)
