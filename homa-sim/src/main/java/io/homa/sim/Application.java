@@ -4,6 +4,7 @@ import io.homa.client.control.MessageEventDecoder;
 import io.homa.client.control.RpcErrorEventDecoder;
 import io.homa.samples.workload.MessageSizeDistribution;
 import org.agrona.MutableDirectBuffer;
+import org.agrona.collections.IntArrayList;
 import org.agrona.collections.LongArrayQueue;
 import org.agrona.concurrent.MessageHandler;
 
@@ -15,8 +16,9 @@ import java.util.SplittableRandom;
  * destination drawn uniformly from the other hosts. Each message is a Homa request; its first 8 bytes carry its
  * number. One-way (as the paper's simulations): the message is done when the server's application has it, and the
  * server answers with 1 byte so the RPC ends. Echo: the server sends the request back, and the RPC is done when
- * the reply reaches the client. A message the send region has no room for waits, in order, for released blocks
- * (its wait counts in its latency).
+ * the reply reaches the client. A message the send region has no room for waits for released blocks (its wait
+ * counts in its latency), without holding up smaller ones that fit: Linux Homa has no send region, and a short
+ * message there never waits for a long one's buffer.
  */
 final class Application implements MessageHandler, SimEvent
 {
@@ -49,7 +51,7 @@ final class Application implements MessageHandler, SimEvent
     private final SplittableRandom random;
     private final MessageEventDecoder message = new MessageEventDecoder();
     private final RpcErrorEventDecoder error = new RpcErrorEventDecoder();
-    private final LongArrayQueue pendingRequests = new LongArrayQueue();
+    private final IntArrayList pendingRequests = new IntArrayList();
     private final LongArrayQueue pendingReplyHandles = new LongArrayQueue();
     private final LongArrayQueue pendingReplyNumbers = new LongArrayQueue();
     private long nextRpcId = 2;
@@ -99,10 +101,10 @@ final class Application implements MessageHandler, SimEvent
         }
         final int size = Math.max(MIN_MESSAGE, shared.sizes.sample(random));
         lastMessage = shared.messages.add(nowNs, size, host.index, dst);
-        if (!pendingRequests.isEmpty() || !sendRequest(lastMessage))
+        if (!sendRequest(lastMessage))
         {
             shared.stats.sendRegionWaits++;
-            pendingRequests.addLong(lastMessage);
+            pendingRequests.addInt(lastMessage);
         }
         scheduleNext(nowNs);
         host.service(nowNs);
@@ -169,10 +171,18 @@ final class Application implements MessageHandler, SimEvent
             pendingReplyNumbers.pollLong();
             sent++;
         }
-        while (!pendingRequests.isEmpty() && sendRequest((int)pendingRequests.peekLong()))
+        // Oldest first, each that fits now.
+        for (int i = 0; i < pendingRequests.size(); )
         {
-            pendingRequests.pollLong();
-            sent++;
+            if (sendRequest(pendingRequests.getInt(i)))
+            {
+                pendingRequests.removeAt(i);
+                sent++;
+            }
+            else
+            {
+                i++;
+            }
         }
         return sent;
     }

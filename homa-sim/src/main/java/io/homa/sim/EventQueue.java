@@ -6,8 +6,9 @@ import java.util.Arrays;
  * The discrete-event loop's queue: a 4-ary heap of events keyed by time. Each key packs the time (ns, high 44 bits:
  * up to 4.8 hours) with the low 20 bits of a scheduling sequence, so events at the same time come out in the order
  * they were scheduled (unless a million events are scheduled between two of one instant: the sequence wraps, and
- * the order, though not FIFO, is still the same every run), and one comparison orders two keys. Only this queue decides the order, so two runs with the
- * same inputs pop the same events in the same order. Flat arrays: scheduling allocates nothing once grown.
+ * the order, though not FIFO, is still the same every run), and one comparison orders two keys. Only this queue
+ * decides the order, so two runs with the same inputs pop the same events in the same order. Flat arrays:
+ * scheduling allocates nothing once grown.
  */
 final class EventQueue
 {

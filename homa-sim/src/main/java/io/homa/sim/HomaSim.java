@@ -61,6 +61,7 @@ public final class HomaSim
             usage: bin/homa-sim [options]
               --topology one-rack|two-tier   --hosts N   --racks R   --core-switches C   --paper (144 hosts, 9 racks)
               --host-gbps G   --uplink-gbps G   --propagation-ns N   --switching-ns N   --switch-buffer BYTES
+              --nic-priorities true|false
               --workload w1..w5   --load 0..1   --ms SIMULATED_MS   --drain-ms MS   --echo   --seed S
               --loss P   --duplicate P   --reorder P
               --pool BYTES   --send-region BYTES   --unsched BYTES   --priorities 1..8   --overcommit 1..8

@@ -30,7 +30,10 @@ final class Network
     final List<Port> uplinks = new ArrayList<>();
     private Switch[] tors;
 
-    long packetEvents;
+    /** Packets arriving at a node. */
+    long packetArrivals;
+    /** Packets finishing serialisation on a link. */
+    long linkTransmissions;
     long events;
     long lost;
     long duplicated;
@@ -204,9 +207,10 @@ final class Network
         final Port[] hostNics = new Port[hosts.length];
         for (int h = 0; h < hosts.length; h++)
         {
-            // The NIC is one FIFO with room for whatever the engine hands it: the engine's pacer bounds it.
+            // The NIC is one FIFO (unless asked for priorities) with room for whatever the engine hands it: the
+            // engine's pacer bounds it.
             hostNics[h] = new Port(this, h, "h" + h + ">tor" + rackOf(h), s.hostLinkBps,
-                s.propagationNs + s.switchingNs, Integer.MAX_VALUE, false, faults.isNone() ? null : faults);
+                s.propagationNs + s.switchingNs, Integer.MAX_VALUE, s.isNicPriorities, faults.isNone() ? null : faults);
             hostNics[h].connect(tors[rackOf(h)]);
             nics.add(hostNics[h]);
         }

@@ -76,7 +76,7 @@ final class Packet implements SimEvent
 
     public void onEvent(final long nowNs)
     {
-        network.packetEvents++;
+        network.packetArrivals++;
         final Node node = target;
         target = null;
         node.receive(this, nowNs);

@@ -182,6 +182,7 @@ final class Port implements SimEvent
     {
         final Packet sent = onWire;
         onWire = null;
+        network.linkTransmissions++;
         txWireBytes += sent.wireBytes;
         txPackets++;
         if (null == faults)

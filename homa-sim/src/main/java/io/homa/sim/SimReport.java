@@ -66,10 +66,12 @@ public final class SimReport
         }
         out.append('\n');
         out.append(String.format(Locale.ROOT,
-            "simulated %.3f ms in %.2f s wall (+%.2f s setup): %,d events, %,d packet events, %.2f M events/s, " +
-            "%.2f M packet events/s%s%n", r.simulatedNs / 1e6, r.wallNs / 1e9, r.setupNs / 1e9, r.events,
-            r.packetEvents, r.events / (r.wallNs / 1e9) / 1e6, r.packetEvents / (r.wallNs / 1e9) / 1e6,
-            r.isDrained ? "" : " (drain limit reached)"));
+            "simulated %.3f ms in %.2f s wall, %.2f s CPU (+%.2f s setup)%s%n", r.simulatedNs / 1e6, r.wallNs / 1e9,
+            r.cpuNs / 1e9, r.setupNs / 1e9, r.isDrained ? "" : " (drain limit reached)"));
+        out.append(String.format(Locale.ROOT,
+            "%,d events, %,d packet events (%,d arrivals, %,d link transmissions): %.2f M packet events/s wall, " +
+            "%.2f M per CPU second%n", r.events, r.packetEvents(), r.packetArrivals, r.linkTransmissions,
+            r.packetEvents() / (r.wallNs / 1e9) / 1e6, r.packetEvents() / (r.cpuNs / 1e9) / 1e6));
         out.append(String.format(Locale.ROOT, "trace hash %016x%n", r.traceHash));
         return out.toString();
     }

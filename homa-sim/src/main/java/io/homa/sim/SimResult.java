@@ -44,7 +44,9 @@ public final class SimResult
     final long sendRegionWaits;
     final long[] sentByType;
     final long events;
-    final long packetEvents;
+    final long packetArrivals;
+    final long linkTransmissions;
+    final long cpuNs;
     final long simulatedNs;
     final long wallNs;
     final long setupNs;
@@ -61,6 +63,7 @@ public final class SimResult
         final long simulatedNs,
         final long wallNs,
         final long setupNs,
+        final long cpuNs,
         final long traceHash,
         final boolean isDrained,
         final long duplicateData)
@@ -146,7 +149,9 @@ public final class SimResult
         sendRegionWaits = stats.sendRegionWaits;
         sentByType = stats.sentByType.clone();
         events = network.events;
-        packetEvents = network.packetEvents;
+        packetArrivals = network.packetArrivals;
+        linkTransmissions = network.linkTransmissions;
+        this.cpuNs = cpuNs;
         this.simulatedNs = simulatedNs;
         this.wallNs = wallNs;
         this.setupNs = setupNs;
@@ -294,10 +299,16 @@ public final class SimResult
         return events;
     }
 
-    /** @return packet arrivals at switches and hosts. */
+    /** @return packet events: arrivals at switches and hosts, and transmissions finished on links. */
     public long packetEvents()
     {
-        return packetEvents;
+        return packetArrivals + linkTransmissions;
+    }
+
+    /** @return CPU time of the event loop's thread. */
+    public long cpuNs()
+    {
+        return cpuNs;
     }
 
     /** @return virtual time of the last event. */
@@ -335,9 +346,10 @@ public final class SimResult
     {
         return String.format(Locale.ROOT,
             "%,d messages, %,d completed, %,d failed; P99 slowdown smallest bucket %.2f, all %.2f; " +
-            "%,d events (%,d packet events) in %.2f s wall for %.3f ms simulated: %.2f M packet events/s; " +
-            "trace hash %016x", messages, completed, failed, p99[0], allP99, events, packetEvents, wallNs / 1e9,
-            simulatedNs / 1e6, packetEvents / (wallNs / 1e9) / 1e6, traceHash);
+            "%,d events (%,d packet events) in %.2f s wall (%.2f s CPU) for %.3f ms simulated: " +
+            "%.2f M packet events/s wall, %.2f M per CPU second; trace hash %016x", messages, completed, failed,
+            p99[0], allP99, events, packetEvents(), wallNs / 1e9, cpuNs / 1e9, simulatedNs / 1e6,
+            packetEvents() / (wallNs / 1e9) / 1e6, packetEvents() / (cpuNs / 1e9) / 1e6, traceHash);
     }
 
     static String typeName(final int type)

@@ -33,6 +33,7 @@ public final class SimSettings
     long switchingNs = 250;
     int switchBufferBytes = 1 << 20;
     int mtu = 1_500;
+    boolean isNicPriorities;
 
     String workload = "w4";
     double load = 0.5;
@@ -118,6 +119,16 @@ public final class SimSettings
     public SimSettings switchBufferBytes(final int bytes)
     {
         this.switchBufferBytes = bytes;
+        return this;
+    }
+
+    /**
+     * @param priorities give host NICs 8 strict-priority queues too (a Linux NIC has one FIFO: the default).
+     * @return this.
+     */
+    public SimSettings nicPriorities(final boolean priorities)
+    {
+        this.isNicPriorities = priorities;
         return this;
     }
 
@@ -249,6 +260,7 @@ public final class SimSettings
                 case "--propagation-ns" -> propagationNs = Long.parseLong(value);
                 case "--switching-ns" -> switchingNs = Long.parseLong(value);
                 case "--switch-buffer" -> switchBufferBytes = Integer.parseInt(value);
+                case "--nic-priorities" -> isNicPriorities = Boolean.parseBoolean(value);
                 case "--workload" -> workload = value;
                 case "--load" -> load = Double.parseDouble(value);
                 case "--ms" -> durationNs = Math.round(Double.parseDouble(value) * 1e6);

@@ -56,7 +56,8 @@ public final class Simulation
 
         // One set of counters for every engine: the run's totals (the engines only add to them).
         final SystemCounters counters = new SystemCounters(new CountersManager(
-            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 18)), new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))));
+            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 18)),
+            new UnsafeBuffer(ByteBuffer.allocateDirect(1 << 16))));
         final Port[] nics = network.wire();
         final SimHost[] hosts = new SimHost[s.hosts];
         for (int h = 0; h < hosts.length; h++)
@@ -65,6 +66,8 @@ public final class Simulation
         }
         network.attach(hosts);
         final long setupNs = System.nanoTime() - wallStartNs;
+        final java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        final long cpuStartNs = threads.getCurrentThreadCpuTime();
 
         for (final SimHost host : hosts)
         {
@@ -98,9 +101,10 @@ public final class Simulation
         }
         trace.close();
         final long wallNs = System.nanoTime() - wallStartNs - setupNs;
+        final long cpuNs = threads.getCurrentThreadCpuTime() - cpuStartNs;
 
         final SimResult result = new SimResult(s, network, shared, unloaded, snapshot, lastNs, wallNs, setupNs,
-            trace.hash(), queue.isEmpty(), counters.get(SystemCounterDescriptor.DUPLICATE_DATA).get());
+            cpuNs, trace.hash(), queue.isEmpty(), counters.get(SystemCounterDescriptor.DUPLICATE_DATA).get());
         for (final SimHost host : hosts)
         {
             host.engine.close();
