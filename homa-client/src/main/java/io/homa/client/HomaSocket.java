@@ -72,6 +72,9 @@ public final class HomaSocket implements AutoCloseable
     private final RpcErrorEventDecoder errorDecoder = new RpcErrorEventDecoder();
     private final Long2ObjectHashMap<PrivateOutcome> privateOutcomes = new Long2ObjectHashMap<>();
     private final ArrayDeque<PrivateOutcome> deferred = new ArrayDeque<>();
+    /** Holders of consumed outcomes, for reuse (bounded: a burst does not pin its peak forever). */
+    private final ArrayDeque<PrivateOutcome> spareOutcomes = new ArrayDeque<>();
+    private static final int MAX_SPARE_OUTCOMES = 1024;
     private final IdleStrategy sendIdle = new BackoffIdleStrategy(1, 10, 1000, 100_000);
     private final PollContention pollContention = new PollContention();
     /** Longest single sleep of a waiting thread: heartbeat, shutdown and keepalive checks run at least this often. */
@@ -409,6 +412,7 @@ public final class HomaSocket implements AutoCloseable
             if (null != arrived)
             {
                 completePrivate(call, arrived.poolOffset, arrived.length, arrived.errorCode);
+                recycle(arrived);
             }
             else if (isClosed || isShutdown)
             {
@@ -555,6 +559,7 @@ public final class HomaSocket implements AutoCloseable
                 {
                     returnPoolBlock(arrived.poolOffset);
                 }
+                recycle(arrived);
                 return;
             }
             abandoned.add(id);
@@ -954,7 +959,9 @@ public final class HomaSocket implements AutoCloseable
             int delivered = 0;
             while (delivered < limit && !deferred.isEmpty())
             {
-                deliverPrivate(deferred.poll(), handler);
+                final PrivateOutcome outcome = deferred.poll();
+                deliverPrivate(outcome, handler);
+                recycle(outcome);
                 delivered++;
             }
             if (delivered >= limit)
@@ -1022,6 +1029,7 @@ public final class HomaSocket implements AutoCloseable
                 if (null != outcome)
                 {
                     deliverPrivate(outcome, handler);
+                    recycle(outcome);
                     return true;
                 }
                 activeHandler = null;
@@ -1030,6 +1038,7 @@ public final class HomaSocket implements AutoCloseable
                 if (null != arrived)
                 {
                     deliverPrivate(arrived, handler);
+                    recycle(arrived);
                     return true;
                 }
             }
@@ -1188,13 +1197,13 @@ public final class HomaSocket implements AutoCloseable
             {
                 if (!claimPrivate(id, poolOffset, messageLength, 0))
                 {
-                    privateOutcomes.put(id, new PrivateOutcome(id, cookie, poolOffset, messageLength, 0));
+                    privateOutcomes.put(id, outcome(id, cookie, poolOffset, messageLength, 0));
                 }
                 return;
             }
             if (null == activeHandler)
             {
-                deferred.add(new PrivateOutcome(id, cookie, poolOffset, messageLength, 0));
+                deferred.add(outcome(id, cookie, poolOffset, messageLength, 0));
                 return;
             }
             deliverMessage(activeHandler, id, cookie, poolOffset, messageLength);
@@ -1210,13 +1219,13 @@ public final class HomaSocket implements AutoCloseable
             {
                 if (!claimPrivate(id, -1, 0, errorCode))
                 {
-                    privateOutcomes.put(id, new PrivateOutcome(id, cookie, -1, 0, errorCode));
+                    privateOutcomes.put(id, outcome(id, cookie, -1, 0, errorCode));
                 }
                 return;
             }
             if (null == activeHandler)
             {
-                deferred.add(new PrivateOutcome(id, cookie, -1, 0, errorCode));
+                deferred.add(outcome(id, cookie, -1, 0, errorCode));
                 return;
             }
             activeHandler.onError(id, cookie, errorCode);
@@ -1472,8 +1481,50 @@ public final class HomaSocket implements AutoCloseable
         }
     }
 
-    private record PrivateOutcome(long id, long cookie, int poolOffset, int length, int errorCode)
+    /**
+     * An outcome read off the event ring before anyone asked for it (a private RPC not being waited for, or an
+     * event while no handler is active). Reused through {@link #spareOutcomes}, so the event path allocates
+     * nothing once warm.
+     */
+    private static final class PrivateOutcome
     {
+        long id;
+        long cookie;
+        int poolOffset;
+        int length;
+        int errorCode;
+
+        PrivateOutcome set(
+            final long id, final long cookie, final int poolOffset, final int length, final int errorCode)
+        {
+            this.id = id;
+            this.cookie = cookie;
+            this.poolOffset = poolOffset;
+            this.length = length;
+            this.errorCode = errorCode;
+            return this;
+        }
+    }
+
+    /**
+     * @return an outcome holder, a spare one if there is one. Under the poll lock, as every use of them.
+     */
+    private PrivateOutcome outcome(
+        final long id, final long cookie, final int poolOffset, final int length, final int errorCode)
+    {
+        final PrivateOutcome spare = spareOutcomes.poll();
+        return (null == spare ? new PrivateOutcome() : spare).set(id, cookie, poolOffset, length, errorCode);
+    }
+
+    /**
+     * Keeps a consumed outcome holder for the next one (at most {@link #MAX_SPARE_OUTCOMES}).
+     */
+    private void recycle(final PrivateOutcome outcome)
+    {
+        if (spareOutcomes.size() < MAX_SPARE_OUTCOMES)
+        {
+            spareOutcomes.add(outcome);
+        }
     }
 
     /**
