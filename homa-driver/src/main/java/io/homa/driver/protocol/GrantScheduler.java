@@ -64,10 +64,7 @@ final class GrantScheduler
     private final Rpc[] active = new Rpc[MAX_ACTIVE];
     /** Managed messages that are not active. */
     private final GrantQueue queued;
-    /** Messages that received data since the last decision, in arrival order. */
-    private Rpc pendingHead;
-    private Rpc pendingTail;
-    private int pendingCount;
+    private final PendingGrantChecks pendingChecks = new PendingGrantChecks();
 
     private final AtomicCounter grantCheckCalls;
     private final AtomicCounter needyGrants;
@@ -209,19 +206,7 @@ final class GrantScheduler
         final IncomingMessage rx = rpc.rx;
         if (rx.isGrantable && !rx.isGrantCheckPending)
         {
-            rx.isGrantCheckPending = true;
-            rx.pendingNext = null;
-            rx.pendingPrev = pendingTail;
-            if (null == pendingTail)
-            {
-                pendingHead = rpc;
-            }
-            else
-            {
-                pendingTail.rx.pendingNext = rpc;
-            }
-            pendingTail = rpc;
-            pendingCount++;
+            pendingChecks.add(rpc);
         }
     }
 
@@ -236,9 +221,9 @@ final class GrantScheduler
     {
         isSendRefused = false;
         int count = 0;
-        for (Rpc rpc = pendingHead; null != rpc; rpc = pendingHead)
+        for (Rpc rpc = pendingChecks.first(); null != rpc; rpc = pendingChecks.first())
         {
-            unlinkPending(rpc);
+            pendingChecks.remove(rpc);
             check(rpc, nowNs);
             count++;
         }
@@ -300,36 +285,9 @@ final class GrantScheduler
         final IncomingMessage rx = rpc.rx;
         if (rx.isGrantCheckPending)
         {
-            unlinkPending(rpc);
+            pendingChecks.remove(rpc);
         }
         unmanage(rpc);
-    }
-
-    private void unlinkPending(final Rpc rpc)
-    {
-        final IncomingMessage rx = rpc.rx;
-        final Rpc prev = rx.pendingPrev;
-        final Rpc next = rx.pendingNext;
-        if (null == prev)
-        {
-            pendingHead = next;
-        }
-        else
-        {
-            prev.rx.pendingNext = next;
-        }
-        if (null == next)
-        {
-            pendingTail = prev;
-        }
-        else
-        {
-            next.rx.pendingPrev = prev;
-        }
-        rx.pendingPrev = null;
-        rx.pendingNext = null;
-        rx.isGrantCheckPending = false;
-        pendingCount--;
     }
 
     // ---------------------------------------------------------------------------------------------------------
@@ -831,6 +789,6 @@ final class GrantScheduler
 
     int pendingCount()
     {
-        return pendingCount;
+        return pendingChecks.size();
     }
 }
