@@ -6,8 +6,6 @@ import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import org.agrona.concurrent.status.AtomicCounter;
 
-import java.util.ArrayList;
-
 /**
  * Receiver side of Homa's scheduling: decides which incoming messages get GRANTs, how far and at which priority,
  * following the policy of Linux's homa_grant.c (the 2025 rewrite), single-threaded:
@@ -27,7 +25,9 @@ import java.util.ArrayList;
  *   {@code grantFifoFraction} of the link it gets a FIFO grant of that many bytes at the next-to-highest level.</li>
  * </ul>
  * The engine reports data arrivals ({@link #onDataReceived}), runs {@link #processPending} once per receive batch
- * and {@link #remove}s messages that end. Nothing here allocates after warm-up.
+ * and {@link #remove}s messages that end. Nothing here allocates after warm-up, and no decision scans the waiting
+ * messages: the active ones are at most {@link #MAX_ACTIVE}, the queued ones are in a {@link GrantQueue}
+ * (O(log n) per change) and the messages awaiting a decision are on an intrusive list.
  */
 final class GrantScheduler
 {
@@ -62,9 +62,9 @@ final class GrantScheduler
     private final int fifoPriority;
     private final int[] windows = new int[MAX_ACTIVE + 1];
     private final Rpc[] active = new Rpc[MAX_ACTIVE];
-    /** Managed messages that are not active, best rank first. */
-    private final ArrayList<Rpc> queued = new ArrayList<>();
-    private final ArrayList<Rpc> pendingChecks = new ArrayList<>();
+    /** Managed messages that are not active. */
+    private final GrantQueue queued;
+    private final PendingGrantChecks pendingChecks = new PendingGrantChecks();
 
     private final AtomicCounter grantCheckCalls;
     private final AtomicCounter needyGrants;
@@ -132,6 +132,13 @@ final class GrantScheduler
             windows[i] = 0 != settings.window() ? settings.window() : maxIncoming / (i + 1);
         }
         window = windows[0];
+        final int[] unusedLimits = new int[MAX_ACTIVE + 1];
+        for (int i = 0; i <= MAX_ACTIVE; i++)
+        {
+            // checkFifo's limit on a FIFO candidate's unused grants with i active messages.
+            unusedLimits[i] = windows[i] + 2 * fifoGrantIncrement;
+        }
+        queued = new GrantQueue(unusedLimits);
 
         grantCheckCalls = counters.get(SystemCounterDescriptor.GRANT_CHECK_CALLS);
         needyGrants = counters.get(SystemCounterDescriptor.NEEDY_GRANTS);
@@ -199,7 +206,6 @@ final class GrantScheduler
         final IncomingMessage rx = rpc.rx;
         if (rx.isGrantable && !rx.isGrantCheckPending)
         {
-            rx.isGrantCheckPending = true;
             pendingChecks.add(rpc);
         }
     }
@@ -214,14 +220,13 @@ final class GrantScheduler
     int processPending(final long nowNs)
     {
         isSendRefused = false;
-        final int count = pendingChecks.size();
-        for (int i = 0; i < count; i++)
+        int count = 0;
+        for (Rpc rpc = pendingChecks.first(); null != rpc; rpc = pendingChecks.first())
         {
-            final Rpc rpc = pendingChecks.get(i);
-            rpc.rx.isGrantCheckPending = false;
+            pendingChecks.remove(rpc);
             check(rpc, nowNs);
+            count++;
         }
-        pendingChecks.clear();
         if (0 != needyMask && totalIncoming < maxIncoming)
         {
             this.nowNs = nowNs;
@@ -280,7 +285,6 @@ final class GrantScheduler
         final IncomingMessage rx = rpc.rx;
         if (rx.isGrantCheckPending)
         {
-            rx.isGrantCheckPending = false;
             pendingChecks.remove(rpc);
         }
         unmanage(rpc);
@@ -447,6 +451,7 @@ final class GrantScheduler
         }
         active[slot] = rpc;
         rpc.peer.activeGrants++;
+        queued.onActiveGrantsChanged(rpc.peer);
         numActive++;
         window = windows[numActive];
         rpc.rx.activeSlot = slot;
@@ -458,6 +463,7 @@ final class GrantScheduler
         rpc.rx.activeSlot = -1;
         active[slot] = null;
         rpc.peer.activeGrants--;
+        queued.onActiveGrantsChanged(rpc.peer);
         numActive--;
         window = windows[numActive];
         needyMask &= ~(1 << slot);
@@ -469,17 +475,7 @@ final class GrantScheduler
         {
             return;
         }
-        final int size = queued.size();
-        int index = size;
-        for (int i = 0; i < size; i++)
-        {
-            if (outranks(rpc, queued.get(i)))
-            {
-                index = i;
-                break;
-            }
-        }
-        queued.add(index, rpc);
+        queued.add(rpc);
     }
 
     /**
@@ -488,26 +484,12 @@ final class GrantScheduler
      */
     private void promoteQueued(final int slot)
     {
-        int best = -1;
-        int bestActive = Integer.MAX_VALUE;
-        for (int i = 0, size = queued.size(); i < size; i++)
-        {
-            final int peerActive = queued.get(i).peer.activeGrants;
-            if (peerActive < bestActive)
-            {
-                best = i;
-                bestActive = peerActive;
-                if (0 == peerActive)
-                {
-                    break;
-                }
-            }
-        }
-        if (best < 0)
+        final Rpc rpc = queued.best();
+        if (null == rpc)
         {
             return;
         }
-        final Rpc rpc = queued.remove(best);
+        queued.remove(rpc);
         addActive(rpc, slot);
         needyMask |= 1 << slot;
     }
@@ -518,25 +500,9 @@ final class GrantScheduler
      */
     private void promoteRpc(final Rpc rpc)
     {
-        final int index = queued.indexOf(rpc);
-        if (index < 0)
+        if (!GrantQueue.contains(rpc) || !queued.reRank(rpc))
         {
             return;
-        }
-        queued.remove(index);
-        insertQueued(rpc);
-
-        for (int i = 0, size = queued.size(); i < size; i++)
-        {
-            final Rpc other = queued.get(i);
-            if (other == rpc)
-            {
-                break;
-            }
-            if (other.peer == rpc.peer)
-            {
-                return;
-            }
         }
 
         final int slot = findVictim(rpc);
@@ -570,6 +536,11 @@ final class GrantScheduler
             {
                 promoteRpc(rpc);
             }
+        }
+        if (GrantQueue.contains(rpc))
+        {
+            // Its granted or unused bytes may have changed: that decides whether it can have a FIFO grant.
+            queued.updateFifo(rpc);
         }
     }
 
@@ -749,11 +720,8 @@ final class GrantScheduler
 
     private Rpc findOldest(final int unusedLimit)
     {
-        Rpc best = null;
-        for (int i = 0, size = queued.size(); i < size; i++)
-        {
-            best = olderCandidate(queued.get(i), best, unusedLimit);
-        }
+        // The queued candidate passes olderCandidate's test for this unusedLimit (windows[numActive] + 2 increments).
+        Rpc best = queued.oldest(numActive);
         for (int i = 0; i < MAX_ACTIVE; i++)
         {
             final Rpc rpc = active[i];

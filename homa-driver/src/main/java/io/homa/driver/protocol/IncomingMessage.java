@@ -29,6 +29,15 @@ final class IncomingMessage
     boolean isGrantManaged;
     /** Data arrived since the last grant decision. */
     boolean isGrantCheckPending;
+    /** While queued for grants ({@link GrantQueue}): its rank key (bytes left when last ranked), its slot in its
+     * peer's heap, which FIFO heap it is in and its slot there (-1: none). */
+    int queuedRemaining;
+    int queueSlot = -1;
+    int fifoClass = -1;
+    int fifoSlot = -1;
+    /** Neighbours on the scheduler's list of messages awaiting a grant decision. */
+    Rpc pendingPrev;
+    Rpc pendingNext;
 
     void init(final int length, final int poolOffset)
     {
@@ -88,6 +97,12 @@ final class IncomingMessage
         isGrantable = false;
         isGrantManaged = false;
         isGrantCheckPending = false;
+        queuedRemaining = 0;
+        queueSlot = -1;
+        fifoClass = -1;
+        fifoSlot = -1;
+        pendingPrev = null;
+        pendingNext = null;
     }
 
     /**

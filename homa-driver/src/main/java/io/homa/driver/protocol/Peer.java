@@ -34,6 +34,9 @@ final class Peer
     int cutoffVersion;
     long lastCutoffsSentNs = Long.MIN_VALUE / 2;
     int activeGrants;
+    /** Its queued incoming messages by grant rank, and its slot among the peers ({@link GrantQueue}; -1: none). */
+    RpcHeap grantQueue;
+    int grantSlot = -1;
 
     Peer(final int ipv4, final int port)
     {
