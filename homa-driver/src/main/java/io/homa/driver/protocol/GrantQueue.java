@@ -1,7 +1,5 @@
 package io.homa.driver.protocol;
 
-import java.util.Arrays;
-
 /**
  * The managed incoming messages that are not active, for the {@link GrantScheduler}, kept so that each of its
  * questions costs O(1) or O(log n) however many wait (Linux keeps per-peer grantable lists and a list of peers by
@@ -22,8 +20,7 @@ final class GrantQueue
 {
     private final int[] unusedLimits;
     private final RpcHeap[] fifoClasses = new RpcHeap[GrantScheduler.MAX_ACTIVE + 1];
-    private Peer[] peers = new Peer[16];
-    private int peerCount;
+    private final PeerHeap peers = new PeerHeap();
     private int size;
 
     /**
@@ -111,10 +108,9 @@ final class GrantQueue
      */
     void onActiveGrantsChanged(final Peer peer)
     {
-        if (peer.grantSlot >= 0)
+        if (peers.contains(peer))
         {
-            siftUpPeer(peer.grantSlot);
-            siftDownPeer(peer.grantSlot);
+            peers.update(peer);
         }
     }
 
@@ -123,7 +119,8 @@ final class GrantQueue
      */
     Rpc best()
     {
-        return 0 == peerCount ? null : peers[0].grantQueue.top();
+        final Peer top = peers.top();
+        return null == top ? null : top.grantQueue.top();
     }
 
     /**
@@ -176,97 +173,53 @@ final class GrantQueue
     // The heap of peers.
     // ---------------------------------------------------------------------------------------------------------
 
-    private static boolean peerBefore(final Peer a, final Peer b)
+    /**
+     * Peers with queued messages: fewest active messages first, then the best rank of their queued ones.
+     */
+    private static final class PeerHeap extends IndexedHeap<Peer>
     {
-        if (a.activeGrants != b.activeGrants)
+        PeerHeap()
         {
-            return a.activeGrants < b.activeGrants;
+            super(16);
         }
-        return RpcHeap.ranksBefore(a.grantQueue.top(), b.grantQueue.top());
+
+        boolean before(final Peer a, final Peer b)
+        {
+            if (a.activeGrants != b.activeGrants)
+            {
+                return a.activeGrants < b.activeGrants;
+            }
+            return RpcHeap.ranksBefore(a.grantQueue.top(), b.grantQueue.top());
+        }
+
+        int slotOf(final Peer peer)
+        {
+            return peer.grantSlot;
+        }
+
+        void setSlot(final Peer peer, final int slot)
+        {
+            peer.grantSlot = slot;
+        }
     }
 
     private void placePeer(final Peer peer)
     {
         final boolean hasQueued = !peer.grantQueue.isEmpty();
-        if (peer.grantSlot < 0)
+        if (!peers.contains(peer))
         {
             if (hasQueued)
             {
-                if (peerCount == peers.length)
-                {
-                    peers = Arrays.copyOf(peers, peerCount * 2);
-                }
-                final int slot = peerCount++;
-                peers[slot] = peer;
-                siftUpPeer(slot);
+                peers.add(peer);
             }
         }
         else if (!hasQueued)
         {
-            final int slot = peer.grantSlot;
-            final int last = --peerCount;
-            final Peer moved = peers[last];
-            peers[last] = null;
-            if (slot != last)
-            {
-                peers[slot] = moved;
-                siftDownPeer(slot);
-                siftUpPeer(moved.grantSlot);
-            }
-            peer.grantSlot = -1;
+            peers.remove(peer);
         }
         else
         {
-            siftUpPeer(peer.grantSlot);
-            siftDownPeer(peer.grantSlot);
+            peers.update(peer);
         }
-    }
-
-    private void siftUpPeer(final int from)
-    {
-        int slot = from;
-        final Peer peer = peers[slot];
-        while (slot > 0)
-        {
-            final int parent = (slot - 1) >>> 1;
-            final Peer above = peers[parent];
-            if (!peerBefore(peer, above))
-            {
-                break;
-            }
-            peers[slot] = above;
-            above.grantSlot = slot;
-            slot = parent;
-        }
-        peers[slot] = peer;
-        peer.grantSlot = slot;
-    }
-
-    private void siftDownPeer(final int from)
-    {
-        int slot = from;
-        final Peer peer = peers[slot];
-        while (true)
-        {
-            int child = 2 * slot + 1;
-            if (child >= peerCount)
-            {
-                break;
-            }
-            if (child + 1 < peerCount && peerBefore(peers[child + 1], peers[child]))
-            {
-                child++;
-            }
-            final Peer below = peers[child];
-            if (!peerBefore(below, peer))
-            {
-                break;
-            }
-            peers[slot] = below;
-            below.grantSlot = slot;
-            slot = child;
-        }
-        peers[slot] = peer;
-        peer.grantSlot = slot;
     }
 }

@@ -13,6 +13,10 @@ import java.util.Arrays;
  * {@link Rpc#srptSlot} / {@link Rpc#fifoSlot}. Sending a packet only lowers a message's bytes left, so the
  * SRPT heap only sifts it toward the top; a message whose grants are used up leaves both heaps until a GRANT or a
  * RESEND makes it ready again. The arrays grow by doubling and are never shrunk: no allocation in steady state.
+ * <p>
+ * Its two heaps are written out here rather than built on {@link IndexedHeap}: on this per-packet path the shared
+ * sift code's calls through the subclass cost a GRANT for one of 10,000 waiting messages 34.6 ns instead of
+ * 11.4 ns ({@code SchedulingBenchmark.transmitPick}), because the sift code no longer inlines one order.
  */
 final class TransmitQueue
 {
