@@ -61,7 +61,7 @@ class KillSoakTest
         server = homa.addSocket(SERVER_PORT);
         final long rpcsAtStart = driver.counter(SystemCounterDescriptor.RPCS_ACTIVE);
         final long freeAtStart = server.sendRegionFreeBytes();
-        final long[] echoed = { 0 };
+        final java.util.concurrent.atomic.AtomicLong echoed = new java.util.concurrent.atomic.AtomicLong();
         echo = new Thread(() ->
         {
             final MessageHandler handler = new MessageHandler()
@@ -70,7 +70,7 @@ class KillSoakTest
                     final int length)
                 {
                     server.reply(id, buffer, offset, length);
-                    echoed[0]++;
+                    echoed.incrementAndGet();
                 }
 
                 public void onError(final long id, final long cookie, final int errorCode)
@@ -97,7 +97,9 @@ class KillSoakTest
             {
                 final String dir = client.awaitLine(line -> line.startsWith("dir "), 60_000).substring(4);
                 client.awaitLine("ready"::equals, 60_000);
-                Thread.sleep(random.nextInt(300));
+                // A random point: after 0 to 3 more of its echoes (four 1 MB RPCs stay in flight meanwhile).
+                final long killAt = echoed.get() + random.nextInt(4);
+                TestUtil.await(() -> echoed.get() >= killAt, Thread::yield, 60_000, "echoes before the kill");
                 client.signal("KILL");
                 client.awaitExit(30_000);
                 // A killed driver cannot delete its directory (its socket files are large).
@@ -116,10 +118,10 @@ class KillSoakTest
             assertTrue(System.nanoTime() < deadlineNs, "rpcs_active " +
                 driver.counter(SystemCounterDescriptor.RPCS_ACTIVE) + " (start " + rpcsAtStart + "), send region free " +
                 server.sendRegionFreeBytes() + " (start " + freeAtStart + ")");
-            Thread.sleep(100);
+            Thread.yield();
         }
         System.out.printf("kill soak: %d clients killed, %d requests echoed, %d server RPCs timed out%n",
-            KILLS, echoed[0], driver.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
+            KILLS, echoed.get(), driver.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
         assertEquals(rpcsAtStart, driver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
         assertTrue(driver.counter(SystemCounterDescriptor.RPC_TIMEOUTS) > 0, "some RPCs were cut off mid-transfer");
     }

@@ -64,7 +64,7 @@ public final class RemoteClient
         }
     }
 
-    private static void server(final Homa homa, final int port) throws InterruptedException
+    private static void server(final Homa homa, final int port)
     {
         // Not closed here: on SIGTERM only the server's shutdown hook may free the port.
         final HomaServer server = HomaServer.start(homa, port, (request, offset, length, response) ->
@@ -74,7 +74,11 @@ public final class RemoteClient
         });
         System.out.println("serving port=" + server.port());
         System.out.flush();
-        Thread.sleep(Long.MAX_VALUE);
+        // Until the JVM goes (SIGTERM runs the hook): parking has no timeout to expire.
+        while (true)
+        {
+            java.util.concurrent.locks.LockSupport.park();
+        }
     }
 
     private static void echo(final Homa homa, final int port)
