@@ -58,6 +58,18 @@ class RogueClientTest
     };
     private HomaSocket server;
 
+    /**
+     * One driver, the victim with a server socket and a client socket (returned), and the rogue client.
+     */
+    private HomaSocket launchVictimAndRogue()
+    {
+        driver = MediaDriver.launchEmbedded(new MediaDriver.Context().threadingMode(ThreadingMode.SHARED));
+        victim = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
+        rogue = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
+        server = victim.addSocket(SERVER_PORT);
+        return victim.addSocket();
+    }
+
     @AfterEach
     void after()
     {
@@ -67,11 +79,7 @@ class RogueClientTest
     @Test
     void shouldRefuseCommandsAboutAnotherClientsSocket()
     {
-        driver = MediaDriver.launchEmbedded(new MediaDriver.Context().threadingMode(ThreadingMode.SHARED));
-        victim = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
-        rogue = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
-        server = victim.addSocket(SERVER_PORT);
-        final HomaSocket client = victim.addSocket();
+        final HomaSocket client = launchVictimAndRogue();
         final HomaAddress dest = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), SERVER_PORT);
 
         // A request in service at the victim's server, then the rogue's commands about the victim's sockets.
@@ -129,11 +137,7 @@ class RogueClientTest
     @Test
     void shouldRefuseAForgedCloseOrRemovalInAnotherClientsName()
     {
-        driver = MediaDriver.launchEmbedded(new MediaDriver.Context().threadingMode(ThreadingMode.SHARED));
-        victim = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
-        rogue = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
-        server = victim.addSocket(SERVER_PORT);
-        final HomaSocket client = victim.addSocket();
+        final HomaSocket client = launchVictimAndRogue();
         final HomaAddress dest = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), SERVER_PORT);
 
         // The rogue knows the victim's id (ids are handed out in sequence) but not its credential.
