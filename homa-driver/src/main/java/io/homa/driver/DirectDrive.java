@@ -130,7 +130,16 @@ final class DirectDrive implements DirectDriver, AutoCloseable
         }
         try
         {
-            return isClosed ? -1 : cycle();
+            if (isClosed)
+            {
+                return -1;
+            }
+            final int work = cycle();
+            if (work > 0)
+            {
+                driverIdle.workElsewhere();
+            }
+            return work;
         }
         finally
         {

@@ -43,6 +43,8 @@ public final class WakeupIdleStrategy implements IdleStrategy
     private volatile boolean isClosing;
     private volatile boolean isSleeping;
     private volatile long sleepDeadlineNs;
+    /** When a client thread's one-off cycle ({@link DirectDrive#tryDutyCycle}) last found work. */
+    private volatile long workElsewhereNs = Long.MIN_VALUE / 2;
 
     /**
      * @param pollNs how long to poll after work before sleeping.
@@ -93,6 +95,18 @@ public final class WakeupIdleStrategy implements IdleStrategy
     void drivenBy(final BooleanSupplier isDrivenElsewhere)
     {
         this.isDrivenElsewhere = isDrivenElsewhere;
+    }
+
+    /**
+     * A client thread's poll ran this thread's cycle while it slept and found work (see
+     * {@link DirectDrive#tryDutyCycle}): that starts this thread's poll budget as its own work would. Without it a
+     * busy poll loop in the application did every cycle itself and the driver thread, woken by each arrival the
+     * client had already taken, found nothing and slept again, once per RPC: a futex hand-off of the lock and a
+     * wake-up on every round trip (15-21 K sleeps per 25 K ping-pongs in {@code bin/demo}).
+     */
+    void workElsewhere()
+    {
+        workElsewhereNs = clock.nanoTime();
     }
 
     /**
@@ -197,7 +211,7 @@ public final class WakeupIdleStrategy implements IdleStrategy
             Thread.yield();
             return;
         }
-        if (nowNs - lastWorkNs < pollNs && !contention.isContended())
+        if ((nowNs - lastWorkNs < pollNs || nowNs - workElsewhereNs < pollNs) && !contention.isContended())
         {
             // The poll budget: stay on the CPU, give it up to a thread that has work (2 cores, several threads),
             // unless other threads hold the cores: then a sleep is woken sooner than a yield comes back.
