@@ -295,6 +295,15 @@ public final class Configuration
     /** Default: on. */
     public static final boolean DIRECT_DRIVE_DEFAULT = true;
     /**
+     * Receive in place: a UDP receive puts a DATA payload straight into the receive-pool block where the engine
+     * expects the next bytes of the message that arrived last (one {@code recvmsg} with three {@code iovec}s), so
+     * in-order packets of a long message skip the engine's copy into the pool. Only where the engine reads the
+     * receive buffer itself (SHARED, INVOKER) over the {@code udp} transport.
+     */
+    public static final String RECEIVE_IN_PLACE_PROP_NAME = "homa.receive.in.place";
+    /** Default: on. */
+    public static final boolean RECEIVE_IN_PLACE_DEFAULT = true;
+    /**
      * CPUs the driver's agent threads are pinned to ({@code sched_setaffinity}), as {@code taskset -c} lists them
      * ({@code 1}, {@code 0,2}, {@code 2-3}); empty: wherever the kernel schedules them. On a 2-CPU machine the kernel
      * may keep the driver thread and the application's on one CPU while the other idles.

@@ -653,6 +653,8 @@ public final class MediaDriver implements AutoCloseable
         private boolean directDriveEnabled = Configuration.booleanValue(
             Configuration.DIRECT_DRIVE_PROP_NAME, Configuration.DIRECT_DRIVE_DEFAULT);
         private DirectDrive directDriver;
+        private boolean receiveInPlace = Configuration.booleanValue(
+            Configuration.RECEIVE_IN_PLACE_PROP_NAME, Configuration.RECEIVE_IN_PLACE_DEFAULT);
         private String driverCpus = Configuration.stringValue(
             Configuration.DRIVER_CPUS_PROP_NAME, Configuration.DRIVER_CPUS_DEFAULT);
         private java.util.BitSet driverCpuSet;
@@ -767,6 +769,7 @@ public final class MediaDriver implements AutoCloseable
             else
             {
                 receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters);
+                receiver.receiveInPlace(receiveInPlace);
             }
             sender = new Sender(outbound, transport, systemCounters);
             wireWakeups(outbound, inboundPackets);
@@ -1234,6 +1237,25 @@ public final class MediaDriver implements AutoCloseable
         public Context directDrive(final boolean enabled)
         {
             this.directDriveEnabled = enabled;
+            return this;
+        }
+
+        /**
+         * @return whether UDP receives put in-order DATA payloads straight into the receive pool.
+         */
+        public boolean receiveInPlace()
+        {
+            return receiveInPlace;
+        }
+
+        /**
+         * @param enabled whether UDP receives put in-order DATA payloads straight into the receive pool (see
+         *                {@link Configuration#RECEIVE_IN_PLACE_PROP_NAME}).
+         * @return this for a fluent API.
+         */
+        public Context receiveInPlace(final boolean enabled)
+        {
+            this.receiveInPlace = enabled;
             return this;
         }
 

@@ -1,5 +1,6 @@
 package io.homa.driver;
 
+import io.homa.codecs.HomaWire;
 import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
@@ -38,6 +39,11 @@ final class Receiver implements Agent
     private final int batchLimit;
     private final UnsafeBuffer batchView = new UnsafeBuffer(0, 0);
     private WakeupIdleStrategy.Doorbell conductorDoorbell;
+    /** Receive in place (see {@code ReceiveHint}): the transport scatters, the engine guesses. */
+    private boolean receiveInPlace;
+    private final int maxPayloadLength;
+    /** Where a scattered non-DATA packet's tail is put back together (rare: control packets are short). */
+    private final UnsafeBuffer hintView = new UnsafeBuffer(0, 0);
 
     Receiver(
         final PacketTransport transport,
@@ -83,6 +89,16 @@ final class Receiver implements Agent
         // With a ring, the report travels through it so the engine stays single-threaded.
         unreachableHandler = null == inbound ? engine::onPeerUnreachable : this::unreachableIntoRing;
         batchLimit = transport.receiveBatchLimit();
+        maxPayloadLength = transport.maxPacketLength() - HomaWire.DATA_HEADER_LENGTH;
+    }
+
+    /**
+     * @param enabled receive DATA payloads straight into the receive pool where the engine expects them, where the
+     *                transport can scatter and the engine reads the receive buffer itself (no inbound ring).
+     */
+    void receiveInPlace(final boolean enabled)
+    {
+        receiveInPlace = enabled && null == inbound && 0 == batchLimit && transport.canReceiveScattered();
     }
 
     /**
@@ -160,7 +176,12 @@ final class Receiver implements Agent
         }
         while (0 == batchLimit && work < RECEIVE_LIMIT)
         {
-            final int length = transport.receive(bufferAddress, capacity);
+            final int hintLength = receiveInPlace ? engine.prepareReceiveHint(maxPayloadLength) : 0;
+            final int length = hintLength > 0 ?
+                transport.receiveScattered(bufferAddress, HomaWire.DATA_HEADER_LENGTH, engine.receiveHintAddress(),
+                    hintLength, bufferAddress + HomaWire.DATA_HEADER_LENGTH,
+                    capacity - HomaWire.DATA_HEADER_LENGTH - hintLength) :
+                transport.receive(bufferAddress, capacity);
             if (length < 0)
             {
                 if (-1 != length)
@@ -177,8 +198,16 @@ final class Receiver implements Agent
             }
             try
             {
-                engine.onPacket(
-                    buffer, 0, length, transport.lastSourceIpv4(), transport.lastSourcePort(), clock.nanoTime());
+                final int inHint = Math.min(Math.max(length - HomaWire.DATA_HEADER_LENGTH, 0), hintLength);
+                if (0 == inHint)
+                {
+                    engine.onPacket(
+                        buffer, 0, length, transport.lastSourceIpv4(), transport.lastSourcePort(), clock.nanoTime());
+                }
+                else
+                {
+                    onScattered(length, hintLength, inHint);
+                }
             }
             catch (final Exception ex)
             {
@@ -201,6 +230,31 @@ final class Receiver implements Agent
             }
         }
         return work;
+    }
+
+    /**
+     * A packet received in place: DATA goes to the engine as it lies (its payload partly or wholly in the hinted
+     * range); anything else longer than a DATA header is put back together in the buffer first.
+     */
+    private void onScattered(final int length, final int hintLength, final int inHint)
+    {
+        final int srcIpv4 = transport.lastSourceIpv4();
+        final int srcPort = transport.lastSourcePort();
+        if (HomaWire.DATA == HomaWire.type(buffer, 0))
+        {
+            engine.onScatteredData(buffer, 0, length, inHint, srcIpv4, srcPort, clock.nanoTime());
+            return;
+        }
+        final int header = HomaWire.DATA_HEADER_LENGTH;
+        final int spill = length - header - inHint;
+        if (spill > 0)
+        {
+            // The range was filled (inHint == hintLength): the tail moves up behind it (putBytes is a memmove).
+            buffer.putBytes(header + inHint, buffer, header, spill);
+        }
+        hintView.wrap(engine.receiveHintAddress(), inHint);
+        buffer.putBytes(header, hintView, 0, inHint);
+        engine.onPacket(buffer, 0, length, srcIpv4, srcPort, clock.nanoTime());
     }
 
     private int receiveIntoRing()

@@ -170,7 +170,7 @@ public final class UdpSocket implements AutoCloseable
 
         receiveErrno = arena.allocate(LibC.errnoStateLayout());
         receiveMsg = arena.allocate(MSGHDR_LENGTH, 8);
-        receiveIov = arena.allocate(IOVEC_LENGTH, 8);
+        receiveIov = arena.allocate(IOVEC_LENGTH * 3L, 8);
         receiveAddress = arena.allocate(SOCKADDR_IN_LENGTH, 8);
         receiveControl = arena.allocate(RECEIVE_CONTROL_LENGTH, 8);
 
@@ -508,9 +508,46 @@ public final class UdpSocket implements AutoCloseable
             return -EBADF;
         }
 
-        final MemorySegment msg = receiveMsg;
         receiveIov.set(JAVA_LONG, IOVEC_BASE_OFFSET, bufferAddress);
         receiveIov.set(JAVA_LONG, IOVEC_LEN_OFFSET, capacity);
+        receiveMsg.set(JAVA_LONG, MSGHDR_IOVLEN_OFFSET, 1L);
+        return receiveInto();
+    }
+
+    /**
+     * As {@link #receive(long, int)}, scattered in order over three ranges (one {@code recvmsg} with three
+     * {@code iovec}s): the first {@code headerLength} bytes, then up to {@code hintLength} bytes at
+     * {@code hintAddress}, then up to {@code restLength} bytes at {@code restAddress}. Truncated when the datagram
+     * is longer than the three together.
+     *
+     * @return as {@link #receive(long, int)}.
+     */
+    public int receiveScattered(
+        final long headerAddress,
+        final int headerLength,
+        final long hintAddress,
+        final int hintLength,
+        final long restAddress,
+        final int restLength)
+    {
+        if (fd < 0)
+        {
+            return -EBADF;
+        }
+        final MemorySegment iov = receiveIov;
+        iov.set(JAVA_LONG, IOVEC_BASE_OFFSET, headerAddress);
+        iov.set(JAVA_LONG, IOVEC_LEN_OFFSET, headerLength);
+        iov.set(JAVA_LONG, IOVEC_LENGTH + IOVEC_BASE_OFFSET, hintAddress);
+        iov.set(JAVA_LONG, IOVEC_LENGTH + IOVEC_LEN_OFFSET, hintLength);
+        iov.set(JAVA_LONG, 2L * IOVEC_LENGTH + IOVEC_BASE_OFFSET, restAddress);
+        iov.set(JAVA_LONG, 2L * IOVEC_LENGTH + IOVEC_LEN_OFFSET, restLength);
+        receiveMsg.set(JAVA_LONG, MSGHDR_IOVLEN_OFFSET, 3L);
+        return receiveInto();
+    }
+
+    private int receiveInto()
+    {
+        final MemorySegment msg = receiveMsg;
         msg.set(JAVA_INT, MSGHDR_NAMELEN_OFFSET, SOCKADDR_IN_LENGTH);
         msg.set(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET, RECEIVE_CONTROL_LENGTH);
         msg.set(JAVA_INT, MSGHDR_FLAGS_OFFSET, 0);

@@ -15,6 +15,7 @@ final class EngineMetrics
     final AtomicCounter packetDiscards;
     final AtomicCounter unknownRpcs;
     final AtomicCounter duplicateData;
+    final AtomicCounter dataReceivedInPlace;
     final AtomicCounter droppedNoBufs;
     final AtomicCounter replyUnknown;
     /** Conductor-side: the outbound ring had no room (the sender owns control_xmit_errors: one writer each). */
@@ -57,6 +58,7 @@ final class EngineMetrics
         packetDiscards = counters.get(SystemCounterDescriptor.PACKET_DISCARDS);
         unknownRpcs = counters.get(SystemCounterDescriptor.UNKNOWN_RPCS);
         duplicateData = counters.get(SystemCounterDescriptor.DUPLICATE_DATA);
+        dataReceivedInPlace = counters.get(SystemCounterDescriptor.DATA_RECEIVED_IN_PLACE);
         droppedNoBufs = counters.get(SystemCounterDescriptor.DROPPED_DATA_NO_BUFS);
         replyUnknown = counters.get(SystemCounterDescriptor.REPLY_UNKNOWN_RPCS);
         controlRingFull = counters.get(SystemCounterDescriptor.CONTROL_RING_FULL);

@@ -238,6 +238,52 @@ public final class HomaEngine implements AutoCloseable
     // ---------------------------------------------------------------------------------------------------------
 
     /**
+     * Receive in place, step 1 (see {@link ReceiveHint}): where the next DATA payload probably belongs.
+     *
+     * @param maxPayloadLength the largest payload a packet can carry.
+     * @return bytes at {@link #receiveHintAddress()} the transport may receive the payload into, 0 for none.
+     */
+    public int prepareReceiveHint(final int maxPayloadLength)
+    {
+        return incoming.receiveHint.prepare(maxPayloadLength);
+    }
+
+    /**
+     * @return native address of the range {@link #prepareReceiveHint} offered.
+     */
+    public long receiveHintAddress()
+    {
+        return incoming.receiveHint.address();
+    }
+
+    /**
+     * Receive in place, step 2: handles a DATA packet whose header (and any payload beyond the offered range) is in
+     * {@code buffer} while its first {@code inHintLength} payload bytes went to the offered range.
+     *
+     * @param buffer       holds the header, then what did not fit the range.
+     * @param offset       where the header starts.
+     * @param length       the whole packet's length.
+     * @param inHintLength payload bytes in the offered range.
+     * @param srcIpv4      sender's address.
+     * @param srcPort      sender's transport port.
+     * @param nowNs        current time.
+     */
+    public void onScatteredData(
+        final DirectBuffer buffer, final int offset, final int length, final int inHintLength, final int srcIpv4,
+        final int srcPort, final long nowNs)
+    {
+        incoming.receiveHint.landed(inHintLength);
+        try
+        {
+            onPacket(buffer, offset, length, srcIpv4, srcPort, nowNs);
+        }
+        finally
+        {
+            incoming.receiveHint.clear();
+        }
+    }
+
+    /**
      * Handles one packet. Never throws for any packet content: malformed packets are counted and dropped.
      *
      * @param buffer  holds the packet.

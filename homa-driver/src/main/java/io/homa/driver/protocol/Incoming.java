@@ -26,6 +26,8 @@ final class Incoming
     private final Outgoing outgoing;
     private final ControlSender controlSender;
     private final IncomingLimits limits;
+    /** Where the next payload probably goes, and where this packet's payload landed (see {@link ReceiveHint}). */
+    final ReceiveHint receiveHint = new ReceiveHint();
 
     Incoming(
         final PeerTable peers,
@@ -145,8 +147,13 @@ final class Incoming
             metrics.duplicateData.incrementRelease();
             return;
         }
-        rpc.socket.poolBuffer.putBytes(
-            rpc.rx.poolOffset() + dataOffset, buffer, offset + HomaWire.DATA_HEADER_LENGTH, payloadLength);
+        if (receiveHint.copyPayload(
+            rpc.socket.poolBuffer, rpc.rx.poolOffset() + dataOffset, buffer, offset + HomaWire.DATA_HEADER_LENGTH,
+            payloadLength))
+        {
+            metrics.dataReceivedInPlace.incrementRelease();
+        }
+        receiveHint.dataArrived(rpc);
         grants.onDataReceived(rpc);
         limits.update(rpc, rpc.rxUnscheduled);
 

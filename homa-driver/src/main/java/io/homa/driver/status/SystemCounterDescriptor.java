@@ -79,6 +79,8 @@ public enum SystemCounterDescriptor
     DATA_XMIT_ERRORS(38, "data_xmit_errors", "DATA packets the transport refused"),
     TRUNCATED_PACKETS(39, "truncated_packets", "ours: datagrams larger than the receive buffer, dropped"),
     UDP_RECEIVE_DROPS(40, "udp_receive_drops", "ours: datagrams the kernel dropped on our UDP socket"),
+    DATA_RECEIVED_IN_PLACE(95, "data_received_in_place",
+        "ours: DATA packets whose payload the kernel put straight into its receive-pool block (homa.receive.in.place)"),
 
     ERRORS(41, "errors", "ours: errors recorded in the distinct error log"),
     CLIENT_COMMANDS(42, "client_commands", "ours: commands received from clients"),

@@ -98,6 +98,14 @@ public final class FaultInjectionTransport extends ForwardingPacketTransport
     }
 
     /**
+     * Faults are injected on the plain receive path only, so receive in place is off behind this decorator.
+     */
+    public boolean canReceiveScattered()
+    {
+        return false;
+    }
+
+    /**
      * {@inheritDoc}
      */
     public int receive(final long address, final int capacity)

@@ -61,6 +61,28 @@ public abstract class ForwardingPacketTransport implements PacketTransport
     /**
      * {@inheritDoc}
      */
+    public boolean canReceiveScattered()
+    {
+        return delegate.canReceiveScattered();
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int receiveScattered(
+        final long headerAddress,
+        final int headerLength,
+        final long hintAddress,
+        final int hintLength,
+        final long restAddress,
+        final int restLength)
+    {
+        return delegate.receiveScattered(headerAddress, headerLength, hintAddress, hintLength, restAddress, restLength);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int lastSourceIpv4()
     {
         return delegate.lastSourceIpv4();

@@ -46,6 +46,31 @@ public interface PacketTransport extends AutoCloseable
     int receive(long address, int capacity);
 
     /**
+     * @return true if {@link #receiveScattered} works (receive in place: see the engine's receive hint).
+     */
+    default boolean canReceiveScattered()
+    {
+        return false;
+    }
+
+    /**
+     * Receives one packet if one is waiting, scattered over three ranges in order: its first {@code headerLength}
+     * bytes, then up to {@code hintLength} into the hinted range, then the rest.
+     *
+     * @return packet length (as {@link #receive}); -1 when none is waiting; another negative -errno on failure.
+     */
+    default int receiveScattered(
+        final long headerAddress,
+        final int headerLength,
+        final long hintAddress,
+        final int hintLength,
+        final long restAddress,
+        final int restLength)
+    {
+        throw new UnsupportedOperationException("no scattered receive");
+    }
+
+    /**
      * @return source address of the last packet received.
      */
     int lastSourceIpv4();

@@ -102,6 +102,28 @@ public final class UdpTransport implements PacketTransport
     /**
      * {@inheritDoc}
      */
+    public boolean canReceiveScattered()
+    {
+        return true;
+    }
+
+    /**
+     * {@inheritDoc}
+     */
+    public int receiveScattered(
+        final long headerAddress,
+        final int headerLength,
+        final long hintAddress,
+        final int hintLength,
+        final long restAddress,
+        final int restLength)
+    {
+        return socket.receiveScattered(headerAddress, headerLength, hintAddress, hintLength, restAddress, restLength);
+    }
+
+    /**
+     * {@inheritDoc}
+     */
     public int lastSourceIpv4()
     {
         return socket.lastSourceIpv4();

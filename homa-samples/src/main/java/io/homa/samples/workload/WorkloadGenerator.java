@@ -9,7 +9,6 @@ import org.HdrHistogram.Histogram;
 import org.agrona.DirectBuffer;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -523,7 +522,8 @@ public final class WorkloadGenerator
         private final boolean closedLoop;
         private final IdleStrategy idle = idleStrategy();
         private final long[] dueNs;
-        private final UnsafeBuffer message = new UnsafeBuffer(new byte[MessageSizeDistribution.MAX_LENGTH]);
+        /** Requests are written in place (zero-copy send), as TCP's client sends its buffer without a copy of ours. */
+        private final io.homa.client.SendClaim claim = new io.homa.client.SendClaim();
         private volatile long completed;
         private long skipped;
         private long failed;
@@ -570,12 +570,13 @@ public final class WorkloadGenerator
                         skipped++;
                         continue;
                     }
-                    final long id = socket.trySend(targets.get(i % targets.size()), message, 0, schedule.bytes[i], i, 0);
-                    if (HomaSocket.BACK_PRESSURED == id)
+                    if (!socket.tryClaim(schedule.bytes[i], claim))
                     {
+                        // Back-pressure: the send region is full.
                         skipped++;
                         continue;
                     }
+                    claim.commitRequest(targets.get(i % targets.size()), i);
                     outstanding++;
                 }
                 // Block until a response comes or the next RPC is due: receive polls for homa.poll.duration, then
