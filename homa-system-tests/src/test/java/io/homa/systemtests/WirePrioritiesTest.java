@@ -135,11 +135,8 @@ class WirePrioritiesTest
         final Packet cutoffs = expectPacket(HomaWire.CUTOFFS);
         assertEquals(HomaWire.tos(7), cutoffs.tos);
         assertEquals(1, HomaWire.cutoffsVersion(cutoffs.buffer, 0));
-        final int[] expected = { Integer.MAX_VALUE, 0, 0, 0, 1_000_000, 15_000, 2_800, 200 };
-        for (int i = 0; i < 8; i++)
-        {
-            assertEquals(expected[i], cutoffs.buffer.getInt(28 + i * 4, java.nio.ByteOrder.BIG_ENDIAN), "cutoff " + i);
-        }
+        // Linux's default table as a Linux receiver sends it: entry 0 is 0, not INT_MAX (#17).
+        assertCutoffs(cutoffs, new int[]{ 0, 0, 0, 0, 1_000_000, 15_000, 2_800, 200 });
         assertEquals(clientId | 1, HomaWire.senderId(cutoffs.buffer, 0));
 
         // A lone message: granted one window (max_incoming / 2) beyond what arrived, at the lowest level.
@@ -159,7 +156,44 @@ class WirePrioritiesTest
         assertEquals(3, driver.counter(SystemCounterDescriptor.PACKETS_SENT_GRANT));
     }
 
+    @Test
+    void shouldSendConfiguredCutoffsNormalisedAsVersionTwo()
+    {
+        // A table other than Linux's defaults is sent as Linux sends one after a sysctl change: normalised (entry 0
+        // INT_MAX, unused levels 0) and as version 2.
+        CloseHelper.closeAll(homa, driver);
+        driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .threadingMode(ThreadingMode.INVOKER)
+            .timerTickNs(TimeUnit.SECONDS.toNanos(30))
+            .grantFifoFraction(0)
+            .numPriorities(6)
+            .unschedCutoffs(new int[]{ 0, 0, 1_000_000, 10_000, 1_000, 100, 50, 20 }));
+        invoker = driver.sharedAgentInvoker();
+        homa = Homa.connect(new Homa.Context()
+            .homaDirectoryName(driver.homaDirectoryName())
+            .driverAgentInvoker(invoker));
+        client = homa.addSocket();
+        homa.addSocket(DRIVER_SERVER_PORT);
+
+        sendToDriver(dataPacket(2_000, 1_000, 0, 1_000, 1));
+        final Packet cutoffs = expectPacket(HomaWire.CUTOFFS);
+        assertEquals(2, HomaWire.cutoffsVersion(cutoffs.buffer, 0));
+        assertCutoffs(cutoffs, new int[]{ Integer.MAX_VALUE, 0, 1_000_000, 10_000, 1_000, 100, 0, 0 });
+    }
+
     // ---------------------------------------------------------------------------------------------------------
+
+    private static void assertCutoffs(final Packet packet, final int[] expected)
+    {
+        assertEquals(HomaWire.CUTOFFS_LENGTH, packet.length);
+        final io.homa.codecs.wire.CutoffsDecoder decoder = new io.homa.codecs.wire.CutoffsDecoder()
+            .wrap(packet.buffer, 0, io.homa.codecs.wire.CutoffsDecoder.BLOCK_LENGTH,
+                io.homa.codecs.wire.CutoffsDecoder.SCHEMA_VERSION);
+        for (int i = 0; i < expected.length; i++)
+        {
+            assertEquals(expected[i] & 0xFFFF_FFFFL, decoder.unschedCutoffs(i), "cutoff " + i);
+        }
+    }
 
     record Packet(UnsafeBuffer buffer, int length, int tos)
     {

@@ -183,7 +183,7 @@ final class ControlSender
             return;
         }
         writer.cutoffs(outBuffer, index + OutboundPackets.PREFIX_LENGTH, rpc.socket.port, rpc.peerPort, rpc.id,
-            priorities.receiverCutoffs(), priorities.cutoffVersion());
+            priorities.wireCutoffs(), priorities.cutoffVersion());
         outbound.commit(index);
         events.record(EventType.PACKET_OUT | HomaWire.CUTOFFS, rpc.id, peer.ipv4, peer.port, rpc.socket.port,
             rpc.peerPort, 0, 0, priorities.cutoffVersion(), 0, 0);

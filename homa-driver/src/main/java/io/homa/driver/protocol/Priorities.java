@@ -11,11 +11,15 @@ import java.util.Arrays;
  */
 final class Priorities
 {
-    /** Version of a receiver's cutoffs: Linux starts at 0 and bumps it once when the defaults are installed. */
+    /** Version of a receiver's cutoffs: Linux installs its defaults as version 1, as they are (entry 0 = 0). */
     static final int INITIAL_CUTOFF_VERSION = 1;
+
+    /** Version after any other configuration: Linux's first sysctl change normalises the table and bumps it. */
+    static final int CHANGED_CUTOFF_VERSION = 2;
 
     private final int numPriorities;
     private final int[] receiverCutoffs;
+    private final int[] wireCutoffs;
     private final int maxSchedPriority;
     private final int cutoffVersion;
 
@@ -62,7 +66,13 @@ final class Priorities
         }
         receiverCutoffs[0] = Integer.MAX_VALUE;
         this.maxSchedPriority = maxSched;
-        this.cutoffVersion = INITIAL_CUTOFF_VERSION;
+
+        // On the wire as a Linux receiver sends them: its untouched defaults (entry 0 = 0) as version 1, a table
+        // it was told to use normalised (entry 0 = INT_MAX) as version 2. Entry 0 means the same either way.
+        final boolean linuxDefaults = HomaWire.HOMA_MAX_PRIORITIES == numPriorities &&
+            Arrays.equals(cutoffs, HomaWire.defaultCutoffs());
+        this.wireCutoffs = linuxDefaults ? HomaWire.defaultCutoffs() : receiverCutoffs;
+        this.cutoffVersion = linuxDefaults ? INITIAL_CUTOFF_VERSION : CHANGED_CUTOFF_VERSION;
     }
 
     /**
@@ -130,11 +140,20 @@ final class Priorities
     }
 
     /**
-     * @return this receiver's cutoffs, as sent in CUTOFFS (entry 0 is INT_MAX). Callers must not modify them.
+     * @return this receiver's cutoffs as senders use them (entry 0 is INT_MAX). Callers must not modify them.
      */
     int[] receiverCutoffs()
     {
         return receiverCutoffs;
+    }
+
+    /**
+     * @return this receiver's cutoffs as sent in CUTOFFS (Linux's form, see the constructor). Callers must not
+     * modify them.
+     */
+    int[] wireCutoffs()
+    {
+        return wireCutoffs;
     }
 
     /**

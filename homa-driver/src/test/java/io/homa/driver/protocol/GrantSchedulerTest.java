@@ -12,6 +12,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -48,6 +49,8 @@ class GrantSchedulerTest
         assertEquals(1, priorities.cutoffVersion());
         assertEquals(Integer.MAX_VALUE, priorities.receiverCutoffs()[0]);
         assertEquals(200, priorities.receiverCutoffs()[7]);
+        // Sent as Linux sends its defaults (#17).
+        assertArrayEquals(new int[]{ 0, 0, 0, 0, 1_000_000, 15_000, 2_800, 200 }, priorities.wireCutoffs());
 
         // A sender's table for a peer whose CUTOFFS has not arrived: everything unscheduled at 6.
         final int[] fresh = new int[8];
@@ -70,6 +73,8 @@ class GrantSchedulerTest
         assertEquals(3, four.controlPriority());
         assertEquals(0, four.receiverCutoffs()[7]);
         assertEquals(2, four.highPriority());
+        assertEquals(2, four.cutoffVersion());
+        assertArrayEquals(new int[]{ Integer.MAX_VALUE, 0, 1_000_000, 2_000, 0, 0, 0, 0 }, four.wireCutoffs());
     }
 
     @Test
