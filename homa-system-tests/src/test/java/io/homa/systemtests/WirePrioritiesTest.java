@@ -181,6 +181,47 @@ class WirePrioritiesTest
         assertCutoffs(cutoffs, new int[]{ Integer.MAX_VALUE, 0, 1_000_000, 10_000, 1_000, 100, 0, 0 });
     }
 
+    @Test
+    void shouldFollowGrantWithResendAllByteOfOlderLinux()
+    {
+        // HomaModule before June 2025 sends 34-byte GRANTs: the current 33 bytes and a resend_all byte (#17).
+        final long id = client.send(peerAddress, pattern(100_000, 5), 0, 100_000, 5);
+        expectData(id, 100_000, 0, 40_000, 6, 0, 40_000);
+
+        final int length = writer.grant(out, 0, PEER_HOMA_PORT, client.port(), id | 1, 70_000, 2);
+        out.putByte(length, (byte)1);
+        assertEquals(34, length + 1);
+        sendToDriver(length + 1);
+        expectData(id, 100_000, 40_000, 30_000, 2, 0, 40_000);
+        assertNull(nextPacket(2_000), "only what the old GRANT granted");
+        assertEquals(1, driver.counter(SystemCounterDescriptor.PACKETS_RCVD_GRANT));
+    }
+
+    @Test
+    void shouldRetransmitForUpstreamResendWithoutPriority()
+    {
+        // The upstream (net-next) module's RESEND is 36 bytes: no priority byte, so the retransmission goes at the
+        // top level; the full module's 37-byte RESEND names the level (#17).
+        final long id = client.send(peerAddress, pattern(100_000, 5), 0, 100_000, 5);
+        expectData(id, 100_000, 0, 40_000, 6, 0, 40_000);
+
+        assertEquals(37, writer.resend(out, 0, PEER_HOMA_PORT, client.port(), id | 1, 10_000, 1_000, 3));
+        sendToDriver(37);
+        final Packet full = expectPacket(HomaWire.DATA);
+        assertEquals(HomaWire.tos(3), full.tos);
+        assertEquals(10_000, HomaWire.dataOffset(full.buffer, 0));
+
+        writer.resend(out, 0, PEER_HOMA_PORT, client.port(), id | 1, 10_000, 1_000, 3);
+        sendToDriver(36);
+        final Packet upstream = expectPacket(HomaWire.DATA);
+        assertEquals(HomaWire.tos(7), upstream.tos, "no priority byte: the top level, not the 3 beyond the packet");
+        assertEquals(10_000, HomaWire.dataOffset(upstream.buffer, 0));
+        assertEquals(full.length, upstream.length);
+        assertEquals(HomaWire.incoming(full.buffer, 0), HomaWire.incoming(upstream.buffer, 0));
+        assertNull(nextPacket(2_000));
+        assertEquals(2, driver.counter(SystemCounterDescriptor.PACKETS_RCVD_RESEND));
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     private static void assertCutoffs(final Packet packet, final int[] expected)
