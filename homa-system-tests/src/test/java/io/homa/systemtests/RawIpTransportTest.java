@@ -174,6 +174,10 @@ class RawIpTransportTest
     @Test
     void shouldAnswerPacketToPortWithNoSocketWithIcmpAndFailClientWithEnotconn()
     {
+        // A second ICMP socket on the client's address sees what the server's ICMP looks like on the wire.
+        final RawIpSocket watcher = RawIpSocket.open(1, clientDriver.udpAddressIpv4());
+        closeables.add(watcher);
+        watcher.icmpFilter(~(1 << 3));
         final HomaSocket client = clientHoma.addSocket();
         final HomaAddress unbound = HomaAddress.of(serverDriver.udpAddressIpv4(), 0, 4321);
         final long id = client.send(unbound, pattern(100, 1), 0, 100, 1);
@@ -192,6 +196,24 @@ class RawIpTransportTest
             return sent >= 1 && received >= 1 && received <= sent &&
                 sent == serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_PORT_UNREACHABLE);
         }, () -> {}, 10_000, "one ICMP per DATA to the unbound port, none counted twice");
+
+        // As Linux sends it (#17): TOS 0, DF clear; it quotes the offending packet's IPv4 header and Homa ports.
+        final UnsafeBuffer icmp = new UnsafeBuffer(ByteBuffer.allocateDirect(1_024));
+        final int[] length = { -1 };
+        await(() ->
+        {
+            length[0] = watcher.receive(icmp.addressOffset(), icmp.capacity());
+            return length[0] > 0 && watcher.lastSourceIpv4() == serverDriver.udpAddressIpv4() &&
+                3 == icmp.getByte(0) && 3 == icmp.getByte(1);
+        }, () -> {}, 10_000, "the server's ICMP port-unreachable on the wire");
+        assertEquals(0, watcher.lastTos(), "TOS of the ICMP");
+        assertTrue(!watcher.lastDontFragment(), "DF of the ICMP");
+        assertEquals(0x45, icmp.getByte(8) & 0xFF);
+        assertEquals(RawIpTransport.IPPROTO_HOMA, icmp.getByte(17) & 0xFF);
+        assertEquals(clientDriver.udpAddressIpv4(), icmp.getInt(20, ByteOrder.BIG_ENDIAN));
+        assertEquals(serverDriver.udpAddressIpv4(), icmp.getInt(24, ByteOrder.BIG_ENDIAN));
+        assertEquals(client.port(), icmp.getShort(28, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        assertEquals(4321, icmp.getShort(30, ByteOrder.BIG_ENDIAN) & 0xFFFF);
     }
 
     @Test

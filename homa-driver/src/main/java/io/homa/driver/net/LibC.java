@@ -65,6 +65,8 @@ final class LibC
     static final int IP_TOS = 1;
     static final int IP_HDRINCL = 3;
     static final int IP_RECVTOS = 13;
+    static final int IP_MTU_DISCOVER = 10;
+    static final int IP_PMTUDISC_DONT = 0;
     static final int SOL_RAW = 255;
     static final int ICMP_FILTER = 1;
     static final int IPPROTO_ICMP = 1;

@@ -39,6 +39,8 @@ import static io.homa.driver.net.LibC.ICMP_FILTER;
 import static io.homa.driver.net.LibC.IOVEC_BASE_OFFSET;
 import static io.homa.driver.net.LibC.IOVEC_LENGTH;
 import static io.homa.driver.net.LibC.IOVEC_LEN_OFFSET;
+import static io.homa.driver.net.LibC.IP_MTU_DISCOVER;
+import static io.homa.driver.net.LibC.IP_PMTUDISC_DONT;
 import static io.homa.driver.net.LibC.IP_TOS;
 import static io.homa.driver.net.LibC.MMSGHDR_LENGTH;
 import static io.homa.driver.net.LibC.MMSGHDR_LEN_OFFSET;
@@ -132,6 +134,7 @@ public final class RawIpSocket implements AutoCloseable
     private int lastSourceIpv4;
     private int lastDestinationIpv4;
     private int lastTos;
+    private boolean lastDontFragment;
     private int lastProtocol;
     private boolean lastTruncated;
 
@@ -307,6 +310,19 @@ public final class RawIpSocket implements AutoCloseable
     }
 
     /**
+     * Sends with DF clear and no path MTU discovery ({@code IP_PMTUDISC_DONT}), as Linux sends its ICMP errors.
+     */
+    public void allowFragmentation()
+    {
+        ensureOpen();
+        setupInt.set(JAVA_INT, 0, IP_PMTUDISC_DONT);
+        if (LibC.setsockopt(setupErrno, fd, SOL_IP, IP_MTU_DISCOVER, setupInt, 4) < 0)
+        {
+            throw ioException("setsockopt(IP_MTU_DISCOVER)", LibC.errno(setupErrno));
+        }
+    }
+
+    /**
      * Sends one datagram gathered from two pieces without blocking; the kernel adds the IPv4 header with this TOS.
      *
      * @param headerAddress  address of the first piece.
@@ -408,6 +424,7 @@ public final class RawIpSocket implements AutoCloseable
             return RECEIVE_BAD_HEADER;
         }
         lastTos = ipHeader.get(JAVA_BYTE, 1) & 0xFF;
+        lastDontFragment = 0 != (ipHeader.get(JAVA_BYTE, 6) & 0x40);
         lastProtocol = ipHeader.get(JAVA_BYTE, 9) & 0xFF;
         lastSourceIpv4 = ipHeader.get(NETWORK_INT, 12);
         lastDestinationIpv4 = ipHeader.get(NETWORK_INT, 16);
@@ -564,6 +581,14 @@ public final class RawIpSocket implements AutoCloseable
     public int lastTos()
     {
         return lastTos;
+    }
+
+    /**
+     * @return true if the last datagram received had DF set.
+     */
+    public boolean lastDontFragment()
+    {
+        return lastDontFragment;
     }
 
     /**

@@ -39,8 +39,8 @@ public final class RawIpTransport implements PacketTransport
     static final int ICMP_PROT_UNREACH = 2;
     static final int ICMP_PORT_UNREACH = 3;
     static final int ICMP_FRAG_NEEDED = 4;
-    /** Linux sends ICMP at precedence "internetwork control". */
-    static final int ICMP_TOS = 0xC0;
+    /** Linux's ICMP errors go out with TOS 0 (and DF clear: see the socket's setup). */
+    static final int ICMP_TOS = 0;
     private static final int ICMP_HEADER_LENGTH = 8;
     /** Our port-unreachable quotes an IPv4 header and the offending packet's 28-byte common header. */
     private static final int ICMP_UNREACH_LENGTH =
@@ -172,6 +172,7 @@ public final class RawIpTransport implements PacketTransport
             icmp = RawIpSocket.open(1, localIpv4);
             // Only destination-unreachable is of interest: keep echo replies and the rest out of the queue.
             icmp.icmpFilter(~(1 << ICMP_DEST_UNREACH));
+            icmp.allowFragmentation();
         }
         catch (final RuntimeException ex)
         {

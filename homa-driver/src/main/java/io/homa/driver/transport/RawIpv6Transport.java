@@ -39,8 +39,8 @@ public final class RawIpv6Transport implements PacketTransport
     static final int ICMPV6_PORT_UNREACH = 4;
     static final int ICMPV6_PARAMPROB = 4;
     static final int ICMPV6_UNK_NEXTHDR = 1;
-    /** As our IPv4 ICMP: "internetwork control". */
-    static final int ICMP_TRAFFIC_CLASS = 0xC0;
+    /** Linux's ICMPv6 errors go out with traffic class 0, as its ICMP ones with TOS 0. */
+    static final int ICMP_TRAFFIC_CLASS = 0;
     private static final int ICMPV6_HEADER_LENGTH = 8;
     private static final int IPPROTO_ICMPV6 = 58;
     private static final int IPV6 = RawIp6Socket.IPV6_HEADER_LENGTH;
