@@ -217,9 +217,24 @@ class WirePrioritiesTest
         assertEquals(HomaWire.tos(7), upstream.tos, "no priority byte: the top level, not the 3 beyond the packet");
         assertEquals(10_000, HomaWire.dataOffset(upstream.buffer, 0));
         assertEquals(full.length, upstream.length);
-        assertEquals(HomaWire.incoming(full.buffer, 0), HomaWire.incoming(upstream.buffer, 0));
+        // incoming as Linux's homa_resend_data sets it: the end of the RESEND range, not the message length.
+        assertEquals(11_000, HomaWire.incoming(full.buffer, 0));
+        assertEquals(11_000, HomaWire.incoming(upstream.buffer, 0));
         assertNull(nextPacket(2_000));
-        assertEquals(2, driver.counter(SystemCounterDescriptor.PACKETS_RCVD_RESEND));
+
+        // "Everything you sent" (length 0xFFFFFFFF): the 40,000 bytes sent so far, each packet saying so.
+        sendToDriver(writer.resend(out, 0, PEER_HOMA_PORT, client.port(), id | 1, 0, -1, 3));
+        int resent = 0;
+        while (resent < 40_000)
+        {
+            final Packet packet = expectPacket(HomaWire.DATA);
+            assertEquals(resent, HomaWire.dataOffset(packet.buffer, 0));
+            assertEquals(40_000, HomaWire.incoming(packet.buffer, 0), "at most what was sent, never 100,000");
+            resent += packet.length - HomaWire.DATA_HEADER_LENGTH;
+        }
+        assertEquals(40_000, resent);
+        assertNull(nextPacket(2_000));
+        assertEquals(3, driver.counter(SystemCounterDescriptor.PACKETS_RCVD_RESEND));
     }
 
     // ---------------------------------------------------------------------------------------------------------
