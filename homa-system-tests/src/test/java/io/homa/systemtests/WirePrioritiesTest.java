@@ -237,6 +237,29 @@ class WirePrioritiesTest
         assertEquals(3, driver.counter(SystemCounterDescriptor.PACKETS_RCVD_RESEND));
     }
 
+    @Test
+    void shouldRestartAfterRpcUnknownWithIncomingAtWhatWasSent()
+    {
+        // A server that lost the request: the client sends again what it sent, 70,000 of 100,000 bytes here, each
+        // packet's incoming at 70,000 (Linux: homa_resend_data(rpc, 0, next_xmit_offset)), not the message length.
+        final long id = client.send(peerAddress, pattern(100_000, 5), 0, 100_000, 5);
+        expectData(id, 100_000, 0, 40_000, 6, 0, 40_000);
+        sendGrant(id, 70_000, 2);
+        expectData(id, 100_000, 40_000, 30_000, 2, 0, 40_000);
+
+        sendToDriver(writer.rpcUnknown(out, 0, PEER_HOMA_PORT, client.port(), id | 1));
+        int resent = 0;
+        while (resent < 70_000)
+        {
+            final Packet packet = expectPacket(HomaWire.DATA);
+            assertEquals(resent, HomaWire.dataOffset(packet.buffer, 0));
+            assertEquals(70_000, HomaWire.incoming(packet.buffer, 0));
+            resent += packet.length - HomaWire.DATA_HEADER_LENGTH;
+        }
+        assertEquals(70_000, resent);
+        assertNull(nextPacket(2_000), "nothing beyond the grant");
+    }
+
     // ---------------------------------------------------------------------------------------------------------
 
     private static void assertCutoffs(final Packet packet, final int[] expected)
