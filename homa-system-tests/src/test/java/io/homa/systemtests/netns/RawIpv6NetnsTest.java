@@ -203,6 +203,15 @@ class RawIpv6NetnsTest
     void shouldFailRpcToPortWithNoSocketWithEnotconnThroughIcmpv6()
     {
         final HomaSocket client = homaA.addSocket();
+        // A second ICMPv6 socket on A's address sees B's error as it is on the wire.
+        final byte[] a = ip(A).getAddress();
+        final RawIp6Socket watcher = Netns.call(link.a(), () ->
+        {
+            final RawIp6Socket socket = RawIp6Socket.open(58, RawIp6Socket.high(a), RawIp6Socket.low(a));
+            socket.receiveTrafficClass(true);
+            socket.icmp6Pass(1);
+            return socket;
+        });
         try
         {
             final long sentBefore = driverB.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT);
@@ -222,10 +231,19 @@ class RawIpv6NetnsTest
                 return sent >= 1 && received >= 1 && received <= sent;
             }, () -> {}, 10_000, "the ICMPv6 counted at both ends, none twice");
             assertEquals(0, driverA.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
+
+            // As Linux sends it (#17): traffic class 0, quoting the request's IPv6 header and Homa ports.
+            final UnsafeBuffer icmp = new UnsafeBuffer(ByteBuffer.allocateDirect(1_500));
+            await(() -> watcher.receive(icmp.addressOffset(), icmp.capacity()) > 0 && 1 == icmp.getByte(0) &&
+                4 == icmp.getByte(1), () -> {}, 10_000, "B's ICMPv6 port-unreachable on the wire");
+            assertEquals(0, watcher.lastTrafficClass(), "traffic class of the ICMPv6");
+            assertEquals(HomaWire.IPPROTO_HOMA, icmp.getByte(14) & 0xFF);
+            assertEquals(client.port(), icmp.getShort(48, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF);
+            assertEquals(4321, icmp.getShort(50, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF);
         }
         finally
         {
-            client.close();
+            CloseHelper.closeAll(watcher, client);
         }
     }
 
