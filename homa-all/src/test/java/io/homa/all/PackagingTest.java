@@ -8,12 +8,15 @@ import org.w3c.dom.NodeList;
 import javax.xml.parsers.DocumentBuilderFactory;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -53,12 +56,14 @@ class PackagingTest
             final String base = library.getKey() + "-" + VERSION;
             try (JarFile jar = new JarFile(target.resolve(base + ".jar").toFile()))
             {
+                assertLicenseAndNotice(jar, base + ".jar");
                 assertEquals(library.getValue(),
                     jar.getManifest().getMainAttributes().getValue("Automatic-Module-Name"), library.getKey());
             }
             try (JarFile sources = new JarFile(target.resolve(base + "-sources.jar").toFile()))
             {
                 assertTrue(sources.stream().anyMatch((entry) -> entry.getName().endsWith(".java")), base + "-sources");
+                assertLicenseAndNotice(sources, base + "-sources.jar");
             }
             try (JarFile javadoc = new JarFile(target.resolve(base + "-javadoc.jar").toFile()))
             {
@@ -133,6 +138,22 @@ class PackagingTest
         assertEquals(new TreeSet<>(), dependencies, "homa-all's pom pulls what its jar holds");
     }
 
+    private static void assertLicenseAndNotice(final JarFile jar, final String name) throws IOException
+    {
+        assertEquals(Files.readString(ROOT.resolve("LICENSE")), entryText(jar, "META-INF/LICENSE"), name);
+        assertEquals(Files.readString(ROOT.resolve("NOTICE")), entryText(jar, "META-INF/NOTICE"), name);
+    }
+
+    private static String entryText(final JarFile jar, final String entryName) throws IOException
+    {
+        final JarEntry entry = jar.getJarEntry(entryName);
+        assertNotNull(entry, entryName + " missing from " + jar.getName());
+        try (InputStream in = jar.getInputStream(entry))
+        {
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
     @Test
     void shouldStateTheApacheLicense() throws IOException
     {
@@ -140,5 +161,10 @@ class PackagingTest
         assertTrue(license.contains("Apache License") && license.contains("Version 2.0, January 2004"));
         assertTrue(Files.readString(ROOT.resolve("NOTICE")).contains("Apache License, Version 2.0"));
         assertTrue(Files.readString(ROOT.resolve("pom.xml")).contains("<name>Apache License, Version 2.0</name>"));
+        // The shaded jar too (tests of this module run after the shade, in verify).
+        try (JarFile all = new JarFile(ROOT.resolve("homa-all").resolve("target").resolve("homa-all.jar").toFile()))
+        {
+            assertLicenseAndNotice(all, "homa-all.jar");
+        }
     }
 }

@@ -1,12 +1,17 @@
 package io.homa.driver;
 
 import io.homa.driver.protocol.HomaEngine;
+import io.homa.driver.status.EventLog;
+import io.homa.driver.status.EventType;
+import io.homa.driver.status.ScopedCounterLabels;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;
 import org.agrona.collections.Long2LongHashMap;
+import org.agrona.collections.Long2ObjectHashMap;
 import org.agrona.collections.LongArrayList;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
+import org.agrona.concurrent.status.CountersManager;
 
 /**
  * The driver's side of client liveness, run by the conductor: every command that names a client (keepalives
@@ -17,10 +22,17 @@ import org.agrona.concurrent.status.AtomicCounter;
  * A client that dies between claiming and committing a record on the to-driver ring would block every other
  * client's commands; when the ring's consumer position has not moved for the liveness timeout while records wait,
  * the stuck record is skipped (as Aeron does).
+ * <p>
+ * A client's life is visible three ways: the event log records {@link EventType#CLIENT_CONNECTED},
+ * {@link EventType#CLIENT_CLOSED} and {@link EventType#CLIENT_TIMEOUT} (rpc id = the client's id), the driver log
+ * says so ({@link DriverLog}), and while connected it has its own {@code client_keepalives client=<id>} counter in
+ * the CnC (keepalives and socket commands; its sends and replies count per socket).
  */
 final class ClientLiveness
 {
     private static final long NULL_TIME = Long.MIN_VALUE;
+    /** Counter type id of per-client counters (labels {@code <name> client=<id>}). */
+    static final int CLIENT_COUNTER_TYPE_ID = 2;
 
     private final long livenessTimeoutNs;
     private final long checkIntervalNs;
@@ -35,6 +47,10 @@ final class ClientLiveness
     private final AtomicCounter clientTimeouts;
     private final AtomicCounter unblocks;
     private final org.agrona.collections.LongLongConsumer collectExpired = this::collectExpired;
+    private final EventLog events;
+    private final CountersManager countersManager;
+    /** Per-client command counters; a client gets none when the counters section is full. */
+    private final Long2ObjectHashMap<AtomicCounter> commandCounters = new Long2ObjectHashMap<>();
 
     private long nextCheckNs;
     private long checkNowNs;
@@ -48,6 +64,20 @@ final class ClientLiveness
         final RingBuffer toDriver,
         final SystemCounters counters)
     {
+        this(livenessTimeoutNs, engine, clientProxy, toDriver, counters, EventLog.disabled(), null);
+    }
+
+    ClientLiveness(
+        final long livenessTimeoutNs,
+        final HomaEngine engine,
+        final ClientProxy clientProxy,
+        final RingBuffer toDriver,
+        final SystemCounters counters,
+        final EventLog events,
+        final CountersManager countersManager)
+    {
+        this.events = events;
+        this.countersManager = countersManager;
         this.livenessTimeoutNs = livenessTimeoutNs;
         this.checkIntervalNs = Math.max(1, Math.min(livenessTimeoutNs / 10, 1_000_000_000L));
         this.engine = engine;
@@ -77,7 +107,9 @@ final class ClientLiveness
         {
             credentials.put(clientId, credential);
             clientsActive.incrementRelease();
+            onConnected(clientId);
         }
+        countCommand(clientId);
         return true;
     }
 
@@ -113,6 +145,7 @@ final class ClientLiveness
         if (lastSeenNs.containsKey(clientId))
         {
             lastSeenNs.put(clientId, nowNs);
+            countCommand(clientId);
         }
     }
 
@@ -127,6 +160,9 @@ final class ClientLiveness
         if (NULL_TIME != lastSeenNs.remove(clientId))
         {
             clientsActive.decrementRelease();
+            final long commands = freeCounters(clientId);
+            events.record(EventType.CLIENT_CLOSED, clientId, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+            DriverLog.debug("client " + clientId + " closed (" + commands + " keepalives and socket commands)");
         }
     }
 
@@ -166,9 +202,16 @@ final class ClientLiveness
         for (int i = 0, size = expired.size(); i < size; i++)
         {
             final long clientId = expired.getLong(i);
-            lastSeenNs.remove(clientId);
+            final long silentNs = nowNs - lastSeenNs.remove(clientId);
             credentials.remove(clientId);
+            final int sockets = engine.socketCount();
             engine.onClientClose(clientId);
+            final long commands = freeCounters(clientId);
+            events.record(EventType.CLIENT_TIMEOUT, clientId, 0, 0, 0, 0, 0, sockets - engine.socketCount(),
+                (int)Math.min(Integer.MAX_VALUE, silentNs / 1_000_000), 0, 0);
+            DriverLog.warning("client " + clientId + " timed out (silent " + silentNs / 1_000_000 +
+                " ms, homa.client.liveness.timeout " + livenessTimeoutNs / 1_000_000 + " ms): its " +
+                (sockets - engine.socketCount()) + " sockets closed, " + commands + " keepalives and socket commands seen");
             clientProxy.onClientTimeout(clientId);
             // Counted once everything is freed, so a reader that sees the count sees the freed state.
             clientsActive.decrementRelease();
@@ -177,6 +220,49 @@ final class ClientLiveness
         }
         expired.clear();
         return work;
+    }
+
+    private void onConnected(final long clientId)
+    {
+        if (null != countersManager)
+        {
+            try
+            {
+                commandCounters.put(clientId, countersManager.newCounter(
+                    ScopedCounterLabels.label("client_keepalives", "client", clientId), CLIENT_COUNTER_TYPE_ID,
+                    (buffer) -> buffer.putLong(0, clientId)));
+            }
+            catch (final IllegalStateException ex)
+            {
+                // The counters section is full (homa.counters.buffer.length): the client works, uncounted.
+            }
+        }
+        events.record(EventType.CLIENT_CONNECTED, clientId, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+        DriverLog.debug("client " + clientId + " connected");
+    }
+
+    private void countCommand(final long clientId)
+    {
+        final AtomicCounter counter = commandCounters.get(clientId);
+        if (null != counter)
+        {
+            counter.incrementRelease();
+        }
+    }
+
+    /**
+     * @return the commands the client's counter saw (0 if it had none).
+     */
+    private long freeCounters(final long clientId)
+    {
+        final AtomicCounter counter = commandCounters.remove(clientId);
+        if (null == counter)
+        {
+            return 0;
+        }
+        final long commands = counter.get();
+        counter.close();
+        return commands;
     }
 
     private void collectExpired(final long clientId, final long seenNs)

@@ -339,6 +339,31 @@ public final class Configuration
     /** Default: 64 Ki events, a 4 MiB file. */
     public static final int EVENT_LOG_LENGTH_DEFAULT = 64 * 1024;
 
+    /** Export the CnC counters as attributes of a JMX MBean, {@code io.homa:type=MediaDriver,dir="<dir>"}. */
+    public static final String JMX_ENABLED_PROP_NAME = "homa.jmx.enabled";
+    /** Default: on (the platform MBean server, nothing remote unless the JVM is started with JMX remote). */
+    public static final boolean JMX_ENABLED_DEFAULT = true;
+    /**
+     * Port of the opt-in Prometheus text endpoint ({@code /metrics}, the JDK's HTTP server): empty off, 0 any free
+     * port.
+     */
+    public static final String PROMETHEUS_PORT_PROP_NAME = "homa.prometheus.port";
+    /** Default: empty, off. */
+    public static final String PROMETHEUS_PORT_DEFAULT = "";
+
+    /**
+     * @return the Prometheus endpoint's port from {@link #PROMETHEUS_PORT_PROP_NAME}: -1 when empty (off).
+     */
+    static int prometheusPort()
+    {
+        return stringValue(PROMETHEUS_PORT_PROP_NAME, PROMETHEUS_PORT_DEFAULT).isBlank() ? -1 :
+            intValue(PROMETHEUS_PORT_PROP_NAME, -1);
+    }
+    /** Address the Prometheus endpoint listens on. */
+    public static final String PROMETHEUS_ADDRESS_PROP_NAME = "homa.prometheus.address";
+    /** Default: loopback only; a scraper on another host needs it set (e.g. {@code 0.0.0.0}). */
+    public static final String PROMETHEUS_ADDRESS_DEFAULT = "127.0.0.1";
+
     /** Let a FREEZE packet from the network freeze the event log and dump it (off: any peer could). */
     public static final String FREEZE_ACCEPT_PROP_NAME = "homa.freeze.accept";
     /** Default: FREEZE packets are counted and ignored. */

@@ -22,7 +22,6 @@ import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.AgentRunner;
 import org.agrona.concurrent.CachedNanoClock;
 import org.agrona.concurrent.CompositeAgent;
-import org.agrona.concurrent.CountedErrorHandler;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.NanoClock;
@@ -60,6 +59,8 @@ public final class MediaDriver implements AutoCloseable
     private final AgentRunner receiverRunner;
     private final AgentRunner sharedNetworkRunner;
     private Thread shutdownHook;
+    private CounterExports exports;
+    private volatile boolean isStarted;
     private volatile boolean isClosed;
     private volatile boolean hasFailed;
 
@@ -78,7 +79,7 @@ public final class MediaDriver implements AutoCloseable
             ctx.conclude();
             switch (ctx.threadingMode())
             {
-                case INVOKER -> invoker = new AgentInvoker(agentErrorHandler, ctx.errorCounter,
+                case INVOKER -> invoker = new AgentInvoker(agentErrorHandler, null,
                     new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
                 case SHARED -> shared = runner(ctx.sharedIdleStrategy(),
                     null != ctx.directDriver ? ctx.directDriver.lockedAgent() : ctx.sharedAgent, agentErrorHandler);
@@ -113,7 +114,8 @@ public final class MediaDriver implements AutoCloseable
     private AgentRunner runner(
         final IdleStrategy idleStrategy, final org.agrona.concurrent.Agent agent, final ErrorHandler errorHandler)
     {
-        return new AgentRunner(idleStrategy, errorHandler, ctx.errorCounter, agent);
+        // No error counter: the driver's error handler counts every error once (the runner would count it again).
+        return new AgentRunner(idleStrategy, errorHandler, null, agent);
     }
 
     /**
@@ -144,6 +146,19 @@ public final class MediaDriver implements AutoCloseable
         {
             driver.addShutdownHook();
         }
+        try
+        {
+            driver.exports = CounterExports.start(ctx.countersManager, ctx.homaDirectoryName(), ctx.jmxEnabled,
+                ctx.prometheusAddress, ctx.prometheusPort);
+        }
+        catch (final RuntimeException ex)
+        {
+            driver.ctx.startFailed();
+            driver.close();
+            throw ex;
+        }
+        driver.logStarted();
+        driver.isStarted = true;
         return driver;
     }
 
@@ -201,6 +216,7 @@ public final class MediaDriver implements AutoCloseable
     {
         ctx.homaDirectoryName(CommonContext.generateRandomDirName());
         ctx.dirDeleteOnShutdown(true);
+        ctx.isEmbedded = true;
         if (null == System.getProperty(Configuration.UDP_PORT_PROP_NAME) && !ctx.isUdpPortSet)
         {
             ctx.udpPort(0);
@@ -229,13 +245,14 @@ public final class MediaDriver implements AutoCloseable
      */
     public static void main(final String[] args)
     {
+        StandaloneLogging.install();
         try
         {
             PropertyFiles.load(args);
         }
         catch (final RuntimeException ex)
         {
-            System.err.println("homa driver: " + PropertyFiles.oneLine(ex));
+            DriverLog.error(PropertyFiles.oneLine(ex), null);
             System.exit(1);
             return;
         }
@@ -257,20 +274,14 @@ public final class MediaDriver implements AutoCloseable
             {
                 try (MediaDriver driver = launched)
                 {
-                    final String address = driver.context().udpAddress();
-                    System.out.println("homa driver: dir=" + driver.homaDirectoryName() + " udp=" +
-                        (address.contains(":") ? "[" + address + "]" : address) + ":" + driver.udpPort());
-                    System.out.println(driver.context().nicDescription());
                     barrier.await();
                     failed = driver.hasFailed();
-                    System.out.println(
-                        failed ? "homa driver: shut down after a fatal error" : "homa driver: shutdown");
                 }
             }
         }
         if (null != refusal)
         {
-            System.err.println("homa driver: " + refusal);
+            DriverLog.error(refusal, null);
             System.exit(1);
         }
         if (failed)
@@ -301,7 +312,7 @@ public final class MediaDriver implements AutoCloseable
         }
         if (isFirst)
         {
-            System.err.println("homa driver: " + throwable + " escaped an agent; the driver shuts down");
+            DriverLog.error(throwable + " escaped an agent; the driver shuts down", throwable);
             // Not on the agent's own thread: closing joins the agent threads.
             final Thread closer = new Thread(() ->
             {
@@ -314,6 +325,68 @@ public final class MediaDriver implements AutoCloseable
             }, "homa-md-failure");
             closer.start();
         }
+    }
+
+    private boolean isLifecycleInfo()
+    {
+        // An embedded driver is part of its application: its start and stop are DEBUG, a standalone one's INFO.
+        return !ctx.isEmbedded;
+    }
+
+    private void logStarted()
+    {
+        final String address = ctx.udpAddress();
+        final String line = "dir=" + homaDirectoryName() + " udp=" +
+            (address.contains(":") ? "[" + address + "]" : address) + ":" + udpPort();
+        if (isLifecycleInfo())
+        {
+            DriverLog.info(line);
+            DriverLog.info(ctx.nicDescription().replaceFirst("^homa driver: ", ""));
+            DriverLog.info("started: pid " + ProcessHandle.current().pid() + ", threading mode " +
+                ctx.threadingMode() + ", event log " + (ctx.eventLogEnabled() ? "on" : "off"));
+        }
+        else
+        {
+            DriverLog.debug(line + " (embedded); " + ctx.nicDescription().replaceFirst("^homa driver: ", ""));
+        }
+    }
+
+    private void logStopped()
+    {
+        if (!isStarted)
+        {
+            return;
+        }
+        final String line = hasFailed ? "shut down after a fatal error" : "shutdown";
+        if (hasFailed)
+        {
+            DriverLog.warning(line + " (dir=" + homaDirectoryName() + ")");
+        }
+        else if (isLifecycleInfo())
+        {
+            DriverLog.info(line);
+        }
+        else
+        {
+            DriverLog.debug(line + " (embedded, dir=" + homaDirectoryName() + ")");
+        }
+    }
+
+    /**
+     * @return the JMX name of the driver's counters MBean ({@code homa.jmx.enabled}), or null if none.
+     */
+    public javax.management.ObjectName countersObjectName()
+    {
+        return null == exports ? null : exports.objectName();
+    }
+
+    /**
+     * @return the port of the Prometheus endpoint ({@code homa.prometheus.port}; the real one if that was 0), or -1
+     * if it is off.
+     */
+    public int prometheusPort()
+    {
+        return null == exports ? -1 : exports.prometheusPort();
     }
 
     /**
@@ -489,12 +562,15 @@ public final class MediaDriver implements AutoCloseable
         }
         isClosed = true;
         removeShutdownHook();
+        // Before the CnC is unmapped: the exports read it.
+        CloseHelper.quietClose(exports);
         ctx.wakeForClose();
         // As Aeron: receiving stops first, then sending, then the conductor, whose close unmaps every socket's send
         // region, which a sender still running could be reading payloads from.
         CloseHelper.closeAll(
             sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, senderRunner, conductorRunner);
         ctx.close();
+        logStopped();
     }
 
     /**
@@ -625,6 +701,11 @@ public final class MediaDriver implements AutoCloseable
             Configuration.EVENT_LOG_LENGTH_PROP_NAME, Configuration.EVENT_LOG_LENGTH_DEFAULT);
         private boolean freezeAccept = Configuration.booleanValue(
             Configuration.FREEZE_ACCEPT_PROP_NAME, Configuration.FREEZE_ACCEPT_DEFAULT);
+        private boolean jmxEnabled = Configuration.booleanValue(
+            Configuration.JMX_ENABLED_PROP_NAME, Configuration.JMX_ENABLED_DEFAULT);
+        private int prometheusPort = Configuration.prometheusPort();
+        private String prometheusAddress = Configuration.stringValue(
+            Configuration.PROMETHEUS_ADDRESS_PROP_NAME, Configuration.PROMETHEUS_ADDRESS_DEFAULT);
         private InboundAdapter inboundAdapter;
         private NanoClock nanoClock;
         private EpochClock epochClock;
@@ -638,6 +719,8 @@ public final class MediaDriver implements AutoCloseable
         private DistinctErrorLog errorLog;
         private AtomicCounter errorCounter;
         private ErrorHandler errorHandler;
+        private ErrorHandler applicationErrorHandler;
+        private boolean isEmbedded;
         private Runnable terminationHook;
         private PacketTransport transport;
         private TransportCounters transportCounters;
@@ -753,7 +836,9 @@ public final class MediaDriver implements AutoCloseable
             final CachedNanoClock cachedNanoClock = new CachedNanoClock();
             cachedNanoClock.update(nanoClock.nanoTime());
             final ClientLiveness clientLiveness =
-                new ClientLiveness(clientLivenessTimeoutNs, engine, clientProxy, toDriver, systemCounters);
+                new ClientLiveness(clientLivenessTimeoutNs, engine, clientProxy, toDriver, systemCounters, eventLog,
+                    countersManager);
+            engine.socketCounters(countersManager);
             conductor = new DriverConductor(toDriver, engine, transport, nanoClock, cachedNanoClock, epochClock,
                 errorHandler, systemCounters, clientLiveness, clientProxy);
             InboundPackets inboundPackets = null;
@@ -780,8 +865,7 @@ public final class MediaDriver implements AutoCloseable
 
             if (printConfiguration)
             {
-                System.out.println(this);
-                System.out.println(nicDescription());
+                DriverLog.info("configuration " + this);
             }
         }
 
@@ -1016,6 +1100,11 @@ public final class MediaDriver implements AutoCloseable
                 throw new IllegalArgumentException(
                     Configuration.EVENT_LOG_LENGTH_PROP_NAME + " must be a power of two >= 2: " + eventLogLength);
             }
+            if (prometheusPort < -1 || prometheusPort > 0xFFFF)
+            {
+                throw new IllegalArgumentException(Configuration.PROMETHEUS_PORT_PROP_NAME + "=" + prometheusPort +
+                    " is refused: empty (off), 0 (any free port) or a port up to 65535");
+            }
             if (0 != mtuLength && (mtuLength < 576 || mtuLength > 65_536))
             {
                 throw new IllegalArgumentException(Configuration.MTU_LENGTH_PROP_NAME + " out of range: " + mtuLength);
@@ -1114,15 +1203,7 @@ public final class MediaDriver implements AutoCloseable
             errorCounter = systemCounters.get(SystemCounterDescriptor.ERRORS);
             errorLog = new DistinctErrorLog(
                 CncFileDescriptor.errorLogBuffer(cncByteBuffer, cncMetaData), epochClock, StandardCharsets.US_ASCII);
-            errorHandler = new CountedErrorHandler(
-                (throwable) ->
-                {
-                    if (!errorLog.record(throwable))
-                    {
-                        System.err.println("homa driver: error log full, dropping: " + throwable);
-                    }
-                },
-                errorCounter);
+            errorHandler = DriverLog.errorHandler(errorLog, errorCounter, applicationErrorHandler);
         }
 
         private SchedulingSettings schedulingSettings(final boolean isLoopback)
@@ -1471,6 +1552,83 @@ public final class MediaDriver implements AutoCloseable
         public String nicDescription()
         {
             return Transports.describe(transportName, nic, mtuLength, isLinkMbpsSet ? linkMbps : 0, resolvedNic);
+        }
+
+        /**
+         * @param handler the application's error handler (as Aeron's {@code Context.errorHandler}): every error the
+         *                driver meets (bad input it drops, an exception escaping an agent) is counted in
+         *                {@code errors}, recorded in the CnC's error log, logged once per distinct error, then
+         *                given to this handler on the agent's thread. It must not block; whatever it throws is
+         *                logged and dropped.
+         * @return this for a fluent API.
+         */
+        public Context errorHandler(final ErrorHandler handler)
+        {
+            this.applicationErrorHandler = handler;
+            return this;
+        }
+
+        /**
+         * @param enabled export the counters as a JMX MBean ({@code homa.jmx.enabled}).
+         * @return this for a fluent API.
+         */
+        public Context jmxEnabled(final boolean enabled)
+        {
+            this.jmxEnabled = enabled;
+            return this;
+        }
+
+        /**
+         * @return true if the counters are exported over JMX.
+         */
+        public boolean jmxEnabled()
+        {
+            return jmxEnabled;
+        }
+
+        /**
+         * @param port the Prometheus endpoint's port ({@code homa.prometheus.port}): -1 off (the property empty), 0
+         *             any free port.
+         * @return this for a fluent API.
+         */
+        public Context prometheusPort(final int port)
+        {
+            this.prometheusPort = port;
+            return this;
+        }
+
+        /**
+         * @return the Prometheus endpoint's configured port (-1 off).
+         */
+        public int prometheusPort()
+        {
+            return prometheusPort;
+        }
+
+        /**
+         * @param address what the Prometheus endpoint listens on ({@code homa.prometheus.address}).
+         * @return this for a fluent API.
+         */
+        public Context prometheusAddress(final String address)
+        {
+            this.prometheusAddress = address;
+            return this;
+        }
+
+        /**
+         * @return what the Prometheus endpoint listens on.
+         */
+        public String prometheusAddress()
+        {
+            return prometheusAddress;
+        }
+
+        /**
+         * @return the application's error handler, or null (errors are then counted, recorded and logged only).
+         */
+        public ErrorHandler errorHandler()
+        {
+            return applicationErrorHandler;
         }
 
         /**
@@ -2240,6 +2398,8 @@ public final class MediaDriver implements AutoCloseable
                 ", pacing=" + pacing +
                 ", eventLogEnabled=" + eventLogEnabled +
                 ", eventLogLength=" + eventLogLength +
+                ", jmxEnabled=" + jmxEnabled +
+                ", prometheus=" + (prometheusPort < 0 ? "off" : prometheusAddress + ":" + prometheusPort) +
                 "}";
         }
     }

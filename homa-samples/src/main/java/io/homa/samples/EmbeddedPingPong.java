@@ -15,6 +15,7 @@ import org.agrona.concurrent.AgentInvoker;
 import org.agrona.concurrent.IdleStrategy;
 import org.agrona.concurrent.UnsafeBuffer;
 
+import java.io.PrintStream;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -73,24 +74,37 @@ public final class EmbeddedPingPong
     }
 
     /**
-     * Runs one measurement and prints the table.
+     * Runs one measurement and prints the summary, then the table, to standard output.
      *
      * @param options what to run.
      * @return the histogram of round-trip times in ns.
      */
     public static Histogram run(final Options options)
     {
+        return run(options, System.out);
+    }
+
+    /**
+     * Runs one measurement and prints its settings, the one-line summary and the driver's counters, then the
+     * percentile table (the summary comes first so it is not lost above ~90 lines of percentiles).
+     *
+     * @param options what to run.
+     * @param out     where to print.
+     * @return the histogram of round-trip times in ns.
+     */
+    public static Histogram run(final Options options, final PrintStream out)
+    {
         if (options.responseSize < 0)
         {
             options.responseSize = options.size;
         }
-        System.out.printf(Locale.ROOT,
+        out.printf(Locale.ROOT,
             "Homa EmbeddedPingPong: request %,d B, response %,d B, %,d RPCs after %,d warm-up, threading %s, " +
             "driver idle %s, application idle %s, %d driver(s)%s%n",
             options.size, options.responseSize, options.count, options.warmup, options.mode, options.driverIdle,
             options.appIdle, options.drivers, 2 == options.drivers ? " (one per side, pong on its own thread)" :
             options.pongThread ? ", pong on its own thread" : ", pong on the ping thread");
-        System.out.println("transport: " + (null != options.transport ? options.transport :
+        out.println("transport: " + (null != options.transport ? options.transport :
             System.getProperty("homa.transport", "udp")));
 
         final AtomicBoolean running = new AtomicBoolean(true);
@@ -155,12 +169,8 @@ public final class EmbeddedPingPong
                 pongThread.join(5_000);
             }
 
-            System.out.println();
-            System.out.println("Round-trip time (µs), " + options.size + " B request / " + options.responseSize +
-                " B response:");
-            histogram.outputPercentileDistribution(System.out, 1000.0);
             final double rpcPerSec = options.count * 1e9 / elapsedNs;
-            System.out.printf(Locale.ROOT,
+            out.printf(Locale.ROOT,
                 "%nSummary: p50 %.1f µs, p99 %.1f µs, p99.9 %.1f µs, max %.1f µs; %,.0f RPC/s; request payload " +
                 "%.2f Gbit/s (one RPC outstanding)%n",
                 histogram.getValueAtPercentile(50) / 1000.0,
@@ -169,11 +179,15 @@ public final class EmbeddedPingPong
                 histogram.getMaxValue() / 1000.0,
                 rpcPerSec,
                 rpcPerSec * options.size * 8 / 1e9);
-            printDriver("Driver", pingDriver);
+            printDriver(out, "Driver", pingDriver);
             if (pongDriver != pingDriver)
             {
-                printDriver("Pong driver", pongDriver);
+                printDriver(out, "Pong driver", pongDriver);
             }
+            out.println();
+            out.println("Round-trip time (µs), " + options.size + " B request / " + options.responseSize +
+                " B response:");
+            histogram.outputPercentileDistribution(out, 1000.0);
             return histogram;
         }
         catch (final InterruptedException ex)
@@ -220,9 +234,9 @@ public final class EmbeddedPingPong
             .driverAgentInvoker(driver.sharedAgentInvoker()));
     }
 
-    private static void printDriver(final String name, final MediaDriver driver)
+    private static void printDriver(final PrintStream out, final String name, final MediaDriver driver)
     {
-        System.out.printf(Locale.ROOT,
+        out.printf(Locale.ROOT,
             "%s: DATA sent %,d, received %,d, UDP drops %,d, errors %,d, driver thread sleeps %,d%n",
             name,
             driver.counter(SystemCounterDescriptor.PACKETS_SENT_DATA),

@@ -8,6 +8,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,6 +32,13 @@ class SamplesTest
             assertTrue(output.contains("Percentile"), output);
             assertTrue(output.contains("Summary: p50"), output);
             assertTrue(output.contains("errors 0"), output);
+            // Summary first: settings, then the summary and driver lines, then the ~90 lines of percentiles.
+            final List<String> lines = output.lines().filter((line) -> !line.isBlank()).toList();
+            assertTrue(lines.get(0).startsWith("Homa EmbeddedPingPong: "), output);
+            assertTrue(lines.get(1).startsWith("transport: "), output);
+            assertTrue(lines.get(2).startsWith("Summary: p50 "), output);
+            assertTrue(lines.get(3).startsWith("Driver: DATA sent "), output);
+            assertTrue(lines.get(4).startsWith("Round-trip time (µs), 100 B request / 100 B response:"), output);
         }
     }
 

@@ -38,6 +38,16 @@ final class DriverCounters implements AutoCloseable
         return reader.getCounterValue(id);
     }
 
+    /**
+     * @return every counter allocated now (also those of clients and sockets), by label, in id order.
+     */
+    java.util.LinkedHashMap<String, Long> snapshot()
+    {
+        final java.util.LinkedHashMap<String, Long> values = new java.util.LinkedHashMap<>();
+        reader.forEach((counterId, typeId, keyBuffer, label) -> values.put(label, reader.getCounterValue(counterId)));
+        return values;
+    }
+
     String all()
     {
         final StringBuilder sb = new StringBuilder();

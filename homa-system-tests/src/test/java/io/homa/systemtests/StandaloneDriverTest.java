@@ -89,6 +89,11 @@ class StandaloneDriverTest
         victim.awaitExit(10_000);
 
         await(() -> 1 == counters.get("client_timeouts"), () -> sleepMs(10), 20_000, "client timeout");
+        // The operator sees it: the driver's console says which client, how long silent, what was freed.
+        await(() -> driver.output().matches("(?s).*homa driver: client \\d+ timed out \\(silent \\d+ ms, " +
+            "homa.client.liveness.timeout 3000 ms\\): its 1 sockets closed.*"), () -> sleepMs(10), 10_000,
+            "the timeout line: " + driver.output());
+        assertTrue(driver.output().matches("(?s).*homa driver: client \\d+ connected.*"), driver::output);
         assertEquals(1, counters.get("clients_active"), counters::all);
         assertEquals(1, counters.get("sockets_open"), counters::all);
         final String[] socketFiles = new File(dir, CncFileDescriptor.SOCKETS_DIR).list();

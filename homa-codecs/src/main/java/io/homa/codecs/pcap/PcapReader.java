@@ -22,7 +22,9 @@ import static java.nio.ByteOrder.LITTLE_ENDIAN;
  * Ethernet (1, with 802.1Q/802.1ad tags), raw IP (101, 228, 229) and Linux cooked capture (113, 276);
  * IPv4 (options skipped, fragments skipped) and IPv6 (hop-by-hop, routing, destination options and AH
  * headers skipped; fragments skipped). Packets cut short by the snap length are skipped too, because the
- * Homa payload length is derived from the IP length. pcapng is not supported.
+ * Homa payload length is derived from the IP length, unless {@link #deliverTruncated(boolean)} asks for them: then
+ * they are delivered with the length their IP header gives and {@link #capturedLength()} says how many of those
+ * bytes the capture holds (a header decoder reads only those). pcapng is not supported.
  * <p>
  * The file is read through one reusable direct buffer: nothing is allocated per packet. Not thread-safe.
  */
@@ -105,6 +107,8 @@ public final class PcapReader implements AutoCloseable
     private long deliveredCount;
     private long skippedCount;
     private long truncatedCount;
+    private boolean deliverTruncated;
+    private int capturedLength;
     private long fragmentCount;
     private boolean deliverUdp;
 
@@ -246,6 +250,26 @@ public final class PcapReader implements AutoCloseable
     public int linkType()
     {
         return linkType;
+    }
+
+    /**
+     * @param deliver also deliver packets the snap length cut short (their headers may be whole); see
+     *                {@link #capturedLength()}. Off by default.
+     * @return this.
+     */
+    public PcapReader deliverTruncated(final boolean deliver)
+    {
+        this.deliverTruncated = deliver;
+        return this;
+    }
+
+    /**
+     * @return during {@link PacketHandler#onPacket}: how many bytes of the IP payload the capture holds; less than
+     * the length passed only for a packet the snap length cut (see {@link #deliverTruncated(boolean)}).
+     */
+    public int capturedLength()
+    {
+        return capturedLength;
     }
 
     /**
@@ -454,10 +478,14 @@ public final class PcapReader implements AutoCloseable
         if (totalLength > length)
         {
             truncatedCount++;
-            return;
+            if (!deliverTruncated)
+            {
+                return;
+            }
         }
 
-        deliver(protocol, tos, offset + headerLength, totalLength - headerLength, offset + 12, 4, handler);
+        deliver(protocol, tos, offset + headerLength, totalLength - headerLength,
+            Math.min(totalLength, length) - headerLength, offset + 12, 4, handler);
     }
 
     private void decodeIpv6(final int offset, final int length, final PacketHandler handler)
@@ -470,21 +498,27 @@ public final class PcapReader implements AutoCloseable
 
         final int trafficClass = (buffer.getShort(offset, BIG_ENDIAN) >> 4) & 0xFF;
         final int payloadLength = buffer.getShort(offset + 4, BIG_ENDIAN) & 0xFFFF;
-        if (40 + payloadLength > length)
+        final boolean isCut = 40 + payloadLength > length;
+        if (isCut)
         {
             truncatedCount++;
-            return;
+            if (!deliverTruncated)
+            {
+                return;
+            }
         }
 
         int nextHeader = buffer.getByte(offset + 6) & 0xFF;
         int headerOffset = 40;
         final int end = 40 + payloadLength;
+        // Extension headers are walked only within the bytes captured.
+        final int capturedEnd = Math.min(end, length);
         while (true)
         {
             if (IPV6_HOP_BY_HOP == nextHeader || IPV6_ROUTING == nextHeader ||
                 IPV6_DESTINATION_OPTIONS == nextHeader || IPV6_AH == nextHeader)
             {
-                if (headerOffset + 2 > end)
+                if (headerOffset + 2 > capturedEnd)
                 {
                     skippedCount++;
                     return;
@@ -511,7 +545,8 @@ public final class PcapReader implements AutoCloseable
             }
         }
 
-        deliver(nextHeader, trafficClass, offset + headerOffset, end - headerOffset, offset + 8, 16, handler);
+        deliver(nextHeader, trafficClass, offset + headerOffset, end - headerOffset,
+            Math.max(0, capturedEnd - headerOffset), offset + 8, 16, handler);
     }
 
     private void deliver(
@@ -519,10 +554,12 @@ public final class PcapReader implements AutoCloseable
         final int tos,
         final int offset,
         final int length,
+        final int captured,
         final int addressOffset,
         final int addressLength,
         final PacketHandler handler)
     {
+        capturedLength = captured;
         if (IPPROTO_HOMA == protocol || IPPROTO_ICMP == protocol || IPPROTO_ICMPV6 == protocol ||
             (deliverUdp && IPPROTO_UDP == protocol))
         {

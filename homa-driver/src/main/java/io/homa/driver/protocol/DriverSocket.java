@@ -47,6 +47,8 @@ final class DriverSocket
     long poolFreeBytesSeen = -1;
     /** Pool bytes requests reserve that nothing has earned yet ({@link IncomingLimits}). */
     long unearnedBytes;
+    /** This socket's counters in the CnC; null when the counters section had no room left (or none is kept). */
+    io.homa.driver.status.SocketCounters counters;
 
     DriverSocket(
         final SocketStore store,
@@ -145,6 +147,10 @@ final class DriverSocket
     {
         this.port = port;
         metaData.putIntVolatile(SocketFileDescriptor.PORT_OFFSET, port);
+        if (null != counters)
+        {
+            counters.port(port);
+        }
     }
 
     /**
@@ -155,6 +161,18 @@ final class DriverSocket
     int drainReturns()
     {
         return returnRing.read(returnHandler, Integer.MAX_VALUE);
+    }
+
+    /**
+     * Counts a message this socket's application handed over to send.
+     */
+    void countSent(final int length)
+    {
+        if (null != counters)
+        {
+            counters.messagesSent.incrementRelease();
+            counters.bytesSent.getAndAddRelease(length);
+        }
     }
 
     boolean offerMessage(final Rpc rpc)
@@ -175,6 +193,11 @@ final class DriverSocket
             .peerPort(rpc.peerPort);
         eventRing.commit(index);
         onPublished();
+        if (null != counters)
+        {
+            counters.messagesReceived.incrementRelease();
+            counters.bytesReceived.getAndAddRelease(rpc.rx.length());
+        }
         return true;
     }
 
@@ -192,6 +215,10 @@ final class DriverSocket
             .flags(rpc.flags);
         eventRing.commit(index);
         onPublished();
+        if (null != counters)
+        {
+            counters.rpcErrors.incrementRelease();
+        }
         return true;
     }
 
@@ -247,6 +274,11 @@ final class DriverSocket
             wakeWaiters();
             isClosed = true;
             store.release(socketId, mapped);
+            if (null != counters)
+            {
+                counters.close();
+                counters = null;
+            }
         }
     }
 }

@@ -70,6 +70,7 @@ public final class HomaEngine implements AutoCloseable
     private final IncomingLimits limits;
     private final ArrayList<Rpc> scratch = new ArrayList<>();
 
+    private org.agrona.concurrent.status.CountersManager socketCountersManager;
     private long nextPeerGcNs;
     private long nextTickNs;
 
@@ -396,6 +397,7 @@ public final class HomaEngine implements AutoCloseable
             return;
         }
         socketTable.add(socket);
+        socket.counters = newSocketCounters(socketId, clientId, port);
         metrics.socketsOpen.incrementRelease();
         clientProxy.onSocketReady(correlationId, socketId, port);
     }
@@ -529,6 +531,7 @@ public final class HomaEngine implements AutoCloseable
         rpc.peerPort = destPort;
         rpcs.clientRpcs.put(rpcId, rpc);
         metrics.clientRequestsStarted.incrementRelease();
+        socket.countSent(length);
         rpc.record(events, EventType.RPC_CREATED, 0, length, Rpc.CLIENT_OUTGOING.code());
         outgoing.startSending(rpc, sendOffset, length);
         return true;
@@ -576,6 +579,7 @@ public final class HomaEngine implements AutoCloseable
         }
         rpc.state = Rpc.SERVER_OUTGOING;
         metrics.serverResponsesStarted.incrementRelease();
+        socket.countSent(length);
         rpc.record(events, EventType.REPLY_STARTED, 0, length, 0);
         outgoing.startSending(rpc, sendOffset, length);
         return true;
@@ -817,6 +821,34 @@ public final class HomaEngine implements AutoCloseable
     public int activeRpcCount()
     {
         return rpcs.activeRpcCount();
+    }
+
+    /**
+     * Gives every socket opened from now on its own counters in the CnC (see {@code SocketCounters}).
+     *
+     * @param manager the CnC's counters, or null for none.
+     */
+    public void socketCounters(final org.agrona.concurrent.status.CountersManager manager)
+    {
+        this.socketCountersManager = manager;
+    }
+
+    private io.homa.driver.status.SocketCounters newSocketCounters(
+        final long socketId, final long clientId, final int port)
+    {
+        if (null == socketCountersManager)
+        {
+            return null;
+        }
+        try
+        {
+            return new io.homa.driver.status.SocketCounters(socketCountersManager, socketId, clientId, port);
+        }
+        catch (final IllegalStateException ex)
+        {
+            // The counters section is full (homa.counters.buffer.length): the socket works, uncounted.
+            return null;
+        }
     }
 
     private void closeSocket(final DriverSocket socket)

@@ -83,9 +83,10 @@ public final class EventFormatter
         out.append(String.format(Locale.ROOT, "%12.3f %+10.3f #%-8d %-17s",
             (event.timestampNs() - baseNs) / 1000.0, (event.timestampNs() - previousNs) / 1000.0,
             event.sequence(), EventType.name(type)));
+        final boolean isClientEvent = EventType.CLIENT_CONNECTED <= type && type <= EventType.CLIENT_TIMEOUT;
         if (0 != event.rpcId())
         {
-            out.append(" id ").append(event.rpcId());
+            out.append(isClientEvent ? " client " : " id ").append(event.rpcId());
         }
         if (0 != event.localPort() || 0 != event.peerPort() || 0 != event.peerIpv4())
         {
@@ -120,6 +121,9 @@ public final class EventFormatter
                     .append(" sent ").append(event.offset()).append('/').append(event.length())
                     .append(" received ").append(event.extra()).append('/').append(event.flags());
             case EventType.LOG_FROZEN, EventType.LOG_RESUMED -> out.append(" freeze ").append(event.arg());
+            case EventType.CLIENT_CONNECTED, EventType.CLIENT_CLOSED -> { }
+            case EventType.CLIENT_TIMEOUT ->
+                out.append(" sockets_closed ").append(event.length()).append(" silent_ms ").append(event.arg());
             default ->
                 out.append(" offset ").append(event.offset()).append(" length ").append(event.length())
                     .append(" arg ").append(event.arg()).append(" extra ").append(event.extra());

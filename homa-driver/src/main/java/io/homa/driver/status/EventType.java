@@ -42,6 +42,13 @@ public final class EventType
     public static final int LOG_FROZEN = 11;
     /** A tool unfroze the log and recording resumed: arg = the freeze it ends. */
     public static final int LOG_RESUMED = 12;
+    /** A client sent its first command (the rpc id field holds the client's id). */
+    public static final int CLIENT_CONNECTED = 13;
+    /** A client closed itself: its sockets close with it (rpc id = client id). */
+    public static final int CLIENT_CLOSED = 14;
+    /** A client missed its keepalives and was timed out (rpc id = client id): length = sockets closed, arg = ms
+     * since its last command. */
+    public static final int CLIENT_TIMEOUT = 15;
 
     /** DATA: sent again (retransmit bit set). */
     public static final int FLAG_RETRANSMIT = 1;
@@ -85,6 +92,9 @@ public final class EventType
             case RPC_ACTIVE -> "RPC_ACTIVE";
             case LOG_FROZEN -> "LOG_FROZEN";
             case LOG_RESUMED -> "LOG_RESUMED";
+            case CLIENT_CONNECTED -> "CLIENT_CONNECTED";
+            case CLIENT_CLOSED -> "CLIENT_CLOSED";
+            case CLIENT_TIMEOUT -> "CLIENT_TIMEOUT";
             default -> "EVENT_" + type;
         };
     }

@@ -9,6 +9,8 @@ import java.io.PrintStream;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.format.DateTimeFormatter;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -18,7 +20,9 @@ import java.util.regex.Pattern;
  * Prints the counters of a running Homa driver, as Aeron's AeronStat does: maps the driver's CnC file read-only,
  * prints a header (CnC version, driver PID, heartbeat age, UDP address) and every counter as
  * {@code id: value - label}, and refreshes every second until stopped. Regex filters pick counters by label,
- * type id or counter id; {@code --once} prints one snapshot for scripts and tests. Run with {@code --help}.
+ * type id or counter id; {@code --once} prints one snapshot for scripts and tests. Refreshing, every snapshot after
+ * the first adds each counter's rate per second since the one before ({@code id: value rate/s - label}). Run with
+ * {@code --help}.
  */
 public final class HomaStat
 {
@@ -81,6 +85,8 @@ public final class HomaStat
 
         try (CncFileReader cnc = CncFileReader.map(dir))
         {
+            Map<Integer, Long> previous = null;
+            long previousNs = 0;
             for (long i = 0; i < count; i++)
             {
                 if (i > 0)
@@ -100,7 +106,10 @@ public final class HomaStat
                 {
                     out.println();
                 }
-                printSnapshot(cnc, filter, out);
+                final long nowNs = System.nanoTime();
+                previous = printSnapshot(cnc, filter, out, count > 1 ? previous : null, nowNs - previousNs,
+                    count > 1);
+                previousNs = nowNs;
                 out.flush();
             }
             return 0;
@@ -120,11 +129,21 @@ public final class HomaStat
     /**
      * Prints the header and the counters that pass the filter.
      *
-     * @param cnc    the driver's CnC.
-     * @param filter which counters.
-     * @param out    where to print.
+     * @param cnc       the driver's CnC.
+     * @param filter    which counters.
+     * @param out       where to print.
+     * @param previous  the values of the snapshot before, by counter id, or null for none (no rates).
+     * @param elapsedNs time since that snapshot.
+     * @param rates     print the rate column (refreshing: blank on the first snapshot).
+     * @return the values printed, by counter id.
      */
-    static void printSnapshot(final CncFileReader cnc, final Filter filter, final PrintStream out)
+    static Map<Integer, Long> printSnapshot(
+        final CncFileReader cnc,
+        final Filter filter,
+        final PrintStream out,
+        final Map<Integer, Long> previous,
+        final long elapsedNs,
+        final boolean rates)
     {
         final long nowMs = System.currentTimeMillis();
         final long heartbeatAgeMs = cnc.heartbeatAgeMs(nowMs);
@@ -144,13 +163,26 @@ public final class HomaStat
         out.println("=".repeat(80));
 
         final CountersReader counters = cnc.countersReader();
+        final Map<Integer, Long> values = new HashMap<>();
         counters.forEach((counterId, typeId, keyBuffer, label) ->
         {
             if (filter.matches(counterId, typeId, label))
             {
-                out.printf(Locale.ROOT, "%3d: %,20d - %s%n", counterId, counters.getCounterValue(counterId), label);
+                final long value = counters.getCounterValue(counterId);
+                values.put(counterId, value);
+                if (!rates)
+                {
+                    out.printf(Locale.ROOT, "%3d: %,20d - %s%n", counterId, value, label);
+                    return;
+                }
+                // A counter new since the last snapshot (a socket's, a client's) has no rate yet.
+                final Long before = null == previous || elapsedNs <= 0 ? null : previous.get(counterId);
+                final String rate = null == before ? "" :
+                    String.format(Locale.ROOT, "%,.1f/s", (value - before) * 1e9 / elapsedNs);
+                out.printf(Locale.ROOT, "%3d: %,20d %16s - %s%n", counterId, value, rate, label);
             }
         });
+        return values;
     }
 
     static String usage()
@@ -160,12 +192,14 @@ public final class HomaStat
               --dir DIR       driver directory (default: -Dhoma.dir, else the default directory)
               --delay D       refresh interval, ms unless suffixed (default 1s)
               --count N       snapshots to print, then exit (default: until Ctrl-C)
-              --once          print one snapshot and exit (same as --count 1)
+              --once          print one snapshot and exit (same as --count 1, no rates)
               --label REGEX   only counters whose label matches (e.g. 'packets_.*_DATA')
               --type REGEX    only counters whose type id matches (system counters are type 0)
               --id REGEX      only counters whose id matches
             Filters also work AeronStat-style: label=REGEX type=REGEX id=REGEX.
-            Output: a header (time, CnC version, PID, heartbeat age, UDP address) then 'id: value - label'.
+            Output: a header (time, CnC version, PID, heartbeat age, UDP address) then 'id: value - label';
+            refreshing, 'id: value rate/s - label', the rate per second since the snapshot before (blank on the
+            first). Counters of clients and sockets are labelled 'name client=ID' and 'name socket=ID port=P client=ID'.
             """;
     }
 

@@ -27,6 +27,10 @@ import static java.nio.ByteOrder.BIG_ENDIAN;
  * errors Homa peers send. Packets the receiver would drop are shown with {@link PacketClassifier}'s reason.
  * Ends with a summary of counts per type, as comment lines starting with {@code #}. Run with {@code --help}.
  * <p>
+ * A packet the capture's snap length cut short is still decoded as far as its headers go, with the length its IP
+ * header gives; its line ends with {@code cut=CAPTURED/LENGTH} (bytes of the IP payload the capture holds, of all).
+ * A packet whose Homa header itself is cut shows {@code CUT_HEADER} and no fields.
+ * <p>
  * UDP datagrams are decoded on the given {@code --udp-port}s (every datagram to or from them, rejects included),
  * or without that option on any port whose payload classifies as a Homa packet.
  */
@@ -90,7 +94,7 @@ public final class PacketDump
             final Dumper dumper = new Dumper(out, !parsed.flag("no-udp"), udpPorts);
             try (PcapReader reader = PcapReader.open(Path.of(file)))
             {
-                reader.deliverUdp(!parsed.flag("no-udp"));
+                reader.deliverUdp(!parsed.flag("no-udp")).deliverTruncated(true);
                 dumper.reader = reader;
                 reader.readAll(dumper);
                 if (!parsed.flag("no-summary"))
@@ -157,6 +161,9 @@ public final class PacketDump
         private long firstTimestampNs = -1;
         private long udpNotHoma;
         private long packets;
+        private long cutPackets;
+        // Bytes of the current packet (from its IP payload's start) the capture holds.
+        private int captured;
 
         Dumper(final PrintStream out, final boolean udp, final int[] udpPorts)
         {
@@ -184,6 +191,7 @@ public final class PacketDump
                 .append(String.format(Locale.ROOT, "%.6f", (nowNs - firstTimestampNs) / 1e9)).append(' ');
             final String source = address(buffer, addressOffset, addressLength);
             final String destination = address(buffer, addressOffset + addressLength, addressLength);
+            captured = Math.min(length, reader.capturedLength());
 
             switch (protocol)
             {
@@ -191,7 +199,7 @@ public final class PacketDump
                 {
                     line.append(source).append(" > ").append(destination).append(" ip146 ");
                     appendTos(tos);
-                    appendHoma(buffer, offset, length, false);
+                    appendHoma(buffer, offset, length, captured, false);
                 }
                 case PcapReader.IPPROTO_UDP ->
                 {
@@ -204,10 +212,16 @@ public final class PacketDump
                 default ->
                 {
                     line.append(source).append(" > ").append(destination).append(' ');
-                    appendIcmp(protocol, buffer, offset, length);
+                    // An ICMP error is decoded only as far as it was captured.
+                    appendIcmp(protocol, buffer, offset, length, captured);
                 }
             }
             packets++;
+            if (captured < length)
+            {
+                cutPackets++;
+                line.append(" cut=").append(captured).append('/').append(length);
+            }
             out.println(line);
         }
 
@@ -223,9 +237,10 @@ public final class PacketDump
             }
             out.println(summary);
             out.printf(Locale.ROOT,
-                "# frames %d, not Homa %d (of which UDP %d), cut by snap length %d, IP fragments %d%n",
+                "# frames %d, not Homa %d (of which UDP %d), cut by snap length %d (shown with cut=: %d), " +
+                "IP fragments %d%n",
                 reader.frameCount(), reader.skippedCount() + udpNotHoma, udpNotHoma, reader.truncatedCount(),
-                reader.fragmentCount());
+                cutPackets, reader.fragmentCount());
         }
 
         private boolean appendUdp(
@@ -236,7 +251,7 @@ public final class PacketDump
             final String source,
             final String destination)
         {
-            if (!udp || length < UDP_HEADER_LENGTH)
+            if (!udp || captured < UDP_HEADER_LENGTH)
             {
                 return false;
             }
@@ -245,10 +260,12 @@ public final class PacketDump
             final int udpLength = buffer.getShort(offset + 4, BIG_ENDIAN) & 0xFFFF;
             final int homaOffset = offset + UDP_HEADER_LENGTH;
             final int homaLength = Math.min(length, Math.max(udpLength, UDP_HEADER_LENGTH)) - UDP_HEADER_LENGTH;
+            final int homaCaptured = Math.min(homaLength, captured - UDP_HEADER_LENGTH);
 
             if (0 == udpPorts.length)
             {
-                if (PacketClassifier.classify(buffer, homaOffset, homaLength, true) < 0)
+                if (!headerCaptured(buffer, homaOffset, homaLength, homaCaptured) ||
+                    classify(buffer, homaOffset, homaLength, true) < 0)
                 {
                     return false;
                 }
@@ -261,7 +278,7 @@ public final class PacketDump
             line.append(source).append(':').append(sourcePort).append(" > ")
                 .append(destination).append(':').append(destinationPort).append(" udp ");
             appendTos(tos);
-            appendHoma(buffer, homaOffset, homaLength, true);
+            appendHoma(buffer, homaOffset, homaLength, homaCaptured, true);
             return true;
         }
 
@@ -270,9 +287,16 @@ public final class PacketDump
             line.append("tos=0x").append(hex2(tos)).append(" prio=").append(HomaWire.priorityFromTos(tos)).append(' ');
         }
 
-        private void appendHoma(final DirectBuffer buffer, final int offset, final int length, final boolean overUdp)
+        private void appendHoma(
+            final DirectBuffer buffer, final int offset, final int length, final int captured, final boolean overUdp)
         {
-            final int type = PacketClassifier.classify(buffer, offset, length, overUdp);
+            if (!headerCaptured(buffer, offset, length, captured))
+            {
+                count("CUT_HEADER");
+                line.append("CUT_HEADER len=").append(length);
+                return;
+            }
+            final int type = classify(buffer, offset, length, overUdp);
             final String name = type > 0 ? HomaWire.typeName(type) : "REJECT(" + RejectReason.name(type) + ")";
             count(name);
             line.append(name).append(" len=").append(length);
@@ -323,6 +347,35 @@ public final class PacketDump
             {
                 line.append(" trailing=").append(length - headerLength);
             }
+        }
+
+        /**
+         * @return whether the bytes captured hold the whole Homa header the packet's type needs (the common header
+         * for a type not known), so its fields can be read although the snap length may have cut its payload.
+         */
+        private static boolean headerCaptured(
+            final DirectBuffer buffer, final int offset, final int length, final int captured)
+        {
+            if (captured >= length)
+            {
+                return true;
+            }
+            if (captured < HomaWire.COMMON_HEADER_LENGTH)
+            {
+                return false;
+            }
+            final int type = HomaWire.type(buffer, offset);
+            final boolean known = type >= HomaWire.DATA && type <= HomaWire.ACK;
+            return captured >= (known ? headerLength(type, length) : HomaWire.COMMON_HEADER_LENGTH);
+        }
+
+        /**
+         * Classifies by the length the IP header gives; a cut packet can end near the end of the reader's buffer,
+         * which the classifier's bounds check must not mistake for a bad packet.
+         */
+        private static int classify(final DirectBuffer buffer, final int offset, final int length, final boolean udp)
+        {
+            return PacketClassifier.classify(buffer, offset, Math.min(length, buffer.capacity() - offset), udp);
         }
 
         private static int headerLength(final int type, final int length)
@@ -378,13 +431,14 @@ public final class PacketDump
             line.append(']');
         }
 
-        private void appendIcmp(final int protocol, final DirectBuffer buffer, final int offset, final int length)
+        private void appendIcmp(
+            final int protocol, final DirectBuffer buffer, final int offset, final int length, final int captured)
         {
             final boolean v6 = PcapReader.IPPROTO_ICMPV6 == protocol;
             final String name = v6 ? "ICMPv6" : "ICMP";
             count(name);
             line.append(v6 ? "icmp6 " : "icmp ").append(name);
-            if (length < 8)
+            if (captured < 8)
             {
                 line.append(" len=").append(length).append(" (short)");
                 return;
@@ -401,7 +455,7 @@ public final class PacketDump
             final boolean protocolUnreachable = !v6 && 2 == code;
             line.append(portUnreachable ? " port-unreachable" :
                 protocolUnreachable ? " protocol-unreachable" : " dest-unreachable");
-            appendQuotedPacket(v6, buffer, offset + 8, length - 8);
+            appendQuotedPacket(v6, buffer, offset + 8, captured - 8);
         }
 
         private void appendQuotedPacket(

@@ -15,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -77,6 +78,71 @@ class PacketDumpTest
         assertTrue(dump.linesOf("DATA").stream().anyMatch((line) -> line.contains(" payload=1424")), dump.out);
         assertTrue(dump.out.contains("# " + linuxCapture("medium_10KB_100KB.pcap") + ": 564 packets: ACK 2, " +
             "CUTOFFS 3, DATA 513, GRANT 41, NEED_ACK 4, RESEND 1"), dump.out);
+    }
+
+    @Test
+    void shouldDecodeHeadersOfPacketsCutBySnapLengthAndNoteTheCut() throws IOException
+    {
+        final Path whole = linuxCapture("medium_10KB_100KB.pcap");
+        final Path cut = tempDir.resolve("cut200.pcap");
+        cutCapture(whole, cut, 200);
+        final Dump wholeDump = dump(whole.toString());
+        final Dump cutDump = dump(cut.toString());
+
+        // Every packet is still shown, with the same header fields and lengths; the cut ones say how much was kept.
+        assertEquals(564, cutDump.packetLines.size(), cutDump.out);
+        assertEquals(wholeDump.countsByType(), cutDump.countsByType());
+        int cutLines = 0;
+        for (int i = 0; i < wholeDump.packetLines.size(); i++)
+        {
+            final String line = cutDump.packetLines.get(i);
+            final int note = line.indexOf(" cut=");
+            if (note >= 0)
+            {
+                cutLines++;
+                // 200 captured bytes: 14 Ethernet + 20 IPv4 leave 166 of the IP payload.
+                assertTrue(line.substring(note).matches(" cut=166/\\d+"), line);
+                assertTrue(Integer.parseInt(line.substring(line.indexOf('/', note) + 1)) > 166, line);
+            }
+            assertEquals(wholeDump.packetLines.get(i), note < 0 ? line : line.substring(0, note));
+        }
+        assertTrue(cutLines > 400, "cut lines " + cutLines);
+        assertTrue(cutDump.linesOf("DATA").stream().anyMatch((line) -> line.contains(" payload=1424 ") &&
+            line.endsWith(" cut=166/1480")), cutDump.out);
+        assertTrue(cutDump.out.contains("cut by snap length " + cutLines + " (shown with cut=: " + cutLines + ")"),
+            cutDump.out);
+
+        // Cut inside the Homa common header: shown, counted, no fields read from bytes not captured.
+        final Path tiny = tempDir.resolve("cut50.pcap");
+        cutCapture(whole, tiny, 50);
+        final Dump tinyDump = dump(tiny.toString());
+        assertEquals(564, tinyDump.packetLines.size(), tinyDump.out);
+        assertEquals(Map.of("CUT_HEADER", 564L), tinyDump.countsByType());
+        assertTrue(tinyDump.packetLines.stream().noneMatch((line) -> line.contains(" id=")), tinyDump.out);
+        assertTrue(tinyDump.packetLines.stream().allMatch((line) -> line.endsWith(" cut=16/" +
+            line.substring(line.indexOf(" len=") + 5, line.indexOf(' ', line.indexOf(" len=") + 5)))),
+            tinyDump.out);
+    }
+
+    /**
+     * Copies a little- or big-endian classic pcap keeping at most snapLength bytes of each frame, as tcpdump -s does.
+     */
+    private static void cutCapture(final Path source, final Path destination, final int snapLength) throws IOException
+    {
+        final ByteBuffer in = ByteBuffer.wrap(Files.readAllBytes(source));
+        final int magic = in.getInt(0);
+        in.order(0xA1B2C3D4 == magic || 0xA1B23C4D == magic ? ByteOrder.BIG_ENDIAN : ByteOrder.LITTLE_ENDIAN);
+        final ByteBuffer out = ByteBuffer.allocate(in.capacity()).order(in.order());
+        out.put(in.array(), 0, 24).putInt(16, snapLength);
+        for (int position = 24; position < in.capacity(); )
+        {
+            final int included = in.getInt(position + 8);
+            final int kept = Math.min(included, snapLength);
+            out.put(in.array(), position, 16).putInt(out.position() - 8, kept);
+            out.put(in.array(), position + 16, kept);
+            position += 16 + included;
+        }
+        Files.write(destination, Arrays.copyOf(out.array(), out.position()));
     }
 
     @Test

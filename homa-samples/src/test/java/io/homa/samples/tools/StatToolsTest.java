@@ -24,6 +24,7 @@ import java.nio.MappedByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -36,6 +37,8 @@ import static org.junit.jupiter.api.Assertions.fail;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class StatToolsTest
 {
+    private static final Pattern RATE_LINE =
+        Pattern.compile("^\\s*(\\d+):\\s+([\\d,]+)\\s+(\\S*/s)? +- (.+)$");
     private static final Pattern COUNTER_LINE = Pattern.compile("^\\s*(\\d+):\\s+([\\d,]+) - (\\S+)$");
     private static final int SERVER_PORT = 99;
 
@@ -81,6 +84,44 @@ class StatToolsTest
         assertEquals(rpcs, countersAfter.get("client_responses_done") - countersBefore.get("client_responses_done"));
         assertTrue(countersAfter.get("packets_sent_DATA") >= countersBefore.get("packets_sent_DATA") + 2 * rpcs);
         assertEquals(driver.counter(SystemCounterDescriptor.SOCKETS_OPEN), countersAfter.get("sockets_open"));
+    }
+
+    @Test
+    void shouldPrintRatesPerSecondSinceTheSnapshotBefore()
+    {
+        try (CncFileReader cnc = CncFileReader.map(new File(driver.homaDirectoryName())))
+        {
+            final HomaStat.Filter filter = new HomaStat.Filter(
+                Pattern.compile("client_requests_started|sockets_open"), Pattern.compile(".*"), Pattern.compile(".*"));
+            final ByteArrayOutputStream first = new ByteArrayOutputStream();
+            final Map<Integer, Long> before = HomaStat.printSnapshot(cnc, filter, print(first), null, 0, true);
+            assertTrue(first.toString(StandardCharsets.UTF_8).lines().skip(2)
+                .allMatch((line) -> RATE_LINE.matcher(line).matches() && line.contains(" - ") &&
+                    !line.contains("/s")), "no rates on the first snapshot: " + first);
+
+            final int rpcs = 5;
+            doRpcs(rpcs);
+            final ByteArrayOutputStream second = new ByteArrayOutputStream();
+            // As if half a second passed: 5 more requests are 10 per second.
+            HomaStat.printSnapshot(cnc, filter, print(second), before, 500_000_000L, true);
+            final Map<String, String> rates = new HashMap<>();
+            final Map<String, Long> deltas = new HashMap<>();
+            second.toString(StandardCharsets.UTF_8).lines().forEach((line) ->
+            {
+                final Matcher matcher = RATE_LINE.matcher(line);
+                if (matcher.matches())
+                {
+                    rates.put(matcher.group(4), matcher.group(3));
+                    deltas.put(matcher.group(4), Long.parseLong(matcher.group(2).replace(",", "")) -
+                        before.get(Integer.parseInt(matcher.group(1))));
+                }
+            });
+            assertEquals(rpcs, deltas.get("client_requests_started"), second::toString);
+            assertEquals("10.0/s", rates.get("client_requests_started"), second::toString);
+            // The first RPCs of this test also open its sockets: the rate is the change over the half second.
+            assertEquals(String.format(Locale.ROOT, "%.1f/s", deltas.get("sockets_open") * 2.0),
+                rates.get("sockets_open"), second::toString);
+        }
     }
 
     @Test
