@@ -240,8 +240,8 @@ class ObservabilityTest
     @Test
     void shouldExportExactlyTheCncCountersOverJmxAfterRealRpcs() throws Exception
     {
-        final MediaDriver server = launch(new MediaDriver.Context());
-        final MediaDriver client = launch(new MediaDriver.Context());
+        final MediaDriver server = launch(new MediaDriver.Context().jmxEnabled(true));
+        final MediaDriver client = launch(new MediaDriver.Context().jmxEnabled(true));
         final HomaSocket socket = echoes(server, client);
 
         final MBeanServer mbeans = ManagementFactory.getPlatformMBeanServer();
