@@ -27,9 +27,10 @@ public final class CncFileDescriptor
      * command version 1 drivers do not know. 3: {@link #DRIVER_SLEEPING_OFFSET} and the {@link #WAKE_FIFO}: a client
      * that puts a command on the to-driver ring while the driver sleeps wakes it. 4: the commands that register,
      * refresh, close or remove what a client owns (AddSocket, RemoveSocket, ClientKeepalive, ClientClose) carry
-     * the client's credential.
+     * the client's credential. 5: every command that names a client carries its credential (BindSocket, SendRequest,
+     * SendReply, AbortRpc, RpcInfoRequest and ResolveAddress too).
      */
-    public static final int CNC_VERSION = 4;
+    public static final int CNC_VERSION = 5;
     /**
      * FIFO inside the driver directory that the driver sleeps on (with its sockets, in {@code epoll}): a client that
      * finds a sleeper counted at {@link #DRIVER_SLEEPING_OFFSET} after writing a command writes one byte here.

@@ -32,8 +32,8 @@ final class DriverProxy
     /**
      * @param toDriver    the CnC's to-driver ring.
      * @param clientId    this client.
-     * @param credential  this client's secret: the driver takes a close or a socket removal in this client's name
-     *                    only with it.
+     * @param credential  this client's secret, on every command: the driver acts in this client's name only with
+     *                    it.
      * @param cncMetaData the CnC's metadata, where the driver says it sleeps (null: never ring).
      * @param wakeFd      the driver's wake-up FIFO opened for writing, or -1.
      * @param directDriver the driver in this JVM whose cycle this client may run, or null.
@@ -143,7 +143,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().bindSocket.wrap(toDriver.buffer(), index)
-            .correlationId(correlationId).clientId(clientId).socketId(socketId).port(port);
+            .correlationId(correlationId).clientId(clientId).socketId(socketId).port(port).credential(credential);
         commit(index);
         return true;
     }
@@ -172,7 +172,8 @@ final class DriverProxy
             .destAddress(dest.ipv4())
             .destUdpPort(dest.udpPort())
             .destPort(dest.port())
-            .clientId(clientId);
+            .clientId(clientId)
+            .credential(credential);
         commit(index);
         return true;
     }
@@ -185,7 +186,8 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().sendReply.wrap(toDriver.buffer(), index)
-            .socketId(socketId).rpcId(rpcId).sendOffset(sendOffset).length(length).clientId(clientId);
+            .socketId(socketId).rpcId(rpcId).sendOffset(sendOffset).length(length).clientId(clientId)
+            .credential(credential);
         commit(index);
         return true;
     }
@@ -198,7 +200,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().abortRpc.wrap(toDriver.buffer(), index)
-            .socketId(socketId).rpcId(rpcId).errorCode(error).clientId(clientId);
+            .socketId(socketId).rpcId(rpcId).errorCode(error).clientId(clientId).credential(credential);
         commit(index);
         return true;
     }
@@ -211,7 +213,8 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().resolveAddress.wrap(toDriver.buffer(), index)
-            .correlationId(correlationId).clientId(clientId).addressHigh(addressHigh).addressLow(addressLow);
+            .correlationId(correlationId).clientId(clientId).addressHigh(addressHigh).addressLow(addressLow)
+            .credential(credential);
         commit(index);
         return true;
     }
@@ -248,7 +251,7 @@ final class DriverProxy
             return false;
         }
         ENCODERS.get().rpcInfo.wrap(toDriver.buffer(), index)
-            .correlationId(correlationId).clientId(clientId).port(port);
+            .correlationId(correlationId).clientId(clientId).port(port).credential(credential);
         commit(index);
         return true;
     }

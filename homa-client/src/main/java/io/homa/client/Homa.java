@@ -602,6 +602,29 @@ public final class Homa implements AutoCloseable
     }
 
     /**
+     * Writes a command that takes a correlation id and waits for its answer, as this client's own calls do (tests of
+     * stale and buggy clients, whose commands come from another proxy).
+     *
+     * @param command writes the command with the id it is given; false while the ring is full.
+     * @throws HomaException if the driver answers with an error.
+     */
+    void awaitCommand(final java.util.function.LongPredicate command)
+    {
+        commandLock.lock();
+        try
+        {
+            ensureOpen();
+            final long correlationId = driverProxy.nextCorrelationId();
+            offerCommand(() -> command.test(correlationId));
+            awaitResponse(correlationId);
+        }
+        finally
+        {
+            commandLock.unlock();
+        }
+    }
+
+    /**
      * Takes the next client RPC id: even, unique across every client of the driver (one counter in the CnC).
      */
     long nextRpcId()

@@ -328,8 +328,9 @@ final class DriverConductor implements Agent
 
     /**
      * A command in a client's name without that client's credential: a stale or buggy client (or one that reads
-     * another's ring records) must not close, refresh or strip another client. Counted and logged; only refusals
-     * allocate here.
+     * another's ring records) must not act for another client. Counted and logged; a command with a correlation id
+     * is answered with EPERM, which fails the sender's waiting call (the victim waits on no such id). SendRequest,
+     * SendReply and AbortRpc carry none, so only the log and the count say so. Only refusals allocate here.
      */
     private void refuseForged(final String command, final long clientId, final long correlationId)
     {
@@ -352,6 +353,11 @@ final class DriverConductor implements Agent
                 case SendRequestDecoder.TEMPLATE_ID ->
                 {
                     sendRequest.wrap(buffer, index, SendRequestDecoder.BLOCK_LENGTH, SendRequestDecoder.SCHEMA_VERSION);
+                    if (clientLiveness.isForged(sendRequest.clientId(), sendRequest.credential()))
+                    {
+                        refuseForged("SendRequest", sendRequest.clientId(), 0);
+                        return;
+                    }
                     final boolean owned = engine.onSendRequest(
                         sendRequest.socketId(),
                         sendRequest.clientId(),
@@ -368,6 +374,11 @@ final class DriverConductor implements Agent
                 case SendReplyDecoder.TEMPLATE_ID ->
                 {
                     sendReply.wrap(buffer, index, SendReplyDecoder.BLOCK_LENGTH, SendReplyDecoder.SCHEMA_VERSION);
+                    if (clientLiveness.isForged(sendReply.clientId(), sendReply.credential()))
+                    {
+                        refuseForged("SendReply", sendReply.clientId(), 0);
+                        return;
+                    }
                     refusedIfNotOwned(engine.onSendReply(sendReply.socketId(), sendReply.clientId(), sendReply.rpcId(),
                         sendReply.sendOffset(), sendReply.length()),
                         "SendReply", sendReply.clientId(), sendReply.socketId());
@@ -388,6 +399,11 @@ final class DriverConductor implements Agent
                 case BindSocketDecoder.TEMPLATE_ID ->
                 {
                     bindSocket.wrap(buffer, index, BindSocketDecoder.BLOCK_LENGTH, BindSocketDecoder.SCHEMA_VERSION);
+                    if (clientLiveness.isForged(bindSocket.clientId(), bindSocket.credential()))
+                    {
+                        refuseForged("BindSocket", bindSocket.clientId(), bindSocket.correlationId());
+                        return;
+                    }
                     clientLiveness.onKnownClientActivity(bindSocket.clientId(), cachedNanoClock.nanoTime());
                     engine.onBindSocket(
                         bindSocket.correlationId(), bindSocket.clientId(), bindSocket.socketId(), bindSocket.port());
@@ -410,6 +426,11 @@ final class DriverConductor implements Agent
                 case AbortRpcDecoder.TEMPLATE_ID ->
                 {
                     abortRpc.wrap(buffer, index, AbortRpcDecoder.BLOCK_LENGTH, AbortRpcDecoder.SCHEMA_VERSION);
+                    if (clientLiveness.isForged(abortRpc.clientId(), abortRpc.credential()))
+                    {
+                        refuseForged("AbortRpc", abortRpc.clientId(), 0);
+                        return;
+                    }
                     refusedIfNotOwned(
                         engine.onAbort(abortRpc.socketId(), abortRpc.clientId(), abortRpc.rpcId(), abortRpc.errorCode()),
                         "AbortRpc", abortRpc.clientId(), abortRpc.socketId());
@@ -441,6 +462,11 @@ final class DriverConductor implements Agent
                 {
                     rpcInfo.wrap(
                         buffer, index, RpcInfoRequestDecoder.BLOCK_LENGTH, RpcInfoRequestDecoder.SCHEMA_VERSION);
+                    if (clientLiveness.isForged(rpcInfo.clientId(), rpcInfo.credential()))
+                    {
+                        refuseForged("RpcInfoRequest", rpcInfo.clientId(), rpcInfo.correlationId());
+                        return;
+                    }
                     clientLiveness.onKnownClientActivity(rpcInfo.clientId(), cachedNanoClock.nanoTime());
                     engine.onRpcInfo(rpcInfo.correlationId(), rpcInfo.port());
                 }
@@ -448,6 +474,11 @@ final class DriverConductor implements Agent
                 {
                     resolveAddress.wrap(
                         buffer, index, ResolveAddressDecoder.BLOCK_LENGTH, ResolveAddressDecoder.SCHEMA_VERSION);
+                    if (clientLiveness.isForged(resolveAddress.clientId(), resolveAddress.credential()))
+                    {
+                        refuseForged("ResolveAddress", resolveAddress.clientId(), resolveAddress.correlationId());
+                        return;
+                    }
                     clientLiveness.onKnownClientActivity(resolveAddress.clientId(), cachedNanoClock.nanoTime());
                     onResolveAddress(
                         resolveAddress.correlationId(), resolveAddress.addressHigh(), resolveAddress.addressLow());

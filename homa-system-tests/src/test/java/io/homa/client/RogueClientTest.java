@@ -168,6 +168,68 @@ class RogueClientTest
         assertEquals(0, driver.counter(SystemCounterDescriptor.SOCKETS_OPEN));
     }
 
+    @Test
+    void shouldRefuseEveryCommandKindInAnotherClientsNameWithoutItsCredential()
+    {
+        final HomaSocket client = launchVictimAndRogue();
+        final HomaAddress dest = HomaAddress.of(driver.udpAddressIpv4(), driver.udpPort(), SERVER_PORT);
+
+        // The victim's request in service at its server: its client RPC is outstanding, its server RPC unanswered.
+        client.send(dest, new UnsafeBuffer(new byte[100]), 0, 100, 1);
+        final long[] requestId = { 0 };
+        assertTrue(server.receive(new MessageHandler()
+        {
+            public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
+                final int length)
+            {
+                requestId[0] = id;
+            }
+
+            public void onError(final long id, final long cookie, final int errorCode)
+            {
+            }
+        }, WAIT_NS) > 0);
+        final long requestsStarted = driver.counter(SystemCounterDescriptor.CLIENT_REQUESTS_STARTED);
+
+        // The rogue names the victim and the victim's own sockets, so only the credential tells them apart.
+        final long victimId = victim.clientId();
+        final DriverProxy forged = rogue.driverProxy().withClientId(victimId);
+        rogue.offerCommand(() -> forged.sendReply(server.socketId(), requestId[0], 0, 10));
+        rogue.offerCommand(() -> forged.abortRpc(client.socketId(), 0, HomaError.ECANCELED));
+        rogue.offerCommand(() -> forged.sendRequest(client.socketId(), 1_000_002, 0, 0, 10, 0, dest));
+        assertEperm(() -> rogue.awaitCommand(id -> forged.bindSocket(id, client.socketId(), SERVER_PORT + 1)));
+        assertEperm(() -> rogue.awaitCommand(id -> forged.rpcInfo(id, 0)));
+        assertEperm(() -> rogue.awaitCommand(id -> forged.resolveAddress(id, 0x2001_0db8_0000_0000L, 1)));
+        awaitCounter(SystemCounterDescriptor.COMMAND_REFUSALS, 6);
+        final String log = errorLog();
+        for (final String kind : new String[]{
+            "SendReply", "AbortRpc", "SendRequest", "BindSocket", "RpcInfoRequest", "ResolveAddress" })
+        {
+            assertTrue(log.contains(kind + " in the name of client " + victimId + " without its credential, refused"),
+                kind + ": " + log);
+        }
+        assertEquals(requestsStarted, driver.counter(SystemCounterDescriptor.CLIENT_REQUESTS_STARTED), "no request");
+        assertEquals(0, driver.counter(SystemCounterDescriptor.SERVER_RESPONSES_STARTED), "no reply");
+
+        // The victim keeps working: its request was neither answered nor aborted, the port was not bound for it.
+        server.reply(requestId[0], new UnsafeBuffer(new byte[20]), 0, 20);
+        assertTrue(client.receive(counter, WAIT_NS) > 0);
+        assertEquals(1, responses);
+        assertEquals(0, driver.counter(SystemCounterDescriptor.CLIENT_RPCS_FAILED));
+        assertTrue(client.port() >= 32768, "still a client port: " + client.port());
+        assertEquals(SERVER_PORT + 1, victim.addSocket(SERVER_PORT + 1).port());
+        assertEquals(2, driver.counter(SystemCounterDescriptor.CLIENTS_ACTIVE));
+
+        // The rogue's own commands, with its own id, still go through.
+        assertEquals(SERVER_PORT + 2, rogue.addSocket(SERVER_PORT + 2).port());
+    }
+
+    private static void assertEperm(final Runnable call)
+    {
+        final HomaException ex = org.junit.jupiter.api.Assertions.assertThrows(HomaException.class, call::run);
+        assertEquals(HomaError.EPERM, ex.errorCode(), ex.getMessage());
+    }
+
     private String errorLog()
     {
         final java.io.File cncFile = new java.io.File(driver.homaDirectoryName(), CncFileDescriptor.CNC_FILE);
