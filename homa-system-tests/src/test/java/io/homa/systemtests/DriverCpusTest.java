@@ -38,12 +38,35 @@ class DriverCpusTest
         driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
             .threadingMode(ThreadingMode.DEDICATED)
             .driverCpus("0"));
-        final List<String> agents = awaitNewAgentThreads(before, 3);
-        assertEquals(3, agents.size(), "conductor, receiver and sender threads: " + agents);
-        for (final String tid : agents)
+        // Agrona names an agent's thread before it starts and the thread pins itself before its first duty cycle,
+        // so a loaded machine can show a named thread not yet pinned: wait (bounded) for all three to be pinned.
+        final java.util.Map<String, String> seen = new java.util.TreeMap<>();
+        final java.util.function.BooleanSupplier pinned = () ->
         {
-            assertEquals("0", cpusAllowed(tid), "thread " + tid);
+            seen.clear();
+            try
+            {
+                for (final String tid : agentThreadIds())
+                {
+                    if (!before.contains(tid))
+                    {
+                        seen.put(tid, cpusAllowed(tid));
+                    }
+                }
+            }
+            catch (final IOException | RuntimeException ex)
+            {
+                return false; // a thread ended between listing and reading
+            }
+            return 3 == seen.size() && seen.values().stream().allMatch("0"::equals);
+        };
+        final long deadlineNs = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        while (!pinned.getAsBoolean() && System.nanoTime() - deadlineNs < 0)
+        {
+            Thread.yield();
         }
+        assertTrue(pinned.getAsBoolean(),
+            "conductor, receiver and sender threads (and only they) pinned to CPU 0; new threads: " + seen);
     }
 
     @Test
