@@ -280,6 +280,13 @@ public final class Configuration
     public static final String UDP_GRO_PROP_NAME = "homa.udp.gro";
     /** Default: on. */
     public static final boolean UDP_GRO_DEFAULT = true;
+    /**
+     * raw (IPv4): send Homa packets as TCP-lookalike segments (IP protocol 6, flags SYN|RST, urgent 0xB97D, a real
+     * TCP checksum), as Linux Homa does with {@code net.homa.hijack_tcp=1}. Such packets are received either way.
+     */
+    public static final String HIJACK_TCP_PROP_NAME = "homa.hijack.tcp";
+    /** Default: off (Linux's hijack_tcp default). */
+    public static final boolean HIJACK_TCP_DEFAULT = false;
 
     /** Print the configuration when the driver starts. */
     public static final String PRINT_CONFIGURATION_PROP_NAME = "homa.print.configuration";

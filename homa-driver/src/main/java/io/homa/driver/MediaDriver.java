@@ -596,6 +596,8 @@ public final class MediaDriver implements AutoCloseable
             Configuration.stringValue(Configuration.TRANSPORT_PROP_NAME, Configuration.TRANSPORT_DEFAULT);
         private boolean udpGro = Configuration.booleanValue(
             Configuration.UDP_GRO_PROP_NAME, Configuration.UDP_GRO_DEFAULT);
+        private boolean hijackTcp = Configuration.booleanValue(
+            Configuration.HIJACK_TCP_PROP_NAME, Configuration.HIJACK_TCP_DEFAULT);
         private int packetRingVersion = Configuration.intValue(
             Configuration.PACKET_RING_VERSION_PROP_NAME, Configuration.PACKET_RING_VERSION_DEFAULT);
         private int socketRcvbufLength = Configuration.sizeAsInt(
@@ -798,7 +800,7 @@ public final class MediaDriver implements AutoCloseable
             isLinkSpeedKnown = isLinkMbpsSet || nic.linkMbps() > 0;
             linkMbps = resolvedNic[1];
             transport = Transports.open(transportName, nic, bindAddress, udpPort, resolvedNic[0], socketRcvbufLength,
-                socketSndbufLength, packetRingVersion, udpGro, transportCounters);
+                socketSndbufLength, packetRingVersion, udpGro, hijackTcp, transportCounters);
             if (faultInjection.isActive())
             {
                 transport = new FaultInjectionTransport(transport, faultInjection, nanoClock,
@@ -1510,6 +1512,25 @@ public final class MediaDriver implements AutoCloseable
         public boolean udpGro()
         {
             return udpGro;
+        }
+
+        /**
+         * @param hijack send Homa as TCP-lookalike segments over raw IPv4, as Linux's {@code hijack_tcp}
+         *               ({@code homa.hijack.tcp}).
+         * @return this for a fluent API.
+         */
+        public Context hijackTcp(final boolean hijack)
+        {
+            this.hijackTcp = hijack;
+            return this;
+        }
+
+        /**
+         * @return whether raw IPv4 sends hijacked (TCP-lookalike) packets.
+         */
+        public boolean hijackTcp()
+        {
+            return hijackTcp;
         }
 
         /**
@@ -2358,6 +2379,7 @@ public final class MediaDriver implements AutoCloseable
                 ", udp=" + udpAddress + ":" + udpPort +
                 ", transport=" + transportName +
                 ", udpGro=" + udpGro +
+                ", hijackTcp=" + hijackTcp +
                 ", mtuLength=" + mtuLength +
                 ", socketRcvbufLength=" + socketRcvbufLength +
                 ", socketSndbufLength=" + socketSndbufLength +

@@ -84,6 +84,7 @@ final class Transports
      * @param sndBufBytes kernel send buffer.
      * @param packetRingVersion TPACKET version for packet-ring.
      * @param udpGro      udp-batch: ask for UDP GRO.
+     * @param hijackTcp   raw IPv4: send hijacked TCP-lookalike packets.
      * @param counters    transport counters.
      * @return the open transport.
      */
@@ -97,6 +98,7 @@ final class Transports
         final int sndBufBytes,
         final int packetRingVersion,
         final boolean udpGro,
+        final boolean hijackTcp,
         final TransportCounters counters)
     {
         if (address instanceof Inet6Address)
@@ -110,7 +112,8 @@ final class Transports
                 address, port, mtu, rcvBufBytes, sndBufBytes, true, udpGro, counters);
             case PACKET_RING -> new PacketRingTransport(packetRingVersion, UdpSocket.ipv4ToInt(address), nic, mtu,
                 sndBufBytes, counters);
-            case RAW -> new RawIpTransport(UdpSocket.ipv4ToInt(address), mtu, rcvBufBytes, sndBufBytes, counters);
+            case RAW -> new RawIpTransport(
+                UdpSocket.ipv4ToInt(address), mtu, rcvBufBytes, sndBufBytes, counters, true, hijackTcp);
             default -> throw new IllegalArgumentException(
                 "unknown " + Configuration.TRANSPORT_PROP_NAME + ": " + name + " (udp, udp-batch, raw or packet-ring)");
         };

@@ -25,7 +25,10 @@ public enum TransportCounterDescriptor
     GRO_RECEIVES(16, "gro_receives", "ours: datagrams the kernel coalesced (UDP GRO), each several packets"),
     IPV6_PEERS(17, "ipv6_peers", "ours: IPv6 addresses given a peer key (raw IPv6; keys are never reused)"),
     IPV6_PEER_TABLE_FULL(18, "ipv6_peer_table_full",
-        "ours: IPv6 packets from new sources dropped, or keys refused, as the address table was full");
+        "ours: IPv6 packets from new sources dropped, or keys refused, as the address table was full"),
+    TCP_HIJACK_SENT(30, "tcp_hijack_sent", "ours: Homa packets sent as TCP-lookalike segments (homa.hijack.tcp)"),
+    TCP_HIJACK_RCVD(31, "tcp_hijack_rcvd",
+        "ours: Homa packets received as TCP-lookalike segments (from a Linux peer with hijack_tcp=1)");
 
     /** Counter type id for transport counters. */
     public static final int TRANSPORT_COUNTER_TYPE_ID = 1;

@@ -87,7 +87,7 @@ public final class PacketRingTransport implements PacketTransport
         this.mtu = mtu;
         this.maxPacketLength = Math.min(mtu, RawIpSocket.MAX_IPV4_DATAGRAM) - IP_HEADER_LENGTH;
 
-        raw = new RawIpTransport(localIpv4, mtu, 0, sndBufBytes, counters, false);
+        raw = new RawIpTransport(localIpv4, mtu, 0, sndBufBytes, counters, false, false);
         try
         {
             final int frameLength = 48 + ETH_HEADER_LENGTH + IP_HEADER_LENGTH + maxPacketLength;

@@ -88,6 +88,10 @@ public final class RawIpTransport implements PacketTransport
     private int lastSourceIpv4;
     private int lastTos;
     private boolean lastTruncated;
+    /** Hijacked Homa (IP protocol 6) in and, with {@link #hijackSends}, out; null under a packet ring. */
+    private final TcpHijack hijack;
+    private final boolean hijackSends;
+    private boolean hijackFirst;
 
     /**
      * @param localIpv4   the driver's address (must be a specific local address).
@@ -105,7 +109,7 @@ public final class RawIpTransport implements PacketTransport
         final int sndBufBytes,
         final TransportCounters counters)
     {
-        this(localIpv4, mtu, rcvBufBytes, sndBufBytes, counters, true);
+        this(localIpv4, mtu, rcvBufBytes, sndBufBytes, counters, true, false);
     }
 
     /**
@@ -117,6 +121,8 @@ public final class RawIpTransport implements PacketTransport
      * @param receivesHoma false when another path (a packet ring) receives Homa packets: the protocol-146 socket
      *                     then only keeps the kernel from answering protocol-unreachable, and a filter keeps its
      *                     queue empty.
+     * @param hijackTcp    send Homa as TCP-lookalike segments, as Linux with {@code hijack_tcp=1}
+     *                     ({@code homa.hijack.tcp}); such packets are received whatever this says.
      */
     public RawIpTransport(
         final int localIpv4,
@@ -124,7 +130,8 @@ public final class RawIpTransport implements PacketTransport
         final int rcvBufBytes,
         final int sndBufBytes,
         final TransportCounters counters,
-        final boolean receivesHoma)
+        final boolean receivesHoma,
+        final boolean hijackTcp)
     {
         if (0 == localIpv4)
         {
@@ -181,13 +188,33 @@ public final class RawIpTransport implements PacketTransport
         }
         icmpSocket = icmp;
         sender = new UdpBatchSender(homaSocket, maxPacketLength);
-        sender.refusalListener((ipv4, errno) ->
+        final UdpBatchSender.RefusalListener refusals = (ipv4, errno) ->
         {
             if (EHOSTUNREACH == errno || ENETUNREACH == errno)
             {
                 noteSendFailure(ipv4);
             }
-        });
+        };
+        sender.refusalListener(refusals);
+        TcpHijack tcp = null;
+        if (receivesHoma)
+        {
+            try
+            {
+                tcp = TcpHijack.open(localIpv4, maxPacketLength, rcvBufBytes, sndBufBytes,
+                    counters.get(TransportCounterDescriptor.TCP_HIJACK_SENT),
+                    counters.get(TransportCounterDescriptor.TCP_HIJACK_RCVD), refusals);
+            }
+            catch (final RuntimeException ex)
+            {
+                sender.close();
+                homaSocket.close();
+                icmpSocket.close();
+                throw ex;
+            }
+        }
+        hijack = tcp;
+        hijackSends = hijackTcp && null != tcp;
     }
 
     /**
@@ -248,14 +275,25 @@ public final class RawIpTransport implements PacketTransport
                 return sendPortUnreachable(headerView, ipv4, headerLength);
             }
         }
-        if (!sender.add(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos))
+        // With hijacking on, every Homa packet goes as TCP: one sender, so packets keep their order.
+        final boolean hijacked = hijackSends && headerLength >= HomaWire.COMMON_HEADER_LENGTH;
+        final UdpBatchSender out = hijacked ? hijack.sender() : sender;
+        if (hijacked)
+        {
+            hijack.stamp(headerAddress, headerLength, payloadAddress, payloadLength, ipv4);
+        }
+        if (!out.add(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos))
         {
             flush();
-            if (!sender.add(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos))
+            if (!out.add(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos))
             {
                 // Full of stashed packets the kernel has not taken yet: this one waits in the caller's ring.
                 return 0;
             }
+        }
+        if (hijacked)
+        {
+            hijack.onSent();
         }
         return headerLength + payloadLength;
     }
@@ -273,6 +311,22 @@ public final class RawIpTransport implements PacketTransport
      */
     public int flush()
     {
+        int sent = flush(sender);
+        long syscalls = sender.syscalls();
+        long errors = sender.errors();
+        if (null != hijack)
+        {
+            sent += flush(hijack.sender());
+            syscalls += hijack.sender().syscalls();
+            errors += hijack.sender().errors();
+        }
+        sendSyscalls.setRelease(syscalls);
+        batchSendErrors.setRelease(errors);
+        return sent;
+    }
+
+    private static int flush(final UdpBatchSender sender)
+    {
         if (0 == sender.pendingMessages())
         {
             return 0;
@@ -282,8 +336,6 @@ public final class RawIpTransport implements PacketTransport
         {
             sender.stash();
         }
-        sendSyscalls.setRelease(sender.syscalls());
-        batchSendErrors.setRelease(sender.errors());
         return sent;
     }
 
@@ -300,12 +352,26 @@ public final class RawIpTransport implements PacketTransport
      */
     public int receiveBatch()
     {
+        if (null == hijack)
+        {
+            return receiveBatch(homaSocket);
+        }
+        // Both sockets get a turn, first one then the other, so neither kind of peer starves the other.
+        hijackFirst = !hijackFirst;
+        final RawIpSocket first = hijackFirst ? hijack.socket() : homaSocket;
+        final int count = receiveBatch(first);
+        return 0 != count ? count : receiveBatch(hijackFirst ? homaSocket : hijack.socket());
+    }
+
+    private int receiveBatch(final RawIpSocket socket)
+    {
+        final boolean isTcp = null != hijack && socket == hijack.socket();
         int count;
         int valid;
         // A full batch whose datagrams were all dropped still means "more may be waiting".
         do
         {
-            count = homaSocket.receiveBatch(slots.addressOffset(), slotCapacity, RECEIVE_BATCH);
+            count = socket.receiveBatch(slots.addressOffset(), slotCapacity, RECEIVE_BATCH);
             if (count <= 0)
             {
                 return count;
@@ -314,13 +380,13 @@ public final class RawIpTransport implements PacketTransport
             valid = 0;
             for (int i = 0; i < count; i++)
             {
-                final int length = homaSocket.batchLength(i);
+                final int length = socket.batchLength(i);
                 if (RawIpSocket.RECEIVE_BAD_HEADER == length)
                 {
                     badPackets.incrementRelease();
                     continue;
                 }
-                if (homaSocket.batchDestinationIpv4(i) != localIpv4)
+                if (socket.batchDestinationIpv4(i) != localIpv4)
                 {
                     foreignPackets.incrementRelease();
                     continue;
@@ -335,10 +401,20 @@ public final class RawIpTransport implements PacketTransport
                         continue;
                     }
                 }
+                if (isTcp)
+                {
+                    receiveView.wrap(address, Math.max(length, 0));
+                    if (!TcpHijack.isHijacked(receiveView, length))
+                    {
+                        foreignPackets.incrementRelease();
+                        continue;
+                    }
+                    hijack.onReceived();
+                }
                 // A truncated datagram is reported longer than the largest packet: the receiver drops it.
                 batchAddresses[valid] = address;
-                batchLengths[valid] = homaSocket.batchTruncated(i) ? maxPacketLength + 1 : length;
-                batchSources[valid] = homaSocket.batchSourceIpv4(i);
+                batchLengths[valid] = socket.batchTruncated(i) ? maxPacketLength + 1 : length;
+                batchSources[valid] = socket.batchSourceIpv4(i);
                 valid++;
             }
         }
@@ -436,10 +512,18 @@ public final class RawIpTransport implements PacketTransport
      */
     public int receive(final long address, final int capacity)
     {
+        final int length = receive(homaSocket, address, capacity);
+        return null == hijack || RawIpSocket.RECEIVE_WOULD_BLOCK != length ?
+            length : receive(hijack.socket(), address, capacity);
+    }
+
+    private int receive(final RawIpSocket socket, final long address, final int capacity)
+    {
+        final boolean isTcp = null != hijack && socket == hijack.socket();
         // Bounded: each pass consumes one datagram; give up after a handful of foreign or bad ones.
         for (int i = 0; i < 16; i++)
         {
-            final int length = homaSocket.receive(address, capacity);
+            final int length = socket.receive(address, capacity);
             if (RawIpSocket.RECEIVE_BAD_HEADER == length)
             {
                 badPackets.incrementRelease();
@@ -449,7 +533,7 @@ public final class RawIpTransport implements PacketTransport
             {
                 return length;
             }
-            if (homaSocket.lastDestinationIpv4() != localIpv4)
+            if (socket.lastDestinationIpv4() != localIpv4)
             {
                 foreignPackets.incrementRelease();
                 continue;
@@ -464,9 +548,19 @@ public final class RawIpTransport implements PacketTransport
                     continue;
                 }
             }
-            lastSourceIpv4 = homaSocket.lastSourceIpv4();
-            lastTos = homaSocket.lastTos();
-            lastTruncated = homaSocket.lastTruncated();
+            if (isTcp)
+            {
+                receiveView.wrap(address, length);
+                if (!TcpHijack.isHijacked(receiveView, length))
+                {
+                    foreignPackets.incrementRelease();
+                    continue;
+                }
+                hijack.onReceived();
+            }
+            lastSourceIpv4 = socket.lastSourceIpv4();
+            lastTos = socket.lastTos();
+            lastTruncated = socket.lastTruncated();
             return length;
         }
         return RawIpSocket.RECEIVE_WOULD_BLOCK;
@@ -587,7 +681,12 @@ public final class RawIpTransport implements PacketTransport
      */
     public int[] pollFds()
     {
-        return receivesHoma ? new int[]{ homaSocket.fd(), icmpSocket.fd() } : new int[]{ icmpSocket.fd() };
+        if (!receivesHoma)
+        {
+            return new int[]{ icmpSocket.fd() };
+        }
+        return null == hijack ? new int[]{ homaSocket.fd(), icmpSocket.fd() } :
+            new int[]{ homaSocket.fd(), icmpSocket.fd(), hijack.socket().fd() };
     }
 
     /**
@@ -630,6 +729,10 @@ public final class RawIpTransport implements PacketTransport
         sender.close();
         homaSocket.close();
         icmpSocket.close();
+        if (null != hijack)
+        {
+            hijack.close();
+        }
     }
 
     /**
