@@ -99,14 +99,20 @@ class LinuxPeerInteropTest
         }
         closeables.clear();
         Guest.run("[ -f /root/server.pid ] && kill $(cat /root/server.pid) 2>/dev/null; rm -f /root/server.pid; " +
-            "tc qdisc del dev eth0 root 2>/dev/null; true", 60);
+            "tc qdisc del dev eth0 root 2>/dev/null; sysctl -qw net.homa.hijack_tcp=0; true", 60);
     }
 
     private void launch(final boolean ipv6)
     {
+        launch(ipv6, false);
+    }
+
+    private void launch(final boolean ipv6, final boolean hijackTcp)
+    {
         driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
             .transportName("raw")
-            .udpAddress(ipv6 ? hostIp6 : hostIp4));
+            .udpAddress(ipv6 ? hostIp6 : hostIp4)
+            .hijackTcp(hijackTcp));
         closeables.add(driver);
         homa = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName()));
         closeables.add(homa);
@@ -211,6 +217,38 @@ class LinuxPeerInteropTest
         assertNoLinuxFailures(before, "5 % loss on the guest's egress");
         assertEquals(0, driver.counter(io.homa.driver.status.SystemCounterDescriptor.RPC_TIMEOUTS),
             "Java rpc_timeouts");
+    }
+
+    @ParameterizedTest
+    @ValueSource(booleans = { false, true })
+    void shouldTalkBothWaysToALinuxPeerThatHijacksTcp(final boolean hijackToo) throws Exception
+    {
+        // Linux sockets opened after the sysctl send their packets as TCP-lookalike segments.
+        final Guest.Result on = Guest.run("sysctl -w net.homa.hijack_tcp=1", 60);
+        assertEquals(0, on.rc, "sysctl: " + on.output);
+        launch(false, hijackToo);
+        startLinuxServer(false);
+        startJavaEchoServer();
+        final Map<String, Long> before = linuxMetrics();
+        final HomaSocket socket = homa.addSocket();
+        closeables.add(socket);
+        final HomaAddress dest = homa.address(InetAddress.getByName(guestIp4), 0, LINUX_SERVER_PORT);
+        int seed = 20_000;
+        for (final int size : new int[]{ 100, 1_500, 100_000, 1_000_000 })
+        {
+            for (int i = 0; i < 3; i++)
+            {
+                final UnsafeBuffer request = homaTestRequest(size, seed++);
+                assertEcho(request, socket.call(dest, request, 0, size, CALL_TIMEOUT_NS), size);
+            }
+            runHomaTest(false, size, 3);
+        }
+        assertNoLinuxFailures(before, "Linux with hijack_tcp=1, ours " + (hijackToo ? "hijacking too" : "native"));
+        assertNoBadValues();
+        final long received = driver.counter(io.homa.driver.status.TransportCounterDescriptor.TCP_HIJACK_RCVD);
+        assertTrue(received > 0, "hijacked packets received from Linux: " + received);
+        final long sent = driver.counter(io.homa.driver.status.TransportCounterDescriptor.TCP_HIJACK_SENT);
+        assertEquals(hijackToo, sent > 0, "hijacked packets sent: " + sent);
     }
 
     /** util/homa_test's request: int32 LE length, int32 LE response length (= length), then seed, seed + 1, ... */
