@@ -128,7 +128,7 @@ class HomaAllJarTest
 
         final Result statBefore = runScript("homa-stat", "--dir", dir, "--once", "--label", "client_requests_started");
         assertEquals(0, statBefore.status, statBefore.output);
-        final String header = "Homa driver: CnC version " + io.homa.client.CncFileDescriptor.CNC_VERSION + ", PID ";
+        final String header = "Homa driver: CnC version " + io.homa.client.internal.CncFileDescriptor.CNC_VERSION + ", PID ";
         assertTrue(statBefore.output.contains(header + driver.pid()), statBefore.output);
         assertTrue(statBefore.output.matches("(?s).*\\n\\s+\\d+:\\s+0 - client_requests_started\\n.*"),
             statBefore.output);

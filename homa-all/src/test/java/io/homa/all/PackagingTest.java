@@ -9,12 +9,15 @@ import javax.xml.parsers.DocumentBuilderFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.reflect.Modifier;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
@@ -25,12 +28,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * What the build publishes, read from the jars and poms it made (this module builds last, in verify): every
  * library jar names its automatic module and has sources and Javadoc beside it, the BOM pins every published
  * module, test modules are neither installed nor deployed, homa-all's installed jar is the shaded one with a pom
- * that pulls nothing it already holds, and the license is stated.
+ * that pulls nothing it already holds, the public client package holds the API and nothing else (internals live in
+ * {@code io.homa.client.internal*}, left out of the Javadoc), no package is split across two jars, and the license is
+ * stated.
  */
 class PackagingTest
 {
@@ -43,6 +49,14 @@ class PackagingTest
         "homa-driver", "io.homa.driver",
         "homa-samples", "io.homa.samples",
         "homa-examples", "io.homa.examples");
+    /** The public top-level types of {@code io.homa.client}: the API, and nothing public only for the driver. */
+    private static final TreeSet<String> CLIENT_API = new TreeSet<>(List.of(
+        "ClientTimeoutException", "CommonContext", "DriverTimeoutException", "ErrorListener", "Homa", "HomaAddress",
+        "HomaError", "HomaException", "HomaProperties", "HomaServer", "HomaSocket", "MessageHandler",
+        "MessageListener", "RequestHandler", "RpcInfo", "RpcInfoSnapshot", "SendClaim"));
+    /** Internals that once sat in the public package: each must be in io.homa.client.internal now. */
+    private static final List<String> CLIENT_INTERNALS = List.of(
+        "BuddyAllocator", "CncFileDescriptor", "SocketFileDescriptor", "PollContention", "Wakeups", "DirectDriver");
     private static final List<String> TEST_MODULES = List.of("homa-system-tests", "homa-concurrency-tests");
     private static final Pattern MODULE = Pattern.compile("<module>([^<]+)</module>");
     private static final Pattern ARTIFACT = Pattern.compile("<artifactId>([^<]+)</artifactId>");
@@ -70,6 +84,93 @@ class PackagingTest
                 assertNotNull(javadoc.getEntry("index.html"), base + "-javadoc");
             }
         }
+    }
+
+    @Test
+    void shouldHoldOnlyTheApiInThePublicClientPackage() throws Exception
+    {
+        final Path target = ROOT.resolve("homa-client/target");
+        final TreeSet<String> publicTypes = new TreeSet<>();
+        final TreeSet<String> internalTypes = new TreeSet<>();
+        final TreeSet<String> controlTypes = new TreeSet<>();
+        try (JarFile jar = new JarFile(target.resolve("homa-client-" + VERSION + ".jar").toFile()))
+        {
+            for (final JarEntry entry : jar.stream().toList())
+            {
+                final String name = entry.getName();
+                if (!name.endsWith(".class") || name.contains("$") || name.endsWith("package-info.class"))
+                {
+                    continue;
+                }
+                final String className = name.substring(0, name.length() - ".class".length()).replace('/', '.');
+                final String packageName = className.substring(0, className.lastIndexOf('.'));
+                final String simpleName = className.substring(packageName.length() + 1);
+                switch (packageName)
+                {
+                    case "io.homa.client" ->
+                    {
+                        final Class<?> type = Class.forName(className, false, PackagingTest.class.getClassLoader());
+                        if (Modifier.isPublic(type.getModifiers()))
+                        {
+                            publicTypes.add(simpleName);
+                        }
+                    }
+                    case "io.homa.client.internal" -> internalTypes.add(simpleName);
+                    case "io.homa.client.internal.control" -> controlTypes.add(simpleName);
+                    default -> fail("homa-client holds a class outside its packages: " + className);
+                }
+            }
+            assertNotNull(jar.getEntry("io/homa/client/internal/package-info.class"), "internal package-info");
+            assertNotNull(jar.getEntry("io/homa/client/internal/control/package-info.class"), "control package-info");
+        }
+        assertEquals(CLIENT_API, publicTypes, "public top-level types of io.homa.client");
+        for (final String internal : CLIENT_INTERNALS)
+        {
+            assertTrue(internalTypes.contains(internal), internal + " in io.homa.client.internal: " + internalTypes);
+        }
+        assertTrue(controlTypes.contains("SendRequestEncoder") && controlTypes.contains("MessageEventDecoder"),
+            "the control codecs are in io.homa.client.internal.control: " + controlTypes);
+
+        try (JarFile javadoc = new JarFile(target.resolve("homa-client-" + VERSION + "-javadoc.jar").toFile()))
+        {
+            assertNotNull(javadoc.getEntry("io.homa.client/io/homa/client/Homa.html"), "Homa in the Javadoc");
+            final List<String> internalPages = javadoc.stream().map(JarEntry::getName)
+                .filter((name) -> name.contains("io/homa/client/internal")).limit(5).toList();
+            assertEquals(List.of(), internalPages, "internal packages in homa-client's Javadoc jar");
+        }
+    }
+
+    @Test
+    void shouldSplitNoPackageAcrossTwoPublishedJars() throws IOException
+    {
+        final TreeMap<String, String> jarOfPackage = new TreeMap<>();
+        final List<String> libraries = new ArrayList<>(LIBRARIES.keySet());
+        libraries.add("homa-sim");
+        libraries.sort(null);
+        for (final String library : libraries)
+        {
+            final Path jarPath = ROOT.resolve(library).resolve("target").resolve(library + "-" + VERSION + ".jar");
+            try (JarFile jar = new JarFile(jarPath.toFile()))
+            {
+                for (final JarEntry entry : jar.stream().toList())
+                {
+                    final String name = entry.getName();
+                    if (name.endsWith(".class") && !name.startsWith("META-INF/") && name.indexOf('/') > 0)
+                    {
+                        final String packageName = name.substring(0, name.lastIndexOf('/')).replace('/', '.');
+                        final String previous = jarOfPackage.putIfAbsent(packageName, library);
+                        if (null != previous && !previous.equals(library))
+                        {
+                            fail("package " + packageName + " is in both " + previous + " and " + library +
+                                " (" + name + ")");
+                        }
+                    }
+                }
+            }
+        }
+        assertEquals("homa-driver", jarOfPackage.get("io.homa.driver"));
+        assertEquals("homa-client", jarOfPackage.get("io.homa.client"));
+        assertEquals("homa-client", jarOfPackage.get("io.homa.client.internal"));
     }
 
     @Test

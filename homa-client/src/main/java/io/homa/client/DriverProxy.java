@@ -1,15 +1,18 @@
 package io.homa.client;
 
-import io.homa.client.control.AbortRpcEncoder;
-import io.homa.client.control.AddSocketEncoder;
-import io.homa.client.control.BindSocketEncoder;
-import io.homa.client.control.ClientCloseEncoder;
-import io.homa.client.control.ClientKeepaliveEncoder;
-import io.homa.client.control.RemoveSocketEncoder;
-import io.homa.client.control.RpcInfoRequestEncoder;
-import io.homa.client.control.ResolveAddressEncoder;
-import io.homa.client.control.SendReplyEncoder;
-import io.homa.client.control.SendRequestEncoder;
+import io.homa.client.internal.CncFileDescriptor;
+import io.homa.client.internal.DirectDriver;
+import io.homa.client.internal.Wakeups;
+import io.homa.client.internal.control.AbortRpcEncoder;
+import io.homa.client.internal.control.AddSocketEncoder;
+import io.homa.client.internal.control.BindSocketEncoder;
+import io.homa.client.internal.control.ClientCloseEncoder;
+import io.homa.client.internal.control.ClientKeepaliveEncoder;
+import io.homa.client.internal.control.RemoveSocketEncoder;
+import io.homa.client.internal.control.RpcInfoRequestEncoder;
+import io.homa.client.internal.control.ResolveAddressEncoder;
+import io.homa.client.internal.control.SendReplyEncoder;
+import io.homa.client.internal.control.SendRequestEncoder;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.ringbuffer.RingBuffer;
 

@@ -1,11 +1,14 @@
 package io.homa.client;
 
-import io.homa.client.control.OnClientTimeoutDecoder;
-import io.homa.client.control.OnErrorDecoder;
-import io.homa.client.control.OnOperationSuccessDecoder;
-import io.homa.client.control.OnRpcInfoDecoder;
-import io.homa.client.control.OnPeerAddressDecoder;
-import io.homa.client.control.OnSocketReadyDecoder;
+import io.homa.client.internal.CncFileDescriptor;
+import io.homa.client.internal.DirectDriver;
+import io.homa.client.internal.Wakeups;
+import io.homa.client.internal.control.OnClientTimeoutDecoder;
+import io.homa.client.internal.control.OnErrorDecoder;
+import io.homa.client.internal.control.OnOperationSuccessDecoder;
+import io.homa.client.internal.control.OnRpcInfoDecoder;
+import io.homa.client.internal.control.OnPeerAddressDecoder;
+import io.homa.client.internal.control.OnSocketReadyDecoder;
 import org.agrona.CloseHelper;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;
@@ -859,7 +862,7 @@ public final class Homa implements AutoCloseable
         return new RpcInfoSnapshot(port, totalRpcs, poolAvailBytes, rpcs);
     }
 
-    private static RpcInfo.State state(final io.homa.client.control.RpcState state)
+    private static RpcInfo.State state(final io.homa.client.internal.control.RpcState state)
     {
         return switch (state)
         {

@@ -1,7 +1,11 @@
 package io.homa.client;
 
-import io.homa.client.control.MessageEventDecoder;
-import io.homa.client.control.RpcErrorEventDecoder;
+import io.homa.client.internal.DirectDriver;
+import io.homa.client.internal.PollContention;
+import io.homa.client.internal.SocketFileDescriptor;
+import io.homa.client.internal.Wakeups;
+import io.homa.client.internal.control.MessageEventDecoder;
+import io.homa.client.internal.control.RpcErrorEventDecoder;
 import io.homa.codecs.HomaWire;
 import org.agrona.DirectBuffer;
 import org.agrona.IoUtil;

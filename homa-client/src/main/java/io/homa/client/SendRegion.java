@@ -1,5 +1,6 @@
 package io.homa.client;
 
+import io.homa.client.internal.BuddyAllocator;
 import org.agrona.DirectBuffer;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.concurrent.MessageHandler;

@@ -1,5 +1,7 @@
 package io.homa.client;
 
+import io.homa.client.internal.BuddyAllocator;
+import io.homa.client.internal.SocketFileDescriptor;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.ManyToOneRingBuffer;

@@ -1,5 +1,6 @@
 package io.homa.client;
 
+import io.homa.client.internal.CncFileDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.openjdk.jcstress.annotations.Actor;
 import org.openjdk.jcstress.annotations.Description;

@@ -1,5 +1,6 @@
 package io.homa.client;
 
+import io.homa.client.internal.SocketFileDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
 import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;

@@ -1,11 +1,11 @@
 package io.homa.driver;
 
-import io.homa.client.control.OnClientTimeoutEncoder;
-import io.homa.client.control.OnErrorEncoder;
-import io.homa.client.control.OnOperationSuccessEncoder;
-import io.homa.client.control.OnRpcInfoEncoder;
-import io.homa.client.control.OnPeerAddressEncoder;
-import io.homa.client.control.OnSocketReadyEncoder;
+import io.homa.client.internal.control.OnClientTimeoutEncoder;
+import io.homa.client.internal.control.OnErrorEncoder;
+import io.homa.client.internal.control.OnOperationSuccessEncoder;
+import io.homa.client.internal.control.OnRpcInfoEncoder;
+import io.homa.client.internal.control.OnPeerAddressEncoder;
+import io.homa.client.internal.control.OnSocketReadyEncoder;
 import io.homa.driver.protocol.ClientEvents;
 import org.agrona.ExpandableArrayBuffer;
 import org.agrona.concurrent.broadcast.BroadcastTransmitter;

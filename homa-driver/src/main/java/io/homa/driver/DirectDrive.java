@@ -1,6 +1,6 @@
 package io.homa.driver;
 
-import io.homa.client.DirectDriver;
+import io.homa.client.internal.DirectDriver;
 import io.homa.driver.net.Epoll;
 import org.agrona.concurrent.Agent;
 import org.agrona.concurrent.AtomicBuffer;
@@ -34,7 +34,7 @@ final class DirectDrive implements DirectDriver, AutoCloseable
     private final int[] handedFds;
     private final long pollNs;
     /** Only the lock holder polls: one memory of contention for every client thread that drives. */
-    private final io.homa.client.PollContention contention = new io.homa.client.PollContention();
+    private final io.homa.client.internal.PollContention contention = new io.homa.client.internal.PollContention();
     private volatile boolean isClosed;
     private volatile boolean isDriven;
 

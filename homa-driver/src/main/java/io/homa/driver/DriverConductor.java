@@ -1,16 +1,16 @@
 package io.homa.driver;
 
 import io.homa.client.HomaError;
-import io.homa.client.control.AbortRpcDecoder;
-import io.homa.client.control.AddSocketDecoder;
-import io.homa.client.control.BindSocketDecoder;
-import io.homa.client.control.ClientCloseDecoder;
-import io.homa.client.control.ClientKeepaliveDecoder;
-import io.homa.client.control.RemoveSocketDecoder;
-import io.homa.client.control.RpcInfoRequestDecoder;
-import io.homa.client.control.ResolveAddressDecoder;
-import io.homa.client.control.SendReplyDecoder;
-import io.homa.client.control.SendRequestDecoder;
+import io.homa.client.internal.control.AbortRpcDecoder;
+import io.homa.client.internal.control.AddSocketDecoder;
+import io.homa.client.internal.control.BindSocketDecoder;
+import io.homa.client.internal.control.ClientCloseDecoder;
+import io.homa.client.internal.control.ClientKeepaliveDecoder;
+import io.homa.client.internal.control.RemoveSocketDecoder;
+import io.homa.client.internal.control.RpcInfoRequestDecoder;
+import io.homa.client.internal.control.ResolveAddressDecoder;
+import io.homa.client.internal.control.SendReplyDecoder;
+import io.homa.client.internal.control.SendRequestDecoder;
 import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.status.SystemCounterDescriptor;
 import io.homa.driver.status.SystemCounters;

@@ -1,6 +1,6 @@
 package io.homa.driver;
 
-import io.homa.client.SocketFileDescriptor;
+import io.homa.client.internal.SocketFileDescriptor;
 import io.homa.driver.protocol.SocketStore;
 import org.agrona.IoUtil;
 

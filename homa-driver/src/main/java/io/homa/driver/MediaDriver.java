@@ -1,6 +1,6 @@
 package io.homa.driver;
 
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.client.CommonContext;
 import io.homa.driver.protocol.HomaEngine;
 import io.homa.driver.protocol.OutboundPackets;
@@ -418,7 +418,7 @@ public final class MediaDriver implements AutoCloseable
         startOnThread(sharedRunner, "homa-md-shared");
         if (null != ctx.directDriver)
         {
-            io.homa.client.DirectDriver.Registry.register(ctx.homaDirectory(), ctx.directDriver);
+            io.homa.client.internal.DirectDriver.Registry.register(ctx.homaDirectory(), ctx.directDriver);
         }
         startOnThread(conductorRunner, "homa-md-conductor");
         startOnThread(sharedNetworkRunner, "homa-md-network");
@@ -971,7 +971,7 @@ public final class MediaDriver implements AutoCloseable
             if (null != directDriver)
             {
                 // Client threads stop driving first: the agents are about to close what a cycle touches.
-                io.homa.client.DirectDriver.Registry.unregister(homaDirectory(), directDriver);
+                io.homa.client.internal.DirectDriver.Registry.unregister(homaDirectory(), directDriver);
                 directDriver.close();
             }
             for (final WakeupIdleStrategy strategy : wakeStrategies)

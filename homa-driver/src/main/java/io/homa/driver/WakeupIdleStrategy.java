@@ -1,6 +1,6 @@
 package io.homa.driver;
 
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.driver.net.Epoll;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.IdleStrategy;
@@ -39,7 +39,7 @@ public final class WakeupIdleStrategy implements IdleStrategy
     private org.agrona.concurrent.NanoClock clock = System::nanoTime;
     private long lastWorkNs = System.nanoTime();
     private long sleeps;
-    private final io.homa.client.PollContention contention = new io.homa.client.PollContention();
+    private final io.homa.client.internal.PollContention contention = new io.homa.client.internal.PollContention();
     private volatile boolean isClosing;
     private volatile boolean isSleeping;
     private volatile long sleepDeadlineNs;

@@ -1,7 +1,7 @@
 package io.homa.sim;
 
-import io.homa.client.control.MessageEventDecoder;
-import io.homa.client.control.RpcErrorEventDecoder;
+import io.homa.client.internal.control.MessageEventDecoder;
+import io.homa.client.internal.control.RpcErrorEventDecoder;
 import io.homa.samples.workload.MessageSizeDistribution;
 import org.agrona.MutableDirectBuffer;
 import org.agrona.collections.IntArrayList;

@@ -1,8 +1,8 @@
 package io.homa.sim;
 
-import io.homa.client.BuddyAllocator;
-import io.homa.client.SocketFileDescriptor;
-import io.homa.client.control.OnRpcInfoEncoder;
+import io.homa.client.internal.BuddyAllocator;
+import io.homa.client.internal.SocketFileDescriptor;
+import io.homa.client.internal.control.OnRpcInfoEncoder;
 import io.homa.codecs.HomaWire;
 import io.homa.driver.protocol.ClientEvents;
 import io.homa.driver.protocol.HomaEngine;

@@ -1,5 +1,6 @@
 package io.homa.client;
 
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.driver.MediaDriver;
 import io.homa.driver.ThreadingMode;
 import io.homa.driver.status.SystemCounterDescriptor;

@@ -1,6 +1,6 @@
 package io.homa.systemtests;
 
-import io.homa.client.DirectDriver;
+import io.homa.client.internal.DirectDriver;
 import io.homa.client.Homa;
 import io.homa.client.HomaAddress;
 import io.homa.client.HomaSocket;

@@ -1,9 +1,9 @@
 package io.homa.systemtests;
 
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.client.Homa;
 import io.homa.client.HomaSocket;
-import io.homa.client.SocketFileDescriptor;
+import io.homa.client.internal.SocketFileDescriptor;
 import io.homa.driver.MediaDriver;
 import org.agrona.CloseHelper;
 import org.junit.jupiter.api.Timeout;

@@ -1,6 +1,6 @@
 package io.homa.systemtests;
 
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.client.CommonContext;
 import io.homa.client.Homa;
 import io.homa.client.HomaSocket;

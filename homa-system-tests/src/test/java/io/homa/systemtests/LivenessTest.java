@@ -1,7 +1,7 @@
 package io.homa.systemtests;
 
 import io.homa.client.ClientTimeoutException;
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.client.DriverTimeoutException;
 import io.homa.client.Homa;
 import io.homa.client.HomaError;

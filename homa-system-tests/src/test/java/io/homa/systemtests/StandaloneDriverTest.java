@@ -1,6 +1,6 @@
 package io.homa.systemtests;
 
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.driver.MediaDriver;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;

@@ -1,6 +1,6 @@
 package io.homa.driver.protocol;
 
-import io.homa.client.control.OnRpcInfoEncoder;
+import io.homa.client.internal.control.OnRpcInfoEncoder;
 
 /**
  * The engine's answers to client commands: a port, so the engine answers the driver's clients through the CnC

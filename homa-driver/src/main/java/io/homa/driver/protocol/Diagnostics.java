@@ -2,8 +2,8 @@ package io.homa.driver.protocol;
 
 import io.homa.client.HomaSocket;
 import io.homa.client.RpcInfo;
-import io.homa.client.control.OnRpcInfoEncoder;
-import io.homa.client.control.RpcState;
+import io.homa.client.internal.control.OnRpcInfoEncoder;
+import io.homa.client.internal.control.RpcState;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.RejectReason;
 import io.homa.driver.status.EventLog;

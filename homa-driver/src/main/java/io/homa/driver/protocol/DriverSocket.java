@@ -1,9 +1,9 @@
 package io.homa.driver.protocol;
 
-import io.homa.client.BuddyAllocator;
-import io.homa.client.SocketFileDescriptor;
-import io.homa.client.control.MessageEventEncoder;
-import io.homa.client.control.RpcErrorEventEncoder;
+import io.homa.client.internal.BuddyAllocator;
+import io.homa.client.internal.SocketFileDescriptor;
+import io.homa.client.internal.control.MessageEventEncoder;
+import io.homa.client.internal.control.RpcErrorEventEncoder;
 import org.agrona.collections.IntArrayList;
 import org.agrona.concurrent.MessageHandler;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -125,7 +125,7 @@ final class DriverSocket
         if (!isClosed)
         {
             metaData.getAndAddInt(SocketFileDescriptor.WAKE_SEQUENCE_OFFSET, 1);
-            io.homa.client.Wakeups.futexWakeAll(wakeSequenceAddress);
+            io.homa.client.internal.Wakeups.futexWakeAll(wakeSequenceAddress);
         }
     }
 

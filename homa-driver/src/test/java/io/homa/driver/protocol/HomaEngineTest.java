@@ -1,7 +1,7 @@
 package io.homa.driver.protocol;
 
-import io.homa.client.SocketFileDescriptor;
-import io.homa.client.control.MessageEventDecoder;
+import io.homa.client.internal.SocketFileDescriptor;
+import io.homa.client.internal.control.MessageEventDecoder;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketWriter;
 import io.homa.driver.ClientProxy;

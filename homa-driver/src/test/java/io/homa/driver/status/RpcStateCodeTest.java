@@ -1,6 +1,6 @@
 package io.homa.driver.status;
 
-import io.homa.client.control.RpcState;
+import io.homa.client.internal.control.RpcState;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,6 +1,6 @@
 package io.homa.samples.tools;
 
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.client.HomaAddress;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.AtomicBuffer;

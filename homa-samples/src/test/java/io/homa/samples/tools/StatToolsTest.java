@@ -1,6 +1,6 @@
 package io.homa.samples.tools;
 
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.client.Homa;
 import io.homa.client.HomaAddress;
 import io.homa.client.HomaSocket;

@@ -1,6 +1,6 @@
 package io.homa.systemtests.netns;
 
-import io.homa.client.CncFileDescriptor;
+import io.homa.client.internal.CncFileDescriptor;
 import io.homa.client.HomaAddress;
 import io.homa.client.HomaSocket;
 import io.homa.client.MessageHandler;

@@ -1,4 +1,4 @@
-package io.homa.client;
+package io.homa.client.internal;
 
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package io.homa.client;
+package io.homa.client.internal;
 
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
@@ -9,7 +9,7 @@ import java.util.function.BooleanSupplier;
  * driver and sleeps on its sockets (so an arriving packet wakes the waiting thread itself, not the driver's thread
  * and then the waiting thread), and a {@code send} to a sleeping driver transmits at once instead of waking it.
  * One thread at a time runs the cycle (a lock); the others wait as usual. An embedded driver in SHARED mode
- * registers itself here, and {@link Homa#connect} finds it by directory.
+ * registers itself here, and {@link io.homa.client.Homa#connect} finds it by directory.
  */
 public interface DirectDriver
 {

@@ -1,5 +1,6 @@
-package io.homa.driver;
+package io.homa.samples.bench;
 
+import io.homa.driver.InboundRingBenchDriver;
 import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.DirectBuffer;
@@ -25,7 +26,7 @@ import java.util.concurrent.TimeUnit;
 import static org.agrona.concurrent.ringbuffer.RecordDescriptor.HEADER_LENGTH;
 
 /**
- * Cost per packet of the receiver -> conductor ring of the threaded modes ({@link InboundPackets}, an Agrona
+ * Cost per packet of the receiver -> conductor ring of the threaded modes ({@code InboundPackets}, an Agrona
  * {@code OneToOneRingBuffer}). The receiver must claim room for the largest datagram before the receive call says
  * how big the next one is, so every record is a whole slot; this measures whether that costs time (it should not:
  * Agrona's consumer does not zero what it read) for slots of Ethernet, jumbo and loopback size. Claim, let a
@@ -35,7 +36,7 @@ import static org.agrona.concurrent.ringbuffer.RecordDescriptor.HEADER_LENGTH;
  * java --add-opens java.base/jdk.internal.misc=ALL-UNNAMED -cp homa-samples/target/homa-samples.jar \
  *     org.openjdk.jmh.Main InboundRingBenchmark -prof gc
  * </pre>
- * (In package {@code io.homa.driver} because the ring is package-private there.)
+ * The ring is package-private in the driver: {@link InboundRingBenchDriver} runs it.
  */
 @Fork(value = 1, jvmArgsAppend = {
     "--add-opens=java.base/jdk.internal.misc=ALL-UNNAMED", "--sun-misc-unsafe-memory-access=allow" })
@@ -58,14 +59,11 @@ public class InboundRingBenchmark
     @Param({ "1500", "9000", "65536" })
     public int slotCapacity;
 
-    private InboundPackets inbound;
-    private UnsafeBuffer inboundBuffer;
+    private InboundRingBenchDriver inbound;
     private OneToOneRingBuffer agrona;
     private final UnsafeBuffer arrived = new UnsafeBuffer(BufferUtil.allocateDirectAligned(65_536, 64));
     private long sum;
 
-    private final InboundPackets.PacketHandler inboundHandler =
-        (buffer, offset, length, srcIpv4, srcPort) -> sum += buffer.getByte(offset) + length + srcPort;
     private final MessageHandler agronaHandler = this::onAgronaMessage;
 
     /**
@@ -74,8 +72,7 @@ public class InboundRingBenchmark
     @Setup
     public void setup()
     {
-        inbound = new InboundPackets(RING_CAPACITY, slotCapacity);
-        inboundBuffer = inbound.buffer();
+        inbound = new InboundRingBenchDriver(RING_CAPACITY, slotCapacity);
         agrona = new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(
             RING_CAPACITY + RingBufferDescriptor.TRAILER_LENGTH, 64)));
         arrived.setMemory(0, arrived.capacity(), (byte)7);
@@ -87,11 +84,7 @@ public class InboundRingBenchmark
     @Benchmark
     public long inboundPackets()
     {
-        final int offset = inbound.claim();
-        receive(inboundBuffer, offset);
-        inbound.commit(packetLength, 0x7F000001, 4000);
-        inbound.read(inboundHandler, Integer.MAX_VALUE);
-        return sum;
+        return inbound.onePacket(arrived, packetLength);
     }
 
     /**

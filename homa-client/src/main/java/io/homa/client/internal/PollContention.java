@@ -1,4 +1,4 @@
-package io.homa.client;
+package io.homa.client.internal;
 
 /**
  * Decides whether a waiting thread should spend its poll budget ({@code homa.poll.duration}) yielding on the CPU or
