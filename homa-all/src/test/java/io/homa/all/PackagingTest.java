@@ -51,7 +51,7 @@ class PackagingTest
         "homa-examples", "io.homa.examples");
     /** The public top-level types of {@code io.homa.client}: the API, and nothing public only for the driver. */
     private static final TreeSet<String> CLIENT_API = new TreeSet<>(List.of(
-        "ClientTimeoutException", "CommonContext", "DriverTimeoutException", "ErrorListener", "Homa", "HomaAddress",
+        "ClientTimeoutException", "CommonContext", "DriverFailedException", "DriverTimeoutException", "ErrorListener", "Homa", "HomaAddress",
         "HomaError", "HomaException", "HomaProperties", "HomaServer", "HomaSocket", "MessageHandler",
         "MessageListener", "RequestHandler", "RpcInfo", "RpcInfoSnapshot", "SendClaim"));
     /** Internals that once sat in the public package: each must be in io.homa.client.internal now. */

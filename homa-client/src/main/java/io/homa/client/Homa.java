@@ -48,7 +48,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * calls send them instead: every {@link HomaSocket#poll}, {@link HomaSocket#receive} and every wait inside a
  * blocking call, so such an application must call into the client at least once per interval. In the other
  * direction the client checks the driver's heartbeat; once it is older than the driver timeout, calls fail with
- * {@link DriverTimeoutException}. A client the driver timed out (after a long pause) fails its calls with
+ * {@link DriverTimeoutException}; a driver that ended on a fatal error (a corrupt to-driver ring) wrote why into the
+ * CnC first, and every later call, wait and connect fails at once with {@link DriverFailedException} (a
+ * DriverTimeoutException) carrying that reason. A client the driver timed out (after a long pause) fails its calls with
  * {@link ClientTimeoutException}.
  */
 public final class Homa implements AutoCloseable
@@ -80,6 +82,7 @@ public final class Homa implements AutoCloseable
     private final KeepaliveThread keepaliveThread;
     private volatile long nextKeepaliveNs;
     private volatile String driverTimeoutReason;
+    private volatile String driverFailureReason;
     private volatile boolean isTimedOut;
     private volatile boolean isClosed;
 
@@ -479,6 +482,11 @@ public final class Homa implements AutoCloseable
                 // A full ring only delays this keepalive to the next interval.
                 driverProxy.keepalive();
             }
+            final String failure = CncFileDescriptor.driverFailure(cncMetaData);
+            if (null != failure)
+            {
+                driverFailureReason = failure;
+            }
             final long heartbeatMs = toDriver.consumerHeartbeatTime();
             final long ageMs = System.currentTimeMillis() - heartbeatMs;
             if (ageMs > TimeUnit.NANOSECONDS.toMillis(ctx.driverTimeoutNs()))
@@ -568,7 +576,7 @@ public final class Homa implements AutoCloseable
         try
         {
             sockets.remove(socket);
-            if (isClosed || isTimedOut || null != driverTimeoutReason)
+            if (isClosed || isTimedOut || null != driverTimeoutReason || null != driverFailureReason)
             {
                 // Nothing to tell a dead driver, nor one that already freed this client's sockets.
                 return;
@@ -641,6 +649,7 @@ public final class Homa implements AutoCloseable
         {
             throw new HomaException(HomaError.ESHUTDOWN, "client is closed");
         }
+        checkDriverFailure();
         final String reason = driverTimeoutReason;
         if (null != reason)
         {
@@ -680,10 +689,42 @@ public final class Homa implements AutoCloseable
     }
 
     /**
+     * @throws DriverFailedException if the driver recorded in the CnC that it ended on a fatal error.
+     */
+    void checkDriverFailure()
+    {
+        String failure = driverFailureReason;
+        if (null == failure)
+        {
+            failure = CncFileDescriptor.driverFailure(cncMetaData);
+            if (null == failure)
+            {
+                return;
+            }
+            driverFailureReason = failure;
+        }
+        throw new DriverFailedException(failure, ctx.homaDirectoryName());
+    }
+
+    /**
+     * @param what what was waited for in vain.
+     * @return the exception for a driver that did not answer: {@link DriverFailedException} with the driver's own
+     * reason if it recorded one, else a plain {@link DriverTimeoutException}.
+     */
+    DriverTimeoutException driverTimeout(final String what)
+    {
+        final String failure = CncFileDescriptor.driverFailure(cncMetaData);
+        return null != failure ?
+            new DriverFailedException(failure, ctx.homaDirectoryName()) : new DriverTimeoutException(what);
+    }
+
+    /**
+     * @throws DriverFailedException  if the driver recorded that it ended on a fatal error.
      * @throws DriverTimeoutException if the driver's heartbeat is older than the driver timeout.
      */
     void checkDriverHeartbeat()
     {
+        checkDriverFailure();
         final long heartbeatMs = toDriver.consumerHeartbeatTime();
         final long ageMs = System.currentTimeMillis() - heartbeatMs;
         if (0 == heartbeatMs || ageMs > TimeUnit.NANOSECONDS.toMillis(ctx.driverTimeoutNs()))
@@ -717,7 +758,7 @@ public final class Homa implements AutoCloseable
         {
             if (System.nanoTime() - deadlineNs > 0)
             {
-                throw new DriverTimeoutException("to-driver ring stayed full");
+                throw driverTimeout("to-driver ring stayed full");
             }
             checkDriverHeartbeat();
             idle(idleStrategy);
@@ -746,7 +787,7 @@ public final class Homa implements AutoCloseable
             {
                 if (System.nanoTime() - deadlineNs > 0)
                 {
-                    throw new DriverTimeoutException("no answer from the driver to command " + correlationId);
+                    throw driverTimeout("no answer from the driver to command " + correlationId);
                 }
                 checkDriverHeartbeat();
                 idle(idleStrategy);
@@ -904,6 +945,13 @@ public final class Homa implements AutoCloseable
                     }
                     if (cnc.capacity() >= CncFileDescriptor.fileLength(meta))
                     {
+                        final String failure = CncFileDescriptor.driverFailure(meta);
+                        if (null != failure)
+                        {
+                            // The directory of a driver that ended on a fatal error: say why, not "no driver".
+                            IoUtil.unmap(cnc);
+                            throw new DriverFailedException(failure, cncFile.getParent());
+                        }
                         return cnc;
                     }
                 }

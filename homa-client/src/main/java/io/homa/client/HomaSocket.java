@@ -1323,7 +1323,7 @@ public final class HomaSocket implements AutoCloseable
         {
             if (System.nanoTime() - deadlineNs > 0)
             {
-                throw new DriverTimeoutException("receive pool return ring stayed full");
+                throw homa.driverTimeout("receive pool return ring stayed full");
             }
             // The driver drains this ring in its duty cycle: make sure it is not asleep.
             homa.wakeDriver();

@@ -37,6 +37,7 @@ final class DirectDrive implements DirectDriver, AutoCloseable
     private final io.homa.client.internal.PollContention contention = new io.homa.client.internal.PollContention();
     private volatile boolean isClosed;
     private volatile boolean isDriven;
+    private volatile org.agrona.ErrorHandler fatalErrorHandler;
 
     DirectDrive(
         final Agent agent,
@@ -107,6 +108,15 @@ final class DirectDrive implements DirectDriver, AutoCloseable
                 return agent.roleName();
             }
         };
+    }
+
+    /**
+     * @param handler what an {@link Error} in a cycle run by a client thread goes to, as one escaping the driver's
+     *                own agent would (recorded in the CnC, the driver closed): never the client's thread.
+     */
+    void fatalErrorHandler(final org.agrona.ErrorHandler handler)
+    {
+        fatalErrorHandler = handler;
     }
 
     /**
@@ -233,6 +243,17 @@ final class DirectDrive implements DirectDriver, AutoCloseable
         {
             // As the agent runner does: the driver's error log, never the client's thread.
             errorHandler.onError(ex);
+            return 0;
+        }
+        catch (final Error ex)
+        {
+            final org.agrona.ErrorHandler fatal = fatalErrorHandler;
+            if (null == fatal)
+            {
+                throw ex;
+            }
+            // The driver ends (on its own closer thread); the client learns why from the CnC.
+            fatal.onError(ex);
             return 0;
         }
     }

@@ -103,6 +103,10 @@ public final class MediaDriver implements AutoCloseable
             ctx.closeAfterFailedStart();
             throw ex;
         }
+        if (null != ctx.directDriver)
+        {
+            ctx.directDriver.fatalErrorHandler(agentErrorHandler);
+        }
         sharedRunner = shared;
         sharedInvoker = invoker;
         conductorRunner = conductor;
@@ -306,6 +310,11 @@ public final class MediaDriver implements AutoCloseable
         }
         final boolean isFirst = !hasFailed;
         hasFailed = true;
+        if (isFirst)
+        {
+            // Before anything stops: a client's next check reads why instead of waiting out the heartbeat.
+            ctx.recordFailure(throwable);
+        }
         if (ThreadingMode.INVOKER == ctx.threadingMode())
         {
             throw (Error)throwable;
@@ -1264,6 +1273,21 @@ public final class MediaDriver implements AutoCloseable
             {
                 IoUtil.delete(homaDirectory(), true);
             }
+        }
+
+        /**
+         * Writes the driver-failure field of the CnC (status word and reason), once, while it is still mapped.
+         */
+        void recordFailure(final Throwable failure)
+        {
+            if (isContextClosed || null == cncMetaData)
+            {
+                return;
+            }
+            final String message = failure.getMessage();
+            final String reason = failure instanceof CommandRingCorruptedError && null != message ?
+                message : failure.toString();
+            CncFileDescriptor.recordDriverFailure(cncMetaData, reason);
         }
 
         /**

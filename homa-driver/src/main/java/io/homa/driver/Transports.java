@@ -107,7 +107,7 @@ final class Transports
         }
         return switch (name.trim())
         {
-            case UDP -> new UdpTransport(address, port, mtu, rcvBufBytes, sndBufBytes);
+            case UDP -> new UdpTransport(address, port, mtu, rcvBufBytes, sndBufBytes, counters);
             case UDP_BATCH -> new UdpBatchTransport(
                 address, port, mtu, rcvBufBytes, sndBufBytes, true, udpGro, counters);
             case PACKET_RING -> new PacketRingTransport(packetRingVersion, UdpSocket.ipv4ToInt(address), nic, mtu,

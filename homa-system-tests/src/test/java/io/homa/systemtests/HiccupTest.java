@@ -178,7 +178,10 @@ class HiccupTest
             client.receive(handler, TimeUnit.MILLISECONDS.toNanos(100));
         }
         final long reportedMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - startNs);
-        assertEquals(HomaError.ETIMEDOUT, errorCode.get(), "error after " + reportedMs + " ms");
+        // Over UDP the closed port earns ICMP port-unreachable: ENOTCONN at once, as Linux fails an RPC on ICMP
+        // (#17); without the ICMP (a host gone from the network) the client's timer says ETIMEDOUT.
+        assertTrue(HomaError.ENOTCONN == errorCode.get() || HomaError.ETIMEDOUT == errorCode.get(),
+            HomaError.name(errorCode.get()) + " after " + reportedMs + " ms");
         // The bound itself (timeout_ticks of the client's own timer) is measured, not asserted tightly here: on a
         // loaded machine the client's ticks run late. See the README's "Hiccups" section.
         System.out.printf("HiccupTest: dead peer reported with %s after %d ms (timeout %d ticks)%n",
@@ -189,7 +192,8 @@ class HiccupTest
         // never earlier.
         final long earliestMs = TimeUnit.NANOSECONDS.toMillis(
             (Configuration.TIMEOUT_TICKS_DEFAULT - 2) * Configuration.TIMER_TICK_DEFAULT_NS);
-        assertTrue(reportedMs >= earliestMs, "not before the timeout less two ticks: " + reportedMs + " ms");
+        assertTrue(HomaError.ENOTCONN == errorCode.get() || reportedMs >= earliestMs,
+            "a timeout not before the timeout less two ticks: " + reportedMs + " ms");
     }
 
     private void launch()

@@ -77,9 +77,20 @@ class HostilePeerTest
 
     private final DrivenPair pair = new DrivenPair(SERVER_PORT, serverHandler, clientHandler);
 
+    /** Open to the end of the test, as a silent hostile peer's: a closed one would earn ICMP that ends its RPCs. */
+    private final List<DatagramChannel> forgers = new ArrayList<>();
+
+    private DatagramChannel openForger() throws IOException
+    {
+        final DatagramChannel channel = DatagramChannel.open();
+        forgers.add(channel);
+        return channel;
+    }
+
     @AfterEach
     void after()
     {
+        forgers.forEach(org.agrona.CloseHelper::quietClose);
         pair.close();
     }
 
@@ -89,8 +100,8 @@ class HostilePeerTest
         // 8 MiB pool: the forging peer may hold 2 MiB unearned, all peers together 4 MiB. Forty 1 MB claims
         // would need 40 MB: without the budget the pool fills and every other request waits for the forgeries.
         pair.start(new MediaDriver.Context().socketPoolLength(POOL_BYTES).timeoutTicks(1_000), new MediaDriver.Context());
-        try (DatagramChannel forger = DatagramChannel.open())
         {
+            final DatagramChannel forger = openForger();
             for (int i = 0; i < 40; i++)
             {
                 forgeFirstData(forger, 2L * (i + 1), CLAIMED_LENGTH);
@@ -124,8 +135,8 @@ class HostilePeerTest
     void shouldDropRequestsBeyondServerRpcsPerPeer() throws IOException
     {
         pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 10, 1000, 16, 64, 64)), new MediaDriver.Context());
-        try (DatagramChannel forger = DatagramChannel.open())
         {
+            final DatagramChannel forger = openForger();
             for (int i = 0; i < 50; i++)
             {
                 forgeFirstData(forger, 2L * (i + 1), 10_000);
@@ -148,9 +159,8 @@ class HostilePeerTest
         pair.pumpUntil(() -> 1 == responses, "the legitimate client's request");
         for (int p = 0; p < 5; p++)
         {
-            try (DatagramChannel forger = DatagramChannel.open())
             {
-                forgeFirstData(forger, 2, 10_000);
+                forgeFirstData(openForger(), 2, 10_000);
             }
         }
         pair.pumpTicks(5);
@@ -193,8 +203,8 @@ class HostilePeerTest
         // A forged complete request runs and is answered; its "client" never acks. Linux would send a NEED_ACK
         // every tick until the timeout (1,500 here); ours back off to about a dozen, and the RPC still ends.
         pair.start(new MediaDriver.Context().timeoutTicks(1_500), new MediaDriver.Context());
-        try (DatagramChannel forger = DatagramChannel.open())
         {
+            final DatagramChannel forger = openForger();
             forgeData(forger, 2, 100, 100);
             pair.pumpUntil(() -> 1 == pair.serverDriver.counter(SystemCounterDescriptor.NEED_ACK_TIMEOUTS), "the RPC to end");
         }

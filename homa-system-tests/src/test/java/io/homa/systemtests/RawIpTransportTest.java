@@ -180,7 +180,9 @@ class RawIpTransportTest
         watcher.icmpFilter(~(1 << 3));
         final HomaSocket client = clientHoma.addSocket();
         final HomaAddress unbound = HomaAddress.of(serverDriver.udpAddressIpv4(), 0, 4321);
-        final long id = client.send(unbound, pattern(100, 1), 0, 100, 1);
+        // One DATA of 56 + 1,000 bytes: more than an ICMP error of 576 bytes can quote.
+        final int size = 1_000;
+        final long id = client.send(unbound, pattern(size, 1), 0, size, 1);
 
         final Responses responses = new Responses();
         await(() -> 1 == responses.errors, () -> client.poll(responses, 10), 10_000, "ENOTCONN");
@@ -197,7 +199,8 @@ class RawIpTransportTest
                 sent == serverDriver.counter(SystemCounterDescriptor.PACKETS_SENT_PORT_UNREACHABLE);
         }, () -> {}, 10_000, "one ICMP per DATA to the unbound port, none counted twice");
 
-        // As Linux sends it (#17): TOS 0, DF clear; it quotes the offending packet's IPv4 header and Homa ports.
+        // As Linux sends it (#17): TOS 0, DF clear; it quotes the offending packet's IPv4 header and as much of the
+        // packet as fits in 576 bytes (RFC 1812): 576 - 20 - 8 - 20 = 528 of its 1,056 bytes.
         final UnsafeBuffer icmp = new UnsafeBuffer(ByteBuffer.allocateDirect(1_024));
         final int[] length = { -1 };
         await(() ->
@@ -214,6 +217,17 @@ class RawIpTransportTest
         assertEquals(serverDriver.udpAddressIpv4(), icmp.getInt(24, ByteOrder.BIG_ENDIAN));
         assertEquals(client.port(), icmp.getShort(28, ByteOrder.BIG_ENDIAN) & 0xFFFF);
         assertEquals(4321, icmp.getShort(30, ByteOrder.BIG_ENDIAN) & 0xFFFF);
+        assertEquals(576 - 20, length[0], "ICMP message length: a whole 576-byte IPv4 datagram");
+        assertEquals(RawIpTransport.ICMP_QUOTE_MAX, length[0] - 8 - 20);
+        assertEquals(20 + HomaWire.DATA_HEADER_LENGTH + size, icmp.getShort(10, ByteOrder.BIG_ENDIAN) & 0xFFFF,
+            "the quoted IPv4 header gives the offending packet's whole length");
+        assertEquals(HomaWire.DATA, HomaWire.type(icmp, 28), "the offending DATA itself");
+        assertEquals(size, HomaWire.messageLength(icmp, 28));
+        final UnsafeBuffer request = pattern(size, 1);
+        for (int i = 28 + HomaWire.DATA_HEADER_LENGTH; i < length[0]; i++)
+        {
+            assertEquals(request.getByte(i - 28 - HomaWire.DATA_HEADER_LENGTH), icmp.getByte(i), "quoted byte " + i);
+        }
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.nio.MappedByteBuffer;
 /**
  * Layout of {@code cnc.dat}, the command-and-control file a driver creates in its directory:
  * <pre>
- *   metadata (256 bytes) | to-driver ring | to-clients broadcast | counters metadata | counters values | error log
+ *   metadata (512 bytes) | to-driver ring | to-clients broadcast | counters metadata | counters values | error log
  * </pre>
  * The metadata records each section's length, so a client finds every section by adding the ones before it.
  * The layout version is written last (volatile); a client treats 0 as "driver not ready" and refuses any other
@@ -28,9 +28,11 @@ public final class CncFileDescriptor
      * that puts a command on the to-driver ring while the driver sleeps wakes it. 4: the commands that register,
      * refresh, close or remove what a client owns (AddSocket, RemoveSocket, ClientKeepalive, ClientClose) carry
      * the client's credential. 5: every command that names a client carries its credential (BindSocket, SendRequest,
-     * SendReply, AbortRpc, RpcInfoRequest and ResolveAddress too).
+     * SendReply, AbortRpc, RpcInfoRequest and ResolveAddress too). 6: the metadata grows from 256 to 512 bytes
+     * (every section after it moves 256 bytes on) for the driver-failure field at {@link #DRIVER_FAILURE_OFFSET}: a
+     * driver that ends on a fatal error (a corrupt to-driver ring) says why there before it stops.
      */
-    public static final int CNC_VERSION = 5;
+    public static final int CNC_VERSION = 6;
     /**
      * FIFO inside the driver directory that the driver sleeps on (with its sockets, in {@code epoll}): a client that
      * finds a sleeper counted at {@link #DRIVER_SLEEPING_OFFSET} after writing a command writes one byte here.
@@ -82,8 +84,21 @@ public final class CncFileDescriptor
     public static final int SLEEPERS_MASK = 0xFFFF;
     /** Set in the word at {@link #DRIVER_SLEEPING_OFFSET} by the client that rang the FIFO for this sleep. */
     public static final int WAKE_RUNG = 0x10000;
+    /**
+     * Offset of the driver-failure word (int, own cache line): 0 while the driver runs, {@link #DRIVER_FAILED} once
+     * it ended on a fatal error; written (volatile) after the reason at {@link #DRIVER_FAILURE_REASON_OFFSET}.
+     */
+    public static final int DRIVER_FAILURE_OFFSET = 256;
+    /** Value of the word at {@link #DRIVER_FAILURE_OFFSET} once the driver has failed. */
+    public static final int DRIVER_FAILED = 1;
+    /** Offset of the failure reason's length in bytes (int). */
+    public static final int DRIVER_FAILURE_REASON_LENGTH_OFFSET = 260;
+    /** Offset of the failure reason (ASCII, at most {@link #DRIVER_FAILURE_REASON_MAX_LENGTH} bytes). */
+    public static final int DRIVER_FAILURE_REASON_OFFSET = 264;
+    /** Longest failure reason: what remains of the metadata. */
+    public static final int DRIVER_FAILURE_REASON_MAX_LENGTH = 512 - DRIVER_FAILURE_REASON_OFFSET;
     /** Length of the metadata section. */
-    public static final int META_DATA_LENGTH = 256;
+    public static final int META_DATA_LENGTH = 512;
 
     private CncFileDescriptor()
     {
@@ -188,6 +203,40 @@ public final class CncFileDescriptor
             metaData.getInt(TO_CLIENTS_LENGTH_OFFSET) + metaData.getInt(COUNTERS_METADATA_LENGTH_OFFSET) +
             metaData.getInt(COUNTERS_VALUES_LENGTH_OFFSET);
         return new UnsafeBuffer(cnc, offset, metaData.getInt(ERROR_LOG_LENGTH_OFFSET));
+    }
+
+    /**
+     * Records that the driver ended on a fatal error and why (the driver, once, before it stops). The reason is cut
+     * to {@link #DRIVER_FAILURE_REASON_MAX_LENGTH} bytes and anything not printable ASCII becomes '?'.
+     *
+     * @param metaData the CnC metadata.
+     * @param reason   what went wrong, for a person.
+     */
+    public static void recordDriverFailure(final AtomicBuffer metaData, final String reason)
+    {
+        final int length = Math.min(reason.length(), DRIVER_FAILURE_REASON_MAX_LENGTH);
+        for (int i = 0; i < length; i++)
+        {
+            final char c = reason.charAt(i);
+            metaData.putByte(DRIVER_FAILURE_REASON_OFFSET + i, (byte)(c >= 0x20 && c < 0x7F ? c : '?'));
+        }
+        metaData.putInt(DRIVER_FAILURE_REASON_LENGTH_OFFSET, length);
+        metaData.putIntVolatile(DRIVER_FAILURE_OFFSET, DRIVER_FAILED);
+    }
+
+    /**
+     * @param metaData the CnC metadata.
+     * @return why the driver ended on a fatal error, or null while it has not.
+     */
+    public static String driverFailure(final AtomicBuffer metaData)
+    {
+        if (DRIVER_FAILED != metaData.getIntVolatile(DRIVER_FAILURE_OFFSET))
+        {
+            return null;
+        }
+        final int length = Math.max(0, Math.min(
+            metaData.getInt(DRIVER_FAILURE_REASON_LENGTH_OFFSET), DRIVER_FAILURE_REASON_MAX_LENGTH));
+        return metaData.getStringWithoutLengthAscii(DRIVER_FAILURE_REASON_OFFSET, length);
     }
 
     /**

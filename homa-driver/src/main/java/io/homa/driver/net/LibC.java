@@ -364,6 +364,50 @@ final class LibC
         }
     }
 
+    /**
+     * As {@link #sendmsg}, but a failure of the fast call is returned as it is (errno from the thread's errno),
+     * never repeated: on a socket with IP_RECVERR the failure reports a pending socket error once (the kernel clears
+     * it), and a repeated call would succeed and hide it.
+     */
+    static long sendmsgOnce(final MemorySegment state, final int fd, final MemorySegment msghdr, final int flags)
+    {
+        try
+        {
+            final long result = (long)SENDMSG_FAST.invokeExact(fd, msghdr, flags);
+            if (result < 0)
+            {
+                ERRNO.set(state, 0L, errnoHint());
+            }
+            return result;
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
+    /**
+     * As {@link #recvmsg}, never repeated on failure (see {@link #sendmsgOnce}).
+     */
+    static long recvmsgOnce(final MemorySegment state, final int fd, final MemorySegment msghdr, final int flags)
+    {
+        try
+        {
+            final long result = (long)RECVMSG_FAST.invokeExact(fd, msghdr, flags);
+            if (result < 0)
+            {
+                ERRNO.set(state, 0L, errnoHint());
+            }
+            return result;
+        }
+        catch (final Throwable t)
+        {
+            LangUtil.rethrowUnchecked(t);
+            return -1;
+        }
+    }
+
     static long recvmsg(final MemorySegment state, final int fd, final MemorySegment msghdr, final int flags)
     {
         try

@@ -154,6 +154,34 @@ public final class UdpSocket implements AutoCloseable
     private int lastTos;
     private boolean lastTruncated;
 
+    /** IP_RECVERR: ICMP errors about our datagrams are queued on the socket's error queue. */
+    private static final int IP_RECVERR = 11;
+    /** recvmsg flag: read the error queue. */
+    private static final int MSG_ERRQUEUE = 0x2000;
+    /** {@code struct sock_extended_err}: errno (u32), origin, type, code, pad (u8 each), info, data (u32). */
+    private static final int EE_ERRNO_OFFSET = 0;
+    private static final int EE_ORIGIN_OFFSET = 4;
+    private static final int EE_TYPE_OFFSET = 5;
+    private static final int EE_CODE_OFFSET = 6;
+    /** SO_EE_ORIGIN_ICMP: the error came from an ICMP message. */
+    public static final int SO_EE_ORIGIN_ICMP = 2;
+    private static final int ERROR_CONTROL_LENGTH = 128;
+
+    private boolean isReceivingErrors;
+    /** Set by a send or receive that the kernel failed with a pending socket error: the error queue has entries. */
+    private volatile boolean isErrorQueued;
+    private MemorySegment errorErrno;
+    private MemorySegment errorMsg;
+    private MemorySegment errorIov;
+    private MemorySegment errorAddress;
+    private MemorySegment errorControl;
+    private int lastErrorDestinationIpv4;
+    private int lastErrorDestinationPort;
+    private int lastErrorOrigin;
+    private int lastErrorType;
+    private int lastErrorCode;
+    private int lastErrorErrno;
+
     private UdpSocket(final Arena arena, final int bindAddressInt, final int port)
     {
         this.arena = arena;
@@ -473,9 +501,12 @@ public final class UdpSocket implements AutoCloseable
             msg.set(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET, SEND_CONTROL_LENGTH);
         }
 
+        boolean isRetry = false;
         while (true)
         {
-            final long result = LibC.sendmsg(sendErrno, fd, msg, MSG_DONTWAIT);
+            // With IP_RECVERR a failure must not be repeated inside LibC, which would hide a pending error.
+            final long result = isReceivingErrors && !isRetry ?
+                LibC.sendmsgOnce(sendErrno, fd, msg, MSG_DONTWAIT) : LibC.sendmsg(sendErrno, fd, msg, MSG_DONTWAIT);
             if (result >= 0)
             {
                 return (int)result;
@@ -484,7 +515,19 @@ public final class UdpSocket implements AutoCloseable
             final int errno = LibC.errno(sendErrno);
             if (EINTR != errno)
             {
-                return EAGAIN == errno || EWOULDBLOCK == errno || ENOBUFS == errno ? 0 : -errno;
+                if (EAGAIN == errno || EWOULDBLOCK == errno || ENOBUFS == errno)
+                {
+                    return 0;
+                }
+                if (isReceivingErrors && !isRetry)
+                {
+                    // With IP_RECVERR a pending ICMP error fails the next send once (sock_error) without sending:
+                    // note the queued error and send again.
+                    isErrorQueued = true;
+                    isRetry = true;
+                    continue;
+                }
+                return -errno;
             }
         }
     }
@@ -553,9 +596,11 @@ public final class UdpSocket implements AutoCloseable
         msg.set(JAVA_INT, MSGHDR_FLAGS_OFFSET, 0);
 
         long result;
+        boolean isRetry = false;
         while (true)
         {
-            result = LibC.recvmsg(receiveErrno, fd, msg, MSG_DONTWAIT);
+            result = isReceivingErrors && !isRetry ?
+                LibC.recvmsgOnce(receiveErrno, fd, msg, MSG_DONTWAIT) : LibC.recvmsg(receiveErrno, fd, msg, MSG_DONTWAIT);
             if (result >= 0)
             {
                 break;
@@ -564,7 +609,18 @@ public final class UdpSocket implements AutoCloseable
             final int errno = LibC.errno(receiveErrno);
             if (EINTR != errno)
             {
-                return EAGAIN == errno || EWOULDBLOCK == errno ? RECEIVE_WOULD_BLOCK : -errno;
+                if (EAGAIN == errno || EWOULDBLOCK == errno)
+                {
+                    return RECEIVE_WOULD_BLOCK;
+                }
+                if (isReceivingErrors && !isRetry)
+                {
+                    // A pending ICMP error (IP_RECVERR) is reported once by the next receive, before any datagram.
+                    isErrorQueued = true;
+                    isRetry = true;
+                    continue;
+                }
+                return -errno;
             }
         }
 
@@ -574,6 +630,160 @@ public final class UdpSocket implements AutoCloseable
         lastTos = findTos(receiveControl, 0, msg.get(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET));
 
         return (int)result;
+    }
+
+    /**
+     * Turns on IP_RECVERR: ICMP errors about datagrams this socket sent (port or host unreachable) are queued for
+     * {@link #receiveError(long, int)}, which the owner must then drain whenever {@link #isErrorQueued()} says so
+     * (otherwise the queue keeps the socket readable for epoll as EPOLLERR). The pending error that fails one send or
+     * receive is absorbed here: that call is made again once.
+     */
+    public void receiveErrors()
+    {
+        if (isReceivingErrors)
+        {
+            return;
+        }
+        errorErrno = arena.allocate(LibC.errnoStateLayout());
+        errorMsg = arena.allocate(MSGHDR_LENGTH, 8);
+        errorIov = arena.allocate(IOVEC_LENGTH, 8);
+        errorAddress = arena.allocate(SOCKADDR_IN_LENGTH, 8);
+        errorControl = arena.allocate(ERROR_CONTROL_LENGTH, 8);
+        initMsghdr(errorMsg, 0, errorAddress.address(), errorIov.address(), errorControl.address(),
+            ERROR_CONTROL_LENGTH);
+        setIntOption(SOL_IP, IP_RECVERR, 1, "setsockopt(IP_RECVERR)");
+        isReceivingErrors = true;
+        // An error may already be queued (or come before the first send): look once.
+        isErrorQueued = true;
+    }
+
+    /**
+     * @return true if a send or receive found a pending error since the last {@link #clearErrorQueued()}.
+     */
+    public boolean isErrorQueued()
+    {
+        return isErrorQueued;
+    }
+
+    /**
+     * The error queue may hold more than was drained: look again.
+     */
+    public void markErrorQueued()
+    {
+        isErrorQueued = true;
+    }
+
+    /**
+     * Before draining the error queue: a later error sets the flag again.
+     */
+    public void clearErrorQueued()
+    {
+        isErrorQueued = false;
+    }
+
+    /**
+     * Reads one entry of the error queue ({@code recvmsg(MSG_ERRQUEUE)}, non-blocking): the datagram of ours it is
+     * about (its payload, cut to {@code capacity}) and, from {@link #lastErrorDestinationIpv4()} and the other
+     * {@code lastError} accessors, where it was sent and what came back.
+     *
+     * @param bufferAddress where the payload of our datagram goes.
+     * @param capacity      bytes available there.
+     * @return the payload bytes copied, {@link #RECEIVE_WOULD_BLOCK} when the queue is empty, or {@code -errno}.
+     */
+    public int receiveError(final long bufferAddress, final int capacity)
+    {
+        if (fd < 0 || !isReceivingErrors)
+        {
+            return -EBADF;
+        }
+        final MemorySegment msg = errorMsg;
+        errorIov.set(JAVA_LONG, IOVEC_BASE_OFFSET, bufferAddress);
+        errorIov.set(JAVA_LONG, IOVEC_LEN_OFFSET, capacity);
+        msg.set(JAVA_LONG, MSGHDR_IOVLEN_OFFSET, 1L);
+        msg.set(JAVA_INT, MSGHDR_NAMELEN_OFFSET, SOCKADDR_IN_LENGTH);
+        msg.set(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET, ERROR_CONTROL_LENGTH);
+        msg.set(JAVA_INT, MSGHDR_FLAGS_OFFSET, 0);
+        long result;
+        while (true)
+        {
+            result = LibC.recvmsg(errorErrno, fd, msg, MSG_DONTWAIT | MSG_ERRQUEUE);
+            if (result >= 0)
+            {
+                break;
+            }
+            final int errno = LibC.errno(errorErrno);
+            if (EINTR != errno)
+            {
+                return EAGAIN == errno || EWOULDBLOCK == errno ? RECEIVE_WOULD_BLOCK : -errno;
+            }
+        }
+        lastErrorDestinationIpv4 = errorAddress.get(NETWORK_INT, SOCKADDR_IN_ADDR_OFFSET);
+        lastErrorDestinationPort = errorAddress.get(NETWORK_SHORT, SOCKADDR_IN_PORT_OFFSET) & 0xFFFF;
+        final long cmsg = findCmsg(errorControl, 0, msg.get(JAVA_LONG, MSGHDR_CONTROLLEN_OFFSET), SOL_IP, IP_RECVERR);
+        if (cmsg < 0)
+        {
+            lastErrorOrigin = 0;
+            lastErrorType = 0;
+            lastErrorCode = 0;
+            lastErrorErrno = 0;
+        }
+        else
+        {
+            final long ee = cmsg + CMSG_DATA_OFFSET;
+            lastErrorErrno = errorControl.get(JAVA_INT, ee + EE_ERRNO_OFFSET);
+            lastErrorOrigin = errorControl.get(JAVA_BYTE, ee + EE_ORIGIN_OFFSET) & 0xFF;
+            lastErrorType = errorControl.get(JAVA_BYTE, ee + EE_TYPE_OFFSET) & 0xFF;
+            lastErrorCode = errorControl.get(JAVA_BYTE, ee + EE_CODE_OFFSET) & 0xFF;
+        }
+        return (int)result;
+    }
+
+    /**
+     * @return where the datagram of the last {@link #receiveError} entry was sent ({@code a << 24 | ... | d}).
+     */
+    public int lastErrorDestinationIpv4()
+    {
+        return lastErrorDestinationIpv4;
+    }
+
+    /**
+     * @return the UDP port the datagram of the last {@link #receiveError} entry was sent to.
+     */
+    public int lastErrorDestinationPort()
+    {
+        return lastErrorDestinationPort;
+    }
+
+    /**
+     * @return the last entry's origin ({@link #SO_EE_ORIGIN_ICMP} for an ICMP message), 0 if unknown.
+     */
+    public int lastErrorOrigin()
+    {
+        return lastErrorOrigin;
+    }
+
+    /**
+     * @return the ICMP type of the last entry.
+     */
+    public int lastErrorType()
+    {
+        return lastErrorType;
+    }
+
+    /**
+     * @return the ICMP code of the last entry.
+     */
+    public int lastErrorCode()
+    {
+        return lastErrorCode;
+    }
+
+    /**
+     * @return the errno the kernel made of the last entry (ECONNREFUSED for port unreachable).
+     */
+    public int lastErrorErrno()
+    {
+        return lastErrorErrno;
     }
 
     /**

@@ -84,7 +84,7 @@ final class ControlPackets
             return;
         }
         final int deadPort = HomaWire.sport(buffer, offset);
-        incoming.failClientRpcs(peer, deadPort, HomaError.ENOTCONN);
+        incoming.abortRpcs(peer, deadPort, HomaError.ENOTCONN);
     }
 
     void onResend(

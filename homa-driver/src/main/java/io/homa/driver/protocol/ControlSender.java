@@ -4,7 +4,10 @@ import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketWriter;
 import io.homa.driver.status.EventLog;
 import io.homa.driver.status.EventType;
+import org.agrona.DirectBuffer;
 import org.agrona.concurrent.AtomicBuffer;
+
+import java.nio.ByteOrder;
 
 /**
  * Every control packet this host sends: GRANT, RESEND, CUTOFFS, ACK (with the acks a peer has pending) and the
@@ -62,6 +65,54 @@ final class ControlSender
         }
         outbound.commit(index);
         events.record(EventType.PACKET_OUT | type, senderId, ipv4, port, sport, dport, 0, 0, 0, 0, 0);
+        return true;
+    }
+
+    /**
+     * Most of an offending packet a PORT_UNREACHABLE carries for a raw-IP transport to quote in its ICMP error: what
+     * an ICMPv6 error holds within 1,280 bytes (RFC 4443) after its IPv6 and ICMPv6 headers and the offending
+     * packet's IPv6 header. IPv4 quotes less (576 bytes in all, RFC 1812): the transport cuts it.
+     */
+    static final int MAX_ICMP_QUOTE = 1_280 - 40 - 8 - 40;
+    /** The common header's sequence field (sport, dport, then sequence). */
+    private static final int SEQUENCE_OFFSET = 4;
+
+    /**
+     * PORT_UNREACHABLE for a packet to a port with no socket. To a raw-IP peer (UDP port 0), where the transport
+     * answers with a real ICMP error, the offending packet's first bytes follow the header (up to
+     * {@link #MAX_ICMP_QUOTE}) and the header's sequence holds its whole length, so the ICMP can quote it as Linux
+     * does; over UDP it stays our 28-byte packet. {@code contiguousLength}: how much of the packet lies in
+     * {@code offending} as it arrived (less than its length when its payload was received in place elsewhere).
+     */
+    boolean sendPortUnreachable(
+        final int ipv4,
+        final int port,
+        final int sport,
+        final int dport,
+        final long senderId,
+        final DirectBuffer offending,
+        final int offendingOffset,
+        final int contiguousLength,
+        final int offendingLength)
+    {
+        final int quote = 0 == port ? Math.min(contiguousLength, MAX_ICMP_QUOTE) : 0;
+        final int index = outbound.claim(
+            HomaWire.COMMON_HEADER_LENGTH + quote, ipv4, port, controlTos, HomaWire.PORT_UNREACHABLE);
+        if (index <= 0)
+        {
+            metrics.controlRingFull.incrementRelease();
+            return false;
+        }
+        final int packetOffset = index + OutboundPackets.PREFIX_LENGTH;
+        writer.portUnreachable(outBuffer, packetOffset, sport, dport, senderId);
+        if (quote > 0)
+        {
+            outBuffer.putInt(packetOffset + SEQUENCE_OFFSET, offendingLength, ByteOrder.BIG_ENDIAN);
+            outBuffer.putBytes(packetOffset + HomaWire.COMMON_HEADER_LENGTH, offending, offendingOffset, quote);
+        }
+        outbound.commit(index);
+        events.record(EventType.PACKET_OUT | HomaWire.PORT_UNREACHABLE, senderId, ipv4, port, sport, dport, 0, 0, 0,
+            0, 0);
         return true;
     }
 

@@ -46,6 +46,7 @@ final class EngineMetrics
     final AtomicCounter freezesRefused;
     final AtomicCounter commandRefusals;
     final AtomicCounter needAckTimeouts;
+    final AtomicCounter unreachableServerRpcs;
     final AtomicCounter peersActive;
     final AtomicCounter peerEvictions;
     final AtomicCounter rpcInfoRequests;
@@ -88,6 +89,7 @@ final class EngineMetrics
         freezesRefused = counters.get(SystemCounterDescriptor.FREEZES_REFUSED);
         commandRefusals = counters.get(SystemCounterDescriptor.COMMAND_REFUSALS);
         needAckTimeouts = counters.get(SystemCounterDescriptor.NEED_ACK_TIMEOUTS);
+        unreachableServerRpcs = counters.get(SystemCounterDescriptor.UNREACHABLE_SERVER_RPCS);
         peersActive = counters.get(SystemCounterDescriptor.PEERS_ACTIVE);
         peerEvictions = counters.get(SystemCounterDescriptor.PEER_EVICTIONS);
         rpcInfoRequests = counters.get(SystemCounterDescriptor.RPC_INFO_REQUESTS);

@@ -335,11 +335,12 @@ public final class HomaEngine implements AutoCloseable
 
     /**
      * The network says a peer (or one Homa port of it) cannot be reached, e.g. an ICMP destination-unreachable
-     * over raw IP: fail the matching client RPCs now, as Linux does, instead of letting them time out.
+     * over raw IP or UDP: as Linux's homa_abort_rpcs, fail the matching client RPCs now and end the matching server
+     * RPCs, instead of letting them time out (a server would send NEED_ACK every tick meanwhile).
      *
      * @param ipv4      the peer's address.
      * @param port      the peer's transport port (0 over raw IP).
-     * @param homaPort  the server port with no socket, or 0 for every RPC to the peer.
+     * @param homaPort  the peer's Homa port with no socket, or 0 for every RPC of the peer.
      * @param errorCode what the RPCs fail with (ENOTCONN, EHOSTUNREACH, EPROTONOSUPPORT).
      */
     public void onPeerUnreachable(final int ipv4, final int port, final int homaPort, final int errorCode)
@@ -347,7 +348,7 @@ public final class HomaEngine implements AutoCloseable
         final Peer peer = peers.lookup(ipv4, port);
         if (null != peer)
         {
-            incoming.failClientRpcs(peer, homaPort, errorCode);
+            incoming.abortRpcs(peer, homaPort, errorCode);
         }
     }
 

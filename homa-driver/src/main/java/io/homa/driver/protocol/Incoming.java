@@ -84,7 +84,7 @@ final class Incoming
         final Rpc rpc;
         if (0 == (senderId & 1))
         {
-            rpc = serverRpcFor(peer, senderId, sport, dport, messageLength, srcIpv4, srcPort);
+            rpc = serverRpcFor(peer, senderId, sport, dport, messageLength, srcIpv4, srcPort, buffer, offset, length);
             if (null == rpc)
             {
                 return;
@@ -170,7 +170,10 @@ final class Incoming
         final int dport,
         final int messageLength,
         final int srcIpv4,
-        final int srcPort)
+        final int srcPort,
+        final DirectBuffer packet,
+        final int packetOffset,
+        final int packetLength)
     {
         final long id = senderId | 1;
         Rpc rpc = peer.serverRpcs.get(id);
@@ -180,7 +183,9 @@ final class Incoming
             if (null == socket || !socket.isServer())
             {
                 // Linux answers with ICMP port-unreachable; over UDP we send our own packet type.
-                controlSender.sendControl(HomaWire.PORT_UNREACHABLE, srcIpv4, srcPort, dport, sport, senderId);
+                // A payload received in place lies elsewhere: then only the header is quoted.
+                controlSender.sendPortUnreachable(srcIpv4, srcPort, dport, sport, senderId, packet, packetOffset,
+                    receiveHint.hasLanded() ? HomaWire.DATA_HEADER_LENGTH : packetLength, packetLength);
                 return null;
             }
             if (peer.isRecentlyAcked(id, timer.ticks()))
@@ -256,6 +261,38 @@ final class Incoming
             rpc.rxDeliveredLength = rpc.rx.length();
             rpc.rx.reset();
         }
+    }
+
+    /**
+     * Linux's homa_abort_rpcs: the network says a peer, or one Homa port of it, cannot be reached. Client RPCs to it
+     * fail with the error; server RPCs from it end (nobody is left to take the response or ack it), counted in
+     * {@code server_rpc_discards} as Linux does and in {@code unreachable_server_rpcs}.
+     *
+     * @param peer      the peer.
+     * @param peerPort  the peer's Homa port that has no socket (a client RPC's server port, a server RPC's client
+     *                  port), or 0 for every RPC of the peer.
+     * @param errorCode what the client RPCs fail with.
+     */
+    void abortRpcs(final Peer peer, final int peerPort, final int errorCode)
+    {
+        failClientRpcs(peer, peerPort, errorCode);
+        scratch.clear();
+        for (final Rpc rpc : peer.serverRpcs.values())
+        {
+            if (0 == peerPort || rpc.peerPort == peerPort)
+            {
+                scratch.add(rpc);
+            }
+        }
+        for (int i = 0, size = scratch.size(); i < size; i++)
+        {
+            final Rpc rpc = scratch.get(i);
+            rpc.record(events, EventType.RPC_FAILED, 0, 0, errorCode);
+            metrics.serverRpcDiscards.incrementRelease();
+            metrics.unreachableServerRpcs.incrementRelease();
+            rpcs.endServerRpc(rpc);
+        }
+        scratch.clear();
     }
 
     void failClientRpcs(final Peer peer, final int serverPort, final int errorCode)

@@ -75,6 +75,14 @@ final class ReceiveHint
     }
 
     /**
+     * @return true while the packet being handled has payload bytes in the guessed range, not behind its header.
+     */
+    boolean hasLanded()
+    {
+        return pieceLength > 0;
+    }
+
+    /**
      * The packet is handled: payloads are in their buffers again.
      */
     void clear()

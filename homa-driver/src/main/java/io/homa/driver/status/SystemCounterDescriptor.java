@@ -104,6 +104,9 @@ public enum SystemCounterDescriptor
         "ours: DATA re-creating a server RPC that already ran and ended, dropped (at-most-once)"),
     NEED_ACK_TIMEOUTS(107, "need_ack_timeouts",
         "ours: server RPCs given up after timeout_ticks of unanswered NEED_ACKs"),
+    UNREACHABLE_SERVER_RPCS(114, "unreachable_server_rpcs",
+        "ours: server RPCs ended because the network said their client's port or host cannot be reached (ICMP " +
+        "destination-unreachable, or PORT_UNREACHABLE over UDP); also in server_rpc_discards, as Linux counts them"),
     PEERS_ACTIVE(108, "peers_active", "ours: peers known now (updated on each peer scan)"),
     PEER_EVICTIONS(109, "peer_evictions", "ours: idle peers evicted"),
     FAULT_DROPPED(110, "fault_dropped", "ours: packets dropped by fault injection"),

@@ -8,6 +8,7 @@ import io.homa.driver.net.UdpBatchSender;
 import io.homa.driver.net.UdpSocket;
 import io.homa.driver.status.TransportCounterDescriptor;
 import io.homa.driver.status.TransportCounters;
+import org.agrona.BitUtil;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
@@ -42,9 +43,13 @@ public final class RawIpTransport implements PacketTransport
     /** Linux's ICMP errors go out with TOS 0 (and DF clear: see the socket's setup). */
     static final int ICMP_TOS = 0;
     private static final int ICMP_HEADER_LENGTH = 8;
-    /** Our port-unreachable quotes an IPv4 header and the offending packet's 28-byte common header. */
-    private static final int ICMP_UNREACH_LENGTH =
-        ICMP_HEADER_LENGTH + RawIpSocket.IPV4_HEADER_LENGTH + HomaWire.COMMON_HEADER_LENGTH;
+    /**
+     * Our port-unreachable, as Linux's (RFC 1812): the offending packet's IPv4 header and as much of the packet as
+     * fits an ICMP error of 576 bytes with its own IPv4 header.
+     */
+    public static final int ICMP_ERROR_MAX_LENGTH = 576 - RawIpSocket.IPV4_HEADER_LENGTH;
+    /** Homa bytes of the offending packet an ICMP error quotes at most (528). */
+    public static final int ICMP_QUOTE_MAX = ICMP_ERROR_MAX_LENGTH - ICMP_HEADER_LENGTH - RawIpSocket.IPV4_HEADER_LENGTH;
     private static final int ICMP_RECEIVE_CAPACITY = 1024;
     private static final int ICMP_POLL_LIMIT = 16;
     private static final int ERROR_QUEUE_CAPACITY = 16;
@@ -63,7 +68,8 @@ public final class RawIpTransport implements PacketTransport
     // One view per direction: in DEDICATED mode the sender and the receiver run at once.
     private final UnsafeBuffer headerView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer receiveView = new UnsafeBuffer(0, 0);
-    private final UnsafeBuffer icmpOut = new UnsafeBuffer(BufferUtil.allocateDirectAligned(64, 64));
+    private final UnsafeBuffer icmpOut =
+        new UnsafeBuffer(BufferUtil.allocateDirectAligned(BitUtil.align(ICMP_ERROR_MAX_LENGTH, 64), 64));
     private final UnsafeBuffer icmpIn =
         new UnsafeBuffer(BufferUtil.allocateDirectAligned(ICMP_RECEIVE_CAPACITY, 64));
     private final UdpBatchSender sender;
@@ -464,19 +470,26 @@ public final class RawIpTransport implements PacketTransport
 
     /**
      * Builds ICMP destination-unreachable / port-unreachable (type 3 code 3) for the packet the engine could not
-     * deliver, quoting an IPv4 header and the Homa common header as the peer sent them (ports are what a Linux
-     * receiver reads back to pick the RPCs to fail).
+     * deliver: an IPv4 header for it (rebuilt: its TOS, id and TTL are not kept) and as much of the packet as the
+     * engine passed behind its PORT_UNREACHABLE, at most {@link #ICMP_QUOTE_MAX} bytes, as Linux quotes (ports are
+     * what a Linux receiver reads back to pick the RPCs to fail). An engine that passed nothing gets the common
+     * header rebuilt from its PORT_UNREACHABLE.
      */
     private int sendPortUnreachable(final UnsafeBuffer request, final int peerIpv4, final int requestLength)
     {
+        final int passed = requestLength - HomaWire.COMMON_HEADER_LENGTH;
+        final int quoted = passed > 0 ? Math.min(passed, ICMP_QUOTE_MAX) : HomaWire.COMMON_HEADER_LENGTH;
+        final int offendingLength = passed > 0 ?
+            (int)Math.max(HomaWire.sequence(request, 0), quoted) : HomaWire.COMMON_HEADER_LENGTH;
+        final int icmpLength = ICMP_HEADER_LENGTH + RawIpSocket.IPV4_HEADER_LENGTH + quoted;
         final UnsafeBuffer out = icmpOut;
-        out.setMemory(0, ICMP_UNREACH_LENGTH, (byte)0);
+        out.setMemory(0, icmpLength, (byte)0);
         out.putByte(0, (byte)ICMP_DEST_UNREACH);
         out.putByte(1, (byte)ICMP_PORT_UNREACH);
 
         final int ip = ICMP_HEADER_LENGTH;
         out.putByte(ip, (byte)0x45);
-        out.putShort(ip + 2, (short)(RawIpSocket.IPV4_HEADER_LENGTH + HomaWire.COMMON_HEADER_LENGTH), NETWORK);
+        out.putShort(ip + 2, (short)Math.min(RawIpSocket.IPV4_HEADER_LENGTH + offendingLength, 0xFFFF), NETWORK);
         out.putShort(ip + 6, (short)0x4000, NETWORK);
         out.putByte(ip + 8, (byte)64);
         out.putByte(ip + 9, (byte)IPPROTO_HOMA);
@@ -484,15 +497,22 @@ public final class RawIpTransport implements PacketTransport
         out.putInt(ip + 16, localIpv4, NETWORK);
         out.putShort(ip + 10, (short)RawIpSocket.internetChecksum(out, ip, RawIpSocket.IPV4_HEADER_LENGTH), NETWORK);
 
-        // The engine's PORT_UNREACHABLE has the ports of its answer: the offending packet had them swapped.
         final int homa = ip + RawIpSocket.IPV4_HEADER_LENGTH;
-        out.putBytes(homa, request, 0, Math.min(requestLength, HomaWire.COMMON_HEADER_LENGTH));
-        out.putShort(homa, request.getShort(2), ByteOrder.nativeOrder());
-        out.putShort(homa + 2, request.getShort(0), ByteOrder.nativeOrder());
-        out.putByte(homa + 11, (byte)HomaWire.DATA);
+        if (passed > 0)
+        {
+            out.putBytes(homa, request, HomaWire.COMMON_HEADER_LENGTH, quoted);
+        }
+        else
+        {
+            // The engine's PORT_UNREACHABLE has the ports of its answer: the offending packet had them swapped.
+            out.putBytes(homa, request, 0, Math.min(requestLength, HomaWire.COMMON_HEADER_LENGTH));
+            out.putShort(homa, request.getShort(2), ByteOrder.nativeOrder());
+            out.putShort(homa + 2, request.getShort(0), ByteOrder.nativeOrder());
+            out.putByte(homa + 11, (byte)HomaWire.DATA);
+        }
 
-        out.putShort(2, (short)RawIpSocket.internetChecksum(out, 0, ICMP_UNREACH_LENGTH), NETWORK);
-        final int result = icmpSocket.send(out.addressOffset(), ICMP_UNREACH_LENGTH, 0L, 0, peerIpv4, ICMP_TOS);
+        out.putShort(2, (short)RawIpSocket.internetChecksum(out, 0, icmpLength), NETWORK);
+        final int result = icmpSocket.send(out.addressOffset(), icmpLength, 0L, 0, peerIpv4, ICMP_TOS);
         if (result > 0)
         {
             icmpSent.incrementRelease();

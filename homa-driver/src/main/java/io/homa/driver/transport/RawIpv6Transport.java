@@ -45,7 +45,10 @@ public final class RawIpv6Transport implements PacketTransport
     private static final int IPPROTO_ICMPV6 = 58;
     private static final int IPV6 = RawIp6Socket.IPV6_HEADER_LENGTH;
     /** Our port-unreachable quotes an IPv6 header and the offending packet's 28-byte common header. */
-    private static final int ICMP_UNREACH_LENGTH = ICMPV6_HEADER_LENGTH + IPV6 + HomaWire.COMMON_HEADER_LENGTH;
+    /** An ICMPv6 error fits the IPv6 minimum MTU (RFC 4443): at most 1,280 bytes with its own IPv6 header. */
+    public static final int ICMP_ERROR_MAX_LENGTH = 1_280 - IPV6;
+    /** Homa bytes of the offending packet an ICMPv6 error quotes at most (1,192). */
+    public static final int ICMP_QUOTE_MAX = ICMP_ERROR_MAX_LENGTH - ICMPV6_HEADER_LENGTH - IPV6;
     private static final int ICMP_RECEIVE_CAPACITY = 1280;
     private static final int ICMP_POLL_LIMIT = 16;
     private static final int ERROR_QUEUE_CAPACITY = 16;
@@ -65,7 +68,8 @@ public final class RawIpv6Transport implements PacketTransport
     // One view per direction: in DEDICATED mode the sender and the receiver run at once.
     private final UnsafeBuffer headerView = new UnsafeBuffer(0, 0);
     private final UnsafeBuffer receiveView = new UnsafeBuffer(0, 0);
-    private final UnsafeBuffer icmpOut = new UnsafeBuffer(BufferUtil.allocateDirectAligned(128, 64));
+    private final UnsafeBuffer icmpOut =
+        new UnsafeBuffer(BufferUtil.allocateDirectAligned(BitUtil.align(ICMP_ERROR_MAX_LENGTH, 64), 64));
     private final UnsafeBuffer icmpIn = new UnsafeBuffer(BufferUtil.allocateDirectAligned(ICMP_RECEIVE_CAPACITY, 64));
     private final UdpBatchSender sender;
     private final int slotCapacity;
@@ -504,21 +508,27 @@ public final class RawIpv6Transport implements PacketTransport
 
     /**
      * Builds ICMPv6 destination-unreachable / port-unreachable (type 1 code 4) for the packet the engine could not
-     * deliver, quoting an IPv6 header and the Homa common header as the peer sent them (the destination port is
-     * what a Linux receiver reads back to pick the RPCs to fail). The kernel fills in the ICMPv6 checksum.
+     * deliver: an IPv6 header for it (rebuilt: traffic class, flow label and hop limit are not kept) and as much of
+     * the packet as the engine passed, at most {@link #ICMP_QUOTE_MAX} bytes, as Linux quotes (the destination port
+     * is what a Linux receiver reads back to pick the RPCs to fail). The kernel fills in the ICMPv6 checksum.
      */
     private int sendPortUnreachable(final UnsafeBuffer request, final int peer, final int requestLength)
     {
         final long peerHigh = peers.high(peer);
         final long peerLow = peers.low(peer);
+        final int passed = requestLength - HomaWire.COMMON_HEADER_LENGTH;
+        final int quoted = passed > 0 ? Math.min(passed, ICMP_QUOTE_MAX) : HomaWire.COMMON_HEADER_LENGTH;
+        final int offendingLength = passed > 0 ?
+            (int)Math.max(HomaWire.sequence(request, 0), quoted) : HomaWire.COMMON_HEADER_LENGTH;
+        final int icmpLength = ICMPV6_HEADER_LENGTH + IPV6 + quoted;
         final UnsafeBuffer out = icmpOut;
-        out.setMemory(0, ICMP_UNREACH_LENGTH, (byte)0);
+        out.setMemory(0, icmpLength, (byte)0);
         out.putByte(0, (byte)ICMPV6_DEST_UNREACH);
         out.putByte(1, (byte)ICMPV6_PORT_UNREACH);
 
         final int ip = ICMPV6_HEADER_LENGTH;
         out.putInt(ip, 0x6000_0000, NETWORK);
-        out.putShort(ip + 4, (short)HomaWire.COMMON_HEADER_LENGTH, NETWORK);
+        out.putShort(ip + 4, (short)Math.min(offendingLength, 0xFFFF), NETWORK);
         out.putByte(ip + 6, (byte)HomaWire.IPPROTO_HOMA);
         out.putByte(ip + 7, (byte)64);
         out.putLong(ip + 8, peerHigh, NETWORK);
@@ -526,15 +536,22 @@ public final class RawIpv6Transport implements PacketTransport
         out.putLong(ip + 24, localHigh, NETWORK);
         out.putLong(ip + 32, localLow, NETWORK);
 
-        // The engine's PORT_UNREACHABLE has the ports of its answer: the offending packet had them swapped.
         final int homa = ip + IPV6;
-        out.putBytes(homa, request, 0, Math.min(requestLength, HomaWire.COMMON_HEADER_LENGTH));
-        out.putShort(homa, request.getShort(2), ByteOrder.nativeOrder());
-        out.putShort(homa + 2, request.getShort(0), ByteOrder.nativeOrder());
-        out.putByte(homa + 11, (byte)HomaWire.DATA);
+        if (passed > 0)
+        {
+            out.putBytes(homa, request, HomaWire.COMMON_HEADER_LENGTH, quoted);
+        }
+        else
+        {
+            // The engine's PORT_UNREACHABLE has the ports of its answer: the offending packet had them swapped.
+            out.putBytes(homa, request, 0, Math.min(requestLength, HomaWire.COMMON_HEADER_LENGTH));
+            out.putShort(homa, request.getShort(2), ByteOrder.nativeOrder());
+            out.putShort(homa + 2, request.getShort(0), ByteOrder.nativeOrder());
+            out.putByte(homa + 11, (byte)HomaWire.DATA);
+        }
 
         final int result = icmpSocket.send(
-            out.addressOffset(), ICMP_UNREACH_LENGTH, 0L, 0, peerHigh, peerLow, ICMP_TRAFFIC_CLASS);
+            out.addressOffset(), icmpLength, 0L, 0, peerHigh, peerLow, ICMP_TRAFFIC_CLASS);
         if (result > 0)
         {
             icmpSent.incrementRelease();

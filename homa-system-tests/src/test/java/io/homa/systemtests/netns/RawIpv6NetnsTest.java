@@ -216,7 +216,8 @@ class RawIpv6NetnsTest
         {
             final long sentBefore = driverB.counter(TransportCounterDescriptor.ICMP_UNREACH_SENT);
             final long rcvdBefore = driverA.counter(TransportCounterDescriptor.ICMP_UNREACH_RCVD);
-            final long id = client.send(homaA.address(ip(B), 0, 4321), pattern(100), 0, 100, 100);
+            // 2,000 bytes: a first DATA longer than an ICMPv6 error can quote.
+            final long id = client.send(homaA.address(ip(B), 0, 4321), pattern(2_000), 0, 2_000, 2_000);
             final NetnsMultiHostTest.Responses responses = new NetnsMultiHostTest.Responses();
             await(() -> 1 == responses.errors, () -> client.poll(responses, 10), 20_000, "ENOTCONN");
             assertEquals(HomaError.ENOTCONN, responses.errorById.get(id));
@@ -234,12 +235,20 @@ class RawIpv6NetnsTest
 
             // As Linux sends it (#17): traffic class 0, quoting the request's IPv6 header and Homa ports.
             final UnsafeBuffer icmp = new UnsafeBuffer(ByteBuffer.allocateDirect(1_500));
-            await(() -> watcher.receive(icmp.addressOffset(), icmp.capacity()) > 0 && 1 == icmp.getByte(0) &&
-                4 == icmp.getByte(1), () -> {}, 10_000, "B's ICMPv6 port-unreachable on the wire");
+            final int[] length = { -1 };
+            await(() -> (length[0] = watcher.receive(icmp.addressOffset(), icmp.capacity())) > 0 &&
+                1 == icmp.getByte(0) && 4 == icmp.getByte(1), () -> {}, 10_000, "B's ICMPv6 port-unreachable on the wire");
             assertEquals(0, watcher.lastTrafficClass(), "traffic class of the ICMPv6");
             assertEquals(HomaWire.IPPROTO_HOMA, icmp.getByte(14) & 0xFF);
             assertEquals(client.port(), icmp.getShort(48, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF);
             assertEquals(4321, icmp.getShort(50, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF);
+            // As much of the packet as fits in 1,280 bytes (RFC 4443): 1,280 - 40 - 8 - 40 = 1,192 Homa bytes.
+            assertEquals(1_280 - 40, length[0], "ICMPv6 message length: a whole 1,280-byte IPv6 packet");
+            assertEquals(io.homa.driver.transport.RawIpv6Transport.ICMP_QUOTE_MAX, length[0] - 8 - 40);
+            assertTrue((icmp.getShort(12, java.nio.ByteOrder.BIG_ENDIAN) & 0xFFFF) > length[0] - 8 - 40,
+                "the quoted IPv6 header gives the offending packet's whole payload length");
+            assertEquals(HomaWire.DATA, HomaWire.type(icmp, 48));
+            assertEquals(2_000, HomaWire.messageLength(icmp, 48));
         }
         finally
         {
