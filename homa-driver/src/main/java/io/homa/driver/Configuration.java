@@ -398,6 +398,8 @@ public final class Configuration
     /** RESENDs, probes and NEED_ACKs the timer sends one peer per tick. */
     public static final String LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME =
         "homa.limit.timer.control.per.peer.per.tick";
+    /** Requests that may wait for pool space or unearned budget on one socket. */
+    public static final String LIMIT_WAITING_RPCS_PER_SOCKET_PROP_NAME = "homa.limit.waiting.rpcs.per.socket";
 
     private Configuration()
     {
@@ -537,7 +539,9 @@ public final class Configuration
             positiveInt(LIMIT_SOCKETS_PER_DRIVER_PROP_NAME,
                 io.homa.driver.protocol.LimitSettings.SOCKETS_PER_DRIVER_DEFAULT),
             positiveInt(LIMIT_TIMER_CONTROL_PER_PEER_PER_TICK_PROP_NAME,
-                io.homa.driver.protocol.LimitSettings.TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT));
+                io.homa.driver.protocol.LimitSettings.TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT),
+            positiveInt(LIMIT_WAITING_RPCS_PER_SOCKET_PROP_NAME,
+                io.homa.driver.protocol.LimitSettings.WAITING_RPCS_PER_SOCKET_DEFAULT));
     }
 
     private static int positiveInt(final String propName, final int defaultValue)

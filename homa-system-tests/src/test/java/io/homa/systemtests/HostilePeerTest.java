@@ -132,9 +132,43 @@ class HostilePeerTest
     }
 
     @Test
+    void shouldKeepTheShortestClaimsWhenMoreRequestsWaitThanTheSocketAllows() throws IOException
+    {
+        // 8 MiB pool, a 2 MiB unearned budget per peer: of 40 forged 1 MB claims two get blocks and the rest must
+        // wait; only 10 may, so 28 are dropped outright and nothing else is held for them.
+        pair.start(new MediaDriver.Context().socketPoolLength(POOL_BYTES).timeoutTicks(1_000)
+            .limits(new LimitSettings(0, 0, 4096, 1000, 16, 64, 64, 10)), new MediaDriver.Context());
+        final DatagramChannel forger = openForger();
+        for (int i = 0; i < 40; i++)
+        {
+            forgeFirstData(forger, 2L * (i + 1), CLAIMED_LENGTH);
+        }
+        pair.pumpTicks(5);
+        assertEquals(10, pair.serverDriver.counter(SystemCounterDescriptor.BUFFER_WAITING_RPCS));
+        assertEquals(12, pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
+        assertEquals(28, pair.serverDriver.counter(SystemCounterDescriptor.WAITING_RPC_LIMIT_DROPS));
+
+        // A shorter claim that must wait too takes the place of a longest one (SRPT); a longer one is dropped.
+        forgeFirstData(forger, 1_000, 300_000);
+        forgeFirstData(forger, 1_002, CLAIMED_LENGTH);
+        pair.pumpTicks(5);
+        assertEquals(10, pair.serverDriver.counter(SystemCounterDescriptor.BUFFER_WAITING_RPCS));
+        assertEquals(12, pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE));
+        assertEquals(30, pair.serverDriver.counter(SystemCounterDescriptor.WAITING_RPC_LIMIT_DROPS));
+
+        // Another peer's request is served meanwhile, and every forged RPC ends at the timeout.
+        pair.client.send(pair.dest(), pattern(100, 1), 0, 100, 1);
+        pair.pumpUntil(() -> 1 == responses, "another peer's request");
+        assertTrue(clientErrors.isEmpty(), clientErrors.toString());
+        pair.pumpUntil(() -> 0 == pair.serverDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE), "forged RPCs to end");
+        assertEquals(12, pair.serverDriver.counter(SystemCounterDescriptor.RPC_TIMEOUTS));
+        assertEquals(0, pair.serverDriver.counter(SystemCounterDescriptor.BUFFER_WAITING_RPCS));
+    }
+
+    @Test
     void shouldDropRequestsBeyondServerRpcsPerPeer() throws IOException
     {
-        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 10, 1000, 16, 64, 64)), new MediaDriver.Context());
+        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 10, 1000, 16, 64, 64, 4096)), new MediaDriver.Context());
         {
             final DatagramChannel forger = openForger();
             for (int i = 0; i < 50; i++)
@@ -154,7 +188,7 @@ class HostilePeerTest
     void shouldDropPacketsFromNewPeersBeyondThePeerLimit() throws IOException
     {
         // The server's table holds the legitimate client's peer and two forgers; the other three are dropped.
-        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 3, 16, 64, 64)), new MediaDriver.Context());
+        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 3, 16, 64, 64, 4096)), new MediaDriver.Context());
         pair.client.send(pair.dest(), pattern(100, 1), 0, 100, 1);
         pair.pumpUntil(() -> 1 == responses, "the legitimate client's request");
         for (int p = 0; p < 5; p++)
@@ -173,7 +207,7 @@ class HostilePeerTest
     @Test
     void shouldRefuseSocketsBeyondTheClientAndDriverLimits()
     {
-        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 1000, 3, 5, 64)), new MediaDriver.Context());
+        pair.start(new MediaDriver.Context().limits(new LimitSettings(0, 0, 100, 1000, 3, 5, 64, 4096)), new MediaDriver.Context());
         // The server's client holds one socket (the server's); it may open two more.
         final Homa first = pair.connect(pair.serverDriver);
         final List<HomaSocket> sockets = new ArrayList<>();

@@ -135,6 +135,22 @@ final class BufferWaiters
         return null != rpc.waiterNext ? rpc.waiterNext : firstFrom(rpc.waiterClass + 1);
     }
 
+    /**
+     * @return the newest RPC of the longest class, or null when none waits: what a full list gives up first.
+     */
+    Rpc last()
+    {
+        for (int word = inUse.length - 1; word >= 0; word--)
+        {
+            final long bits = inUse[word];
+            if (0 != bits)
+            {
+                return tails[(word << 6) + 63 - Long.numberOfLeadingZeros(bits)];
+            }
+        }
+        return null;
+    }
+
     private Rpc firstFrom(final int fromClass)
     {
         for (int word = fromClass >>> 6; word < inUse.length; word++)

@@ -40,6 +40,7 @@ final class EngineMetrics
     final AtomicCounter ackedRpcDrops;
     final AtomicCounter unearnedLimitWaits;
     final AtomicCounter peerRpcLimitDrops;
+    final AtomicCounter waitingRpcLimitDrops;
     final AtomicCounter peerLimitDrops;
     final AtomicCounter socketLimitRefusals;
     final AtomicCounter timerControlLimitSkips;
@@ -83,6 +84,7 @@ final class EngineMetrics
         ackedRpcDrops = counters.get(SystemCounterDescriptor.ACKED_RPC_DROPS);
         unearnedLimitWaits = counters.get(SystemCounterDescriptor.UNEARNED_LIMIT_WAITS);
         peerRpcLimitDrops = counters.get(SystemCounterDescriptor.PEER_RPC_LIMIT_DROPS);
+        waitingRpcLimitDrops = counters.get(SystemCounterDescriptor.WAITING_RPC_LIMIT_DROPS);
         peerLimitDrops = counters.get(SystemCounterDescriptor.PEER_LIMIT_DROPS);
         socketLimitRefusals = counters.get(SystemCounterDescriptor.SOCKET_LIMIT_REFUSALS);
         timerControlLimitSkips = counters.get(SystemCounterDescriptor.TIMER_CONTROL_LIMIT_SKIPS);

@@ -335,6 +335,22 @@ final class Incoming
         {
             return;
         }
+        final BufferWaiters waiters = rpc.socket.bufferWaiters;
+        if (!rpc.isClient() && waiters.size() >= limits.settings().waitingRpcsPerSocket())
+        {
+            // Full: keep the shorter claims (SRPT), so a flood of long forged requests cannot push out a real
+            // one that is shorter; drop the RPC outright (it holds nothing yet and has run nothing: its sender's
+            // RESEND finds no RPC and restarts it, as after a loss).
+            final Rpc longest = waiters.last();
+            metrics.waitingRpcLimitDrops.incrementRelease();
+            if (null == longest || longest.isClient() ||
+                BufferWaiters.classOf(longest.rxWaitLength) <= BufferWaiters.classOf(messageLength))
+            {
+                rpcs.endServerRpc(rpc);
+                return;
+            }
+            rpcs.endServerRpc(longest);
+        }
         rpc.isWaitingForBuffer = true;
         rpc.rxWaitLength = messageLength;
         rpc.rxWaitUnscheduled = unscheduledBytes;

@@ -14,6 +14,9 @@ package io.homa.driver.protocol;
  * @param socketsPerClient       sockets one client may hold open.
  * @param socketsPerDriver       sockets all clients together may hold open.
  * @param timerControlPerPeerPerTick RESENDs, probes and NEED_ACKs the timer sends one peer in one tick.
+ * @param waitingRpcsPerSocket   requests that may wait for pool space or unearned budget on one socket; beyond it
+ *                               the longest waiting one is dropped for a shorter new one, else the new one is
+ *                               (each waiter costs the timer a visit per tick, and spoofed peers are many).
  */
 public record LimitSettings(
     long unearnedBytesPerPeer,
@@ -22,8 +25,11 @@ public record LimitSettings(
     int maxPeers,
     int socketsPerClient,
     int socketsPerDriver,
-    int timerControlPerPeerPerTick)
+    int timerControlPerPeerPerTick,
+    int waitingRpcsPerSocket)
 {
+    /** Default requests waiting for pool space or budget per socket. */
+    public static final int WAITING_RPCS_PER_SOCKET_DEFAULT = 4096;
     /** Default timer packets per peer per tick. */
     public static final int TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT = 64;
     /** Default server RPCs per peer. */
@@ -41,7 +47,7 @@ public record LimitSettings(
     public static LimitSettings defaults()
     {
         return new LimitSettings(0, 0, SERVER_RPCS_PER_PEER_DEFAULT, MAX_PEERS_DEFAULT, SOCKETS_PER_CLIENT_DEFAULT,
-            SOCKETS_PER_DRIVER_DEFAULT, TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT);
+            SOCKETS_PER_DRIVER_DEFAULT, TIMER_CONTROL_PER_PEER_PER_TICK_DEFAULT, WAITING_RPCS_PER_SOCKET_DEFAULT);
     }
 
     /**
@@ -73,9 +79,9 @@ public record LimitSettings(
             throw new IllegalArgumentException("unearned byte limits must be >= 0 (0: follow the pool length)");
         }
         if (serverRpcsPerPeer <= 0 || maxPeers <= 0 || socketsPerClient <= 0 || socketsPerDriver <= 0 ||
-            timerControlPerPeerPerTick <= 0)
+            timerControlPerPeerPerTick <= 0 || waitingRpcsPerSocket <= 0)
         {
-            throw new IllegalArgumentException("RPC, peer, socket and timer-packet limits must be > 0");
+            throw new IllegalArgumentException("RPC, peer, socket, timer-packet and waiting-RPC limits must be > 0");
         }
         return this;
     }

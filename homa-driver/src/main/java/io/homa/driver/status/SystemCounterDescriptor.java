@@ -127,6 +127,9 @@ public enum SystemCounterDescriptor
         "ours: addSocket refused at homa.limit.sockets.per.client or homa.limit.sockets.per.driver"),
     TIMER_CONTROL_LIMIT_SKIPS(78, "timer_control_limit_skips",
         "ours: RESENDs, probes or NEED_ACKs skipped at homa.limit.timer.control.per.peer.per.tick"),
+    WAITING_RPC_LIMIT_DROPS(82, "waiting_rpc_limit_drops",
+        "ours: requests dropped (the new one, or the longest waiting one for a shorter new one) with " +
+        "homa.limit.waiting.rpcs.per.socket requests waiting for pool space or budget"),
     // Diagnostics (ids from 300): event log and RPC snapshots.
     EVENT_LOG_FREEZES(300, "event_log_freezes",
         "ours: times a FREEZE packet froze the event log and had it dumped to a text file"),

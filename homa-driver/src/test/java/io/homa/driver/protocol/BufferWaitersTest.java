@@ -119,5 +119,28 @@ class BufferWaitersTest
             BufferWaiters.classOf(x.rxWaitLength), BufferWaiters.classOf(y.rxWaitLength)));
         assertEquals(expected, inOrder(waiters));
         assertEquals(reference.size(), waiters.size());
+        // The newest of the longest class: the last in admission order.
+        assertSame(expected.get(expected.size() - 1), waiters.last());
+    }
+
+    @Test
+    void shouldGiveUpTheNewestOfTheLongestClassFirst()
+    {
+        final BufferWaiters waiters = new BufferWaiters();
+        assertNull(waiters.last());
+        final Rpc short1 = waiting(100);
+        final Rpc long1 = waiting(1_000_000);
+        final Rpc long2 = waiting(1_000_001);
+        waiters.add(short1);
+        assertSame(short1, waiters.last());
+        waiters.add(long1);
+        waiters.add(long2);
+        assertSame(long2, waiters.last());
+        waiters.remove(long2);
+        assertSame(long1, waiters.last());
+        waiters.remove(long1);
+        assertSame(short1, waiters.last());
+        waiters.remove(short1);
+        assertNull(waiters.last());
     }
 }
