@@ -61,6 +61,7 @@ public final class SimSettings
     int timeoutTicks = 100;
     int resendTicks = RecoverySettings.defaults().resendTicks();
     int recentAckTicks = RecoverySettings.defaults().recentAckTicks();
+    int recentAcksPerPeer = RecoverySettings.defaults().recentAcksPerPeer();
     boolean isPerHostCounters;
     private final Map<Integer, RecoverySettings> hostRecovery = new HashMap<>();
     private final Map<Integer, Integer> hostPoolBytes = new HashMap<>();
@@ -262,6 +263,17 @@ public final class SimSettings
     }
 
     /**
+     * @param ids acked server-RPC ids remembered per peer (the at-most-once window; preallocated when a peer
+     *            first sends a request, about 48 bytes an id: 1,000 hosts that all talk to all want few).
+     * @return this.
+     */
+    public SimSettings recentAcksPerPeer(final int ids)
+    {
+        this.recentAcksPerPeer = ids;
+        return this;
+    }
+
+    /**
      * @param perHost give each engine its own counters (to tell client from server) instead of one set of totals.
      * @return this.
      */
@@ -306,7 +318,7 @@ public final class SimSettings
         }
         final RecoverySettings d = RecoverySettings.defaults();
         return new RecoverySettings(resendTicks, d.resendInterval(), timeoutTicks, recentAckTicks,
-            d.recentAcksPerPeer(), d.peerGcThreshold(), d.peerIdleMinNs(), d.peerIdleMaxNs(),
+            recentAcksPerPeer, d.peerGcThreshold(), d.peerIdleMinNs(), d.peerIdleMaxNs(),
             d.needAckIntervalTicks());
     }
 
@@ -370,6 +382,7 @@ public final class SimSettings
                 case "--pacing" -> isPacing = Boolean.parseBoolean(value);
                 case "--timeout-ticks" -> timeoutTicks = Integer.parseInt(value);
                 case "--resend-ticks" -> resendTicks = Integer.parseInt(value);
+                case "--recent-acks-per-peer" -> recentAcksPerPeer = Integer.parseInt(value);
                 default -> throw new IllegalArgumentException("unknown option: " + name);
             }
         }

@@ -64,15 +64,23 @@ public final class Simulation
      */
     public SimResult run()
     {
+        startArrivals();
+        advanceTo(settings.durationNs + settings.drainNs);
+        final SimResult result = result();
+        close();
+        return result;
+    }
+
+    /**
+     * Builds the run and schedules each application's first arrival.
+     */
+    void startArrivals()
+    {
         build();
         for (final SimHost host : hosts)
         {
             host.application.start();
         }
-        advanceTo(settings.durationNs + settings.drainNs);
-        final SimResult result = result();
-        close();
-        return result;
     }
 
     /**
