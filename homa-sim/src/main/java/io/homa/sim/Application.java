@@ -56,6 +56,10 @@ final class Application implements MessageHandler, SimEvent
     private final LongArrayQueue pendingReplyNumbers = new LongArrayQueue();
     private long nextRpcId = 2;
     private int lastMessage = -1;
+    /** Server side: keep requests without answering them until {@link #releaseHeld} (a slow server). */
+    boolean holdRequests;
+    private final LongArrayQueue heldHandles = new LongArrayQueue();
+    private final LongArrayQueue heldNumbers = new LongArrayQueue();
     final MessageHandler releaseHandler;
 
     Application(final SimHost host, final Shared shared)
@@ -110,6 +114,41 @@ final class Application implements MessageHandler, SimEvent
         host.service(nowNs);
     }
 
+    /**
+     * Sends a message already in the table (a test's chosen message), or queues it for send-region space.
+     */
+    void sendNow(final int messageNumber, final long nowNs)
+    {
+        if (!sendRequest(messageNumber))
+        {
+            shared.stats.sendRegionWaits++;
+            pendingRequests.addInt(messageNumber);
+        }
+        host.service(nowNs);
+    }
+
+    /**
+     * @return requests held at this server.
+     */
+    int heldCount()
+    {
+        return heldHandles.size();
+    }
+
+    /**
+     * Answers every held request, in order.
+     */
+    void releaseHeld(final long nowNs)
+    {
+        holdRequests = false;
+        while (!heldHandles.isEmpty())
+        {
+            pendingReplyHandles.addLong(heldHandles.pollLong());
+            pendingReplyNumbers.addLong(heldNumbers.pollLong());
+        }
+        host.service(nowNs);
+    }
+
     public int traceKind()
     {
         return 4;
@@ -132,6 +171,7 @@ final class Application implements MessageHandler, SimEvent
         host.sendRegion.putLong(offset, messageNumber);
         final long rpcId = nextRpcId;
         nextRpcId += 2;
+        messages.rpcId(messageNumber, rpcId);
         host.engine.onSendRequest(host.socketId, SimHost.CLIENT_ID, rpcId, messageNumber, offset, size, 0,
             Network.ipv4Of(messages.dst(messageNumber)), SimHost.UDP_PORT, SimHost.SERVER_PORT);
         return true;
@@ -204,11 +244,17 @@ final class Application implements MessageHandler, SimEvent
                 // A request, at the server.
                 final int number = (int)host.pool.getLong(poolOffset);
                 host.returnPoolBlock(poolOffset);
+                shared.messages.onServerRun(number);
                 if (!shared.settings.isEcho)
                 {
                     complete(number, messageLength, nowNs);
                 }
-                if (!pendingReplyHandles.isEmpty() || !sendReply(rpcId, number))
+                if (holdRequests)
+                {
+                    heldHandles.addLong(rpcId);
+                    heldNumbers.addLong(number);
+                }
+                else if (!pendingReplyHandles.isEmpty() || !sendReply(rpcId, number))
                 {
                     shared.stats.sendRegionWaits++;
                     pendingReplyHandles.addLong(rpcId);
@@ -229,7 +275,7 @@ final class Application implements MessageHandler, SimEvent
         else if (RpcErrorEventDecoder.TEMPLATE_ID == msgTypeId)
         {
             error.wrap(buffer, index, RpcErrorEventDecoder.BLOCK_LENGTH, RpcErrorEventDecoder.SCHEMA_VERSION);
-            shared.messages.fail((int)error.completionCookie());
+            shared.messages.fail((int)error.completionCookie(), error.errorCode());
         }
     }
 

@@ -65,6 +65,7 @@ public final class HomaSim
               --workload w1..w5   --load 0..1   --ms SIMULATED_MS   --drain-ms MS   --echo   --seed S
               --loss P   --duplicate P   --reorder P
               --pool BYTES   --send-region BYTES   --unsched BYTES   --priorities 1..8   --overcommit 1..8
-              --pacing true|false   --out PREFIX (CSV and SVG)   --trace FILE (binary event trace)""");
+              --pacing true|false   --timeout-ticks N   --resend-ticks N   --recent-acks-per-peer N
+              --out PREFIX (CSV and SVG)   --trace FILE (binary event trace)""");
     }
 }

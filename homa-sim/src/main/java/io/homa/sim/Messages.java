@@ -13,6 +13,9 @@ final class Messages
     private int[] size = new int[4096];
     private int[] src = new int[4096];
     private int[] dst = new int[4096];
+    private long[] rpcId = new long[4096];
+    private int[] serverRuns = new int[4096];
+    private int[] errorCode = new int[4096];
     private int count;
     private int completed;
     private int failed;
@@ -27,6 +30,9 @@ final class Messages
             size = Arrays.copyOf(size, capacity);
             src = Arrays.copyOf(src, capacity);
             dst = Arrays.copyOf(dst, capacity);
+            rpcId = Arrays.copyOf(rpcId, capacity);
+            serverRuns = Arrays.copyOf(serverRuns, capacity);
+            errorCode = Arrays.copyOf(errorCode, capacity);
         }
         startNs[count] = nowNs;
         size[count] = bytes;
@@ -49,13 +55,48 @@ final class Messages
         return true;
     }
 
-    void fail(final int message)
+    void fail(final int message, final int error)
     {
         if (0 == doneNs[message])
         {
             doneNs[message] = -1;
+            errorCode[message] = error;
             failed++;
         }
+    }
+
+    /**
+     * The server's application has been handed the request (once, unless at-most-once is broken).
+     */
+    void onServerRun(final int message)
+    {
+        serverRuns[message]++;
+    }
+
+    /**
+     * @return how many times the server's application was handed the message's request.
+     */
+    int serverRuns(final int message)
+    {
+        return serverRuns[message];
+    }
+
+    /**
+     * @return the error the message's RPC failed with, 0 if none.
+     */
+    int errorCode(final int message)
+    {
+        return errorCode[message];
+    }
+
+    void rpcId(final int message, final long id)
+    {
+        rpcId[message] = id;
+    }
+
+    long rpcId(final int message)
+    {
+        return rpcId[message];
     }
 
     int count()

@@ -16,6 +16,7 @@ final class Network
     static final int BASE_IPV4 = 0x0A00_0001;
 
     final EventQueue queue = new EventQueue();
+    final DropRules drops = new DropRules();
     final SimSettings settings;
     final Trace trace;
     private final SplittableRandom faultRandom;
@@ -124,6 +125,7 @@ final class Network
 
     void release(final Packet packet)
     {
+        packet.isLateCopy = false;
         packet.next = freePackets;
         freePackets = packet;
     }
@@ -233,6 +235,17 @@ final class Network
                 tor.ports[k].connect(hosts[host]);
             }
         }
+    }
+
+    /**
+     * Connects a restarted host in place of the old one (its NIC port tells the new host when it drains).
+     *
+     * @param host the new host.
+     */
+    void replaceHost(final SimHost host)
+    {
+        hosts[host.index] = host;
+        tors[rackOf(host.index)].ports[host.index % hostsPerRack].connect(host);
     }
 
     /**

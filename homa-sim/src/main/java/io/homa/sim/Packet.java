@@ -28,6 +28,8 @@ final class Packet implements SimEvent
     int dataOffset;
     int payloadLength;
     boolean isRetransmit;
+    /** A copy {@link DropRules} made: not copied again. */
+    boolean isLateCopy;
     Node target;
     Packet next;
     private final Network network;

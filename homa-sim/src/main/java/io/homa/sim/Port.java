@@ -35,6 +35,8 @@ final class Port implements SimEvent
     long overflowDropBytes;
     final long[] queueByteNs = new long[PRIORITIES];
     final long[] maxQueuedBytes = new long[PRIORITIES];
+    /** Most bytes queued at once, over all priorities. */
+    long maxTotalQueuedBytes;
     private final long[] lastChangeNs = new long[PRIORITIES];
 
     /**
@@ -138,6 +140,7 @@ final class Port implements SimEvent
         queuedBytes[queue] += packet.wireBytes;
         totalQueuedBytes += packet.wireBytes;
         maxQueuedBytes[queue] = Math.max(maxQueuedBytes[queue], queuedBytes[queue]);
+        maxTotalQueuedBytes = Math.max(maxTotalQueuedBytes, totalQueuedBytes);
         packet.next = null;
         if (null == tails[queue])
         {

@@ -54,7 +54,9 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
     private final OneToOneRingBuffer releaseRing;
     private final BuddyAllocator sendSpace;
     private final UnsafeBuffer returnRecord = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
+    private final SystemCounters counters;
     private long wakeAtNs = Long.MAX_VALUE;
+    private boolean isDead;
     private long nowNs;
 
     SimHost(
@@ -67,6 +69,7 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
         this.index = index;
         this.network = network;
         this.nicPort = nic;
+        this.counters = counters;
         final SimSettings s = network.settings;
         final SchedulingSettings scheduling = new SchedulingSettings(
             0,
@@ -83,11 +86,8 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
             s.isPacing);
         final int maxPacket = s.mtu - Packet.IP_UDP_OVERHEAD;
         final HomaEngine.Settings settings = new HomaEngine.Settings(s.unschedBytes, 2, s.tickNs, EVENT_RING_CAPACITY,
-            s.poolBytes, s.sendRegionBytes, MIN_BLOCK_LENGTH, maxPacket, scheduling);
-        final RecoverySettings defaults = RecoverySettings.defaults();
-        final RecoverySettings recovery = new RecoverySettings(defaults.resendTicks(), defaults.resendInterval(),
-            s.timeoutTicks, defaults.recentAckTicks(), defaults.recentAcksPerPeer(), defaults.peerGcThreshold(),
-            defaults.peerIdleMinNs(), defaults.peerIdleMaxNs(), defaults.needAckIntervalTicks());
+            s.poolBytesOf(index), s.sendRegionBytes, MIN_BLOCK_LENGTH, maxPacket, scheduling);
+        final RecoverySettings recovery = s.recoveryOf(index);
         sink = new SimSink(this, maxPacket);
         unschedBytes = s.unschedBytes;
         pollNs = Network.serialisationNs(s.mtu + Packet.ETHERNET_OVERHEAD, s.hostLinkBps);
@@ -146,6 +146,12 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
     {
         final Stats stats = application.shared.stats;
         stats.sentByType[packet.type & 0xFF]++;
+        // As the driver's sender counts what it hands the socket (packets_sent_*).
+        final org.agrona.concurrent.status.AtomicCounter sent = counters.sent(packet.type);
+        if (null != sent)
+        {
+            sent.incrementPlain();
+        }
         if (HomaWire.DATA == packet.type)
         {
             if (packet.isRetransmit)
@@ -166,6 +172,24 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
 
     public void receive(final Packet packet, final long nowNs)
     {
+        if (isDead)
+        {
+            network.onDrop(packet);
+            return;
+        }
+        final long fate = network.drops.onArrival(index, packet.type, packet.isLateCopy);
+        if (fate < 0)
+        {
+            network.onDrop(packet);
+            return;
+        }
+        if (fate > 0)
+        {
+            final Packet copy = network.newPacket();
+            copy.copyFrom(packet);
+            copy.isLateCopy = true;
+            network.deliver(copy, this, nowNs + fate);
+        }
         this.nowNs = nowNs;
         engine.onPacket(packet.buffer, 0, packet.length, Network.ipv4Of(packet.srcHost), UDP_PORT, nowNs);
         network.release(packet);
@@ -174,6 +198,10 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
 
     public void onTransmitted(final int queuedBytes, final long nowNs)
     {
+        if (isDead)
+        {
+            return;
+        }
         // The pacer lets DATA go once its estimate of the NIC queue is under max_nic_est_backlog: only then can a
         // duty cycle send anything, so a busy NIC does not run the engine at every packet.
         if (queuedBytes <= pacedQueueBytes)
@@ -187,7 +215,7 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
      */
     public void onEvent(final long nowNs)
     {
-        if (nowNs != wakeAtNs)
+        if (nowNs != wakeAtNs || isDead)
         {
             return; // superseded by an earlier wake-up, which has run
         }
@@ -210,6 +238,10 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
      */
     void service(final long nowNs)
     {
+        if (isDead)
+        {
+            return;
+        }
         this.nowNs = nowNs;
         int work = 0;
         for (int round = 0; round < MAX_ROUNDS; round++)
@@ -235,6 +267,14 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
             wakeAtNs = Math.max(deadline, nowNs + 1);
             network.schedule(wakeAtNs, this);
         }
+    }
+
+    /**
+     * The host has crashed: it ignores packets and wake-ups from now on.
+     */
+    void kill()
+    {
+        isDead = true;
     }
 
     int allocateSend(final int length)

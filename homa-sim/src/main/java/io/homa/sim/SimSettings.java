@@ -1,6 +1,10 @@
 package io.homa.sim;
 
 import io.homa.codecs.HomaWire;
+import io.homa.driver.protocol.RecoverySettings;
+
+import java.util.HashMap;
+import java.util.Map;
 
 import java.util.Locale;
 
@@ -55,6 +59,12 @@ public final class SimSettings
     boolean isPacing = true;
     long tickNs = 1_000_000;
     int timeoutTicks = 100;
+    int resendTicks = RecoverySettings.defaults().resendTicks();
+    int recentAckTicks = RecoverySettings.defaults().recentAckTicks();
+    int recentAcksPerPeer = RecoverySettings.defaults().recentAcksPerPeer();
+    boolean isPerHostCounters;
+    private final Map<Integer, RecoverySettings> hostRecovery = new HashMap<>();
+    private final Map<Integer, Integer> hostPoolBytes = new HashMap<>();
 
     /** Builds the two-tier topology of the SIGCOMM'18 simulations: 144 hosts in 9 racks, 4 core switches. */
     public SimSettings paperTopology()
@@ -223,6 +233,101 @@ public final class SimSettings
     }
 
     /**
+     * @param ticks silent ticks before an RPC is aborted (Linux's 100 by default here).
+     * @return this.
+     */
+    public SimSettings timeoutTicks(final int ticks)
+    {
+        this.timeoutTicks = ticks;
+        return this;
+    }
+
+    /**
+     * @param ticks silent ticks before a receiver asks for missing bytes (RESEND).
+     * @return this.
+     */
+    public SimSettings resendTicks(final int ticks)
+    {
+        this.resendTicks = ticks;
+        return this;
+    }
+
+    /**
+     * @param ticks how long a server remembers an acked RPC's id (the at-most-once window).
+     * @return this.
+     */
+    public SimSettings recentAckTicks(final int ticks)
+    {
+        this.recentAckTicks = ticks;
+        return this;
+    }
+
+    /**
+     * @param ids acked server-RPC ids remembered per peer (the at-most-once window; preallocated when a peer
+     *            first sends a request, about 48 bytes an id: 1,000 hosts that all talk to all want few).
+     * @return this.
+     */
+    public SimSettings recentAcksPerPeer(final int ids)
+    {
+        this.recentAcksPerPeer = ids;
+        return this;
+    }
+
+    /**
+     * @param perHost give each engine its own counters (to tell client from server) instead of one set of totals.
+     * @return this.
+     */
+    public SimSettings perHostCounters(final boolean perHost)
+    {
+        this.isPerHostCounters = perHost;
+        return this;
+    }
+
+    /**
+     * @param host     a host.
+     * @param recovery its recovery settings in place of the run's.
+     * @return this.
+     */
+    public SimSettings hostRecovery(final int host, final RecoverySettings recovery)
+    {
+        hostRecovery.put(host, recovery);
+        return this;
+    }
+
+    /**
+     * @param host  a host.
+     * @param bytes its receive pool in place of the run's (an incast receiver, say).
+     * @return this.
+     */
+    public SimSettings hostPoolBytes(final int host, final int bytes)
+    {
+        hostPoolBytes.put(host, bytes);
+        return this;
+    }
+
+    /**
+     * @return the recovery settings of a host: Linux's defaults with this run's timeout, resend and recent-ack
+     * ticks, unless {@link #hostRecovery} set others.
+     */
+    RecoverySettings recoveryOf(final int host)
+    {
+        final RecoverySettings own = hostRecovery.get(host);
+        if (null != own)
+        {
+            return own;
+        }
+        final RecoverySettings d = RecoverySettings.defaults();
+        return new RecoverySettings(resendTicks, d.resendInterval(), timeoutTicks, recentAckTicks,
+            recentAcksPerPeer, d.peerGcThreshold(), d.peerIdleMinNs(), d.peerIdleMaxNs(),
+            d.needAckIntervalTicks());
+    }
+
+    int poolBytesOf(final int host)
+    {
+        return hostPoolBytes.getOrDefault(host, poolBytes);
+    }
+
+    /**
      * Reads {@code --name value} options (names as the setters, e.g. {@code --hosts 144 --load 0.8}).
      *
      * @param args the command line.
@@ -275,6 +380,9 @@ public final class SimSettings
                 case "--priorities" -> numPriorities = Integer.parseInt(value);
                 case "--overcommit" -> maxOvercommit = Integer.parseInt(value);
                 case "--pacing" -> isPacing = Boolean.parseBoolean(value);
+                case "--timeout-ticks" -> timeoutTicks = Integer.parseInt(value);
+                case "--resend-ticks" -> resendTicks = Integer.parseInt(value);
+                case "--recent-acks-per-peer" -> recentAcksPerPeer = Integer.parseInt(value);
                 default -> throw new IllegalArgumentException("unknown option: " + name);
             }
         }
