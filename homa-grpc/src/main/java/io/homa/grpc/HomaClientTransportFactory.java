@@ -1,0 +1,75 @@
+package io.homa.grpc;
+
+import io.grpc.ChannelCredentials;
+import io.grpc.ChannelLogger;
+import io.grpc.internal.ClientTransportFactory;
+import io.grpc.internal.ConnectionClientTransport;
+import io.grpc.internal.GrpcUtil;
+import io.grpc.internal.SharedResourceHolder;
+import io.homa.client.Homa;
+
+import java.net.SocketAddress;
+import java.util.Collection;
+import java.util.Set;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * Makes the channel's transports, each on its own client socket of one Homa client.
+ */
+final class HomaClientTransportFactory implements ClientTransportFactory
+{
+    private final Homa homa;
+    private final boolean ownsHoma;
+    private final ScheduledExecutorService timer = SharedResourceHolder.get(GrpcUtil.TIMER_SERVICE);
+    private boolean closed;
+
+    HomaClientTransportFactory(final Homa homa, final boolean ownsHoma)
+    {
+        this.homa = homa;
+        this.ownsHoma = ownsHoma;
+    }
+
+    @Override
+    public ConnectionClientTransport newClientTransport(
+        final SocketAddress address, final ClientTransportOptions options, final ChannelLogger logger)
+    {
+        if (!(address instanceof HomaSocketAddress))
+        {
+            throw new IllegalArgumentException("not a Homa address: " + address);
+        }
+        return new HomaClientTransport(homa, (HomaSocketAddress)address, options.getAuthority());
+    }
+
+    @Override
+    public ScheduledExecutorService getScheduledExecutorService()
+    {
+        return timer;
+    }
+
+    @Override
+    public SwapChannelCredentialsResult swapChannelCredentials(final ChannelCredentials channelCreds)
+    {
+        return null;
+    }
+
+    @Override
+    public Collection<Class<? extends SocketAddress>> getSupportedSocketAddressTypes()
+    {
+        return Set.of(HomaSocketAddress.class);
+    }
+
+    @Override
+    public synchronized void close()
+    {
+        if (closed)
+        {
+            return;
+        }
+        closed = true;
+        SharedResourceHolder.release(GrpcUtil.TIMER_SERVICE, timer);
+        if (ownsHoma)
+        {
+            homa.close();
+        }
+    }
+}
