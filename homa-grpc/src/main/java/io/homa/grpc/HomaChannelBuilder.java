@@ -99,11 +99,12 @@ public final class HomaChannelBuilder extends ForwardingChannelBuilder2<HomaChan
 
     private HomaClientTransportFactory buildTransportFactory()
     {
-        if (null != homa)
+        final Homa given = homa;
+        if (null != given)
         {
-            return new HomaClientTransportFactory(homa, false);
+            return new HomaClientTransportFactory(() -> given, false);
         }
-        return new HomaClientTransportFactory(Homa.connect(null == homaContext ? new Homa.Context() : homaContext),
-            true);
+        final Homa.Context context = null == homaContext ? new Homa.Context() : homaContext;
+        return new HomaClientTransportFactory(() -> Homa.connect(context), true);
     }
 }

@@ -45,6 +45,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 import java.util.logging.Level;
 import java.util.logging.Logger;
 
@@ -59,7 +60,7 @@ final class HomaClientTransport implements ConnectionClientTransport
     private static final int READY_LIMIT = 32;
     private static final long RECEIVE_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
-    private final Homa homa;
+    private final Supplier<Homa> homa;
     private final HomaAddress server;
     private final String authority;
     private final InternalLogId logId;
@@ -75,7 +76,7 @@ final class HomaClientTransport implements ConnectionClientTransport
     private boolean terminated;
     private boolean inUse;
 
-    HomaClientTransport(final Homa homa, final HomaSocketAddress address, final String authority)
+    HomaClientTransport(final Supplier<Homa> homa, final HomaSocketAddress address, final String authority)
     {
         this.homa = homa;
         this.server = address.homaAddress();
@@ -100,7 +101,7 @@ final class HomaClientTransport implements ConnectionClientTransport
         this.listener = listener;
         try
         {
-            socket = homa.addSocket();
+            socket = homa.get().addSocket();
         }
         catch (final RuntimeException ex)
         {

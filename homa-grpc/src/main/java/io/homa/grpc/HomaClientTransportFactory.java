@@ -12,21 +12,40 @@ import java.net.SocketAddress;
 import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Supplier;
 
 /**
  * Makes the channel's transports, each on its own client socket of one Homa client.
  */
 final class HomaClientTransportFactory implements ClientTransportFactory
 {
-    private final Homa homa;
+    private final Supplier<Homa> connect;
     private final boolean ownsHoma;
+    private Homa homa;
     private final ScheduledExecutorService timer = SharedResourceHolder.get(GrpcUtil.TIMER_SERVICE);
     private boolean closed;
 
-    HomaClientTransportFactory(final Homa homa, final boolean ownsHoma)
+    /**
+     * @param connect  gives the Homa client, on the first transport (so building an idle channel connects nothing).
+     * @param ownsHoma whether {@link #close()} closes that client.
+     */
+    HomaClientTransportFactory(final Supplier<Homa> connect, final boolean ownsHoma)
     {
-        this.homa = homa;
+        this.connect = connect;
         this.ownsHoma = ownsHoma;
+    }
+
+    private synchronized Homa homa()
+    {
+        if (null == homa)
+        {
+            if (closed)
+            {
+                throw new IllegalStateException("transport factory closed");
+            }
+            homa = connect.get();
+        }
+        return homa;
     }
 
     @Override
@@ -37,7 +56,7 @@ final class HomaClientTransportFactory implements ClientTransportFactory
         {
             throw new IllegalArgumentException("not a Homa address: " + address);
         }
-        return new HomaClientTransport(homa, (HomaSocketAddress)address, options.getAuthority());
+        return new HomaClientTransport(this::homa, (HomaSocketAddress)address, options.getAuthority());
     }
 
     @Override
@@ -67,7 +86,7 @@ final class HomaClientTransportFactory implements ClientTransportFactory
         }
         closed = true;
         SharedResourceHolder.release(GrpcUtil.TIMER_SERVICE, timer);
-        if (ownsHoma)
+        if (ownsHoma && null != homa)
         {
             homa.close();
         }
