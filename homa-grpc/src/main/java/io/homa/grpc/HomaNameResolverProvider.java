@@ -31,10 +31,14 @@ public final class HomaNameResolverProvider extends NameResolverProvider
         return true;
     }
 
+    /**
+     * Below DNS's 5: the registry's default scheme (for targets without one, such as "host:port") is that of its
+     * highest-priority resolver, and it must stay DNS.
+     */
     @Override
     protected int priority()
     {
-        return 5;
+        return 1;
     }
 
     @Override

@@ -344,6 +344,11 @@ class HomaTransportTest
         final ManagedChannel tcp = ManagedChannelBuilder.forTarget("dns:///localhost:1").usePlaintext().build();
         channels.add(tcp);
         assertFalse(tcp.toString().contains("Homa"), tcp::toString);
+        // A target without a scheme still goes to DNS (the default scheme is the top resolver's), not to homa.
+        final ManagedChannel bare = io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress("127.0.0.1", 1)
+            .usePlaintext().build();
+        channels.add(bare);
+        assertFalse(bare.toString().contains("homa"), bare::toString);
         assertThrows(IllegalArgumentException.class, () -> HomaChannelBuilder.forTarget("dns:///localhost:1"));
     }
 

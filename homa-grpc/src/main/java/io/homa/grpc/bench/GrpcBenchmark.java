@@ -1,0 +1,255 @@
+package io.homa.grpc.bench;
+
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.grpc.testing.protobuf.SimpleRequest;
+import io.grpc.testing.protobuf.SimpleResponse;
+import io.grpc.testing.protobuf.SimpleServiceGrpc;
+import io.homa.client.Homa;
+import io.homa.client.HomaAddress;
+import io.homa.driver.MediaDriver;
+import io.homa.grpc.HomaChannelBuilder;
+import io.homa.grpc.HomaServerBuilder;
+import org.HdrHistogram.Histogram;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Unary gRPC calls over Homa against grpc-netty (TCP) on loopback, in one run: the same service, stubs and
+ * messages, each transport's server and client in this JVM (Homa with an embedded media driver per side, as two
+ * hosts would have). Cases: 100 B request / 100 B response with one call outstanding, the same with 16 callers,
+ * and 500 KB each way with one outstanding. Rounds alternate the transports so that drift in the machine's load
+ * hits both. Prints p50 / p99 / p99.9 in µs, calls/s, the Homa/netty ratios and the load average.
+ * <p>
+ * Usage: {@code GrpcBenchmark [--seconds S] [--rounds R]} (defaults 2 and 3: seconds per measured case and round).
+ */
+public final class GrpcBenchmark
+{
+    private static final int HOMA_PORT = 50;
+
+    private GrpcBenchmark()
+    {
+    }
+
+    /** Echoes the request's text. */
+    static final class Echo extends SimpleServiceGrpc.SimpleServiceImplBase
+    {
+        @Override
+        public void unaryRpc(final SimpleRequest request, final StreamObserver<SimpleResponse> responses)
+        {
+            responses.onNext(SimpleResponse.newBuilder().setResponseMessage(request.getRequestMessage()).build());
+            responses.onCompleted();
+        }
+    }
+
+    private record Result(Histogram histogram, long calls, long elapsedNs)
+    {
+        double callsPerSecond()
+        {
+            return calls * 1e9 / elapsedNs;
+        }
+    }
+
+    /**
+     * @param args {@code --seconds S}, {@code --rounds R}.
+     * @throws Exception if a server cannot start or a call fails.
+     */
+    public static void main(final String[] args) throws Exception
+    {
+        double seconds = 2;
+        int rounds = 3;
+        for (int i = 0; i < args.length; i++)
+        {
+            switch (args[i])
+            {
+                case "--seconds" -> seconds = Double.parseDouble(args[++i]);
+                case "--rounds" -> rounds = Integer.parseInt(args[++i]);
+                case "--help", "-h" ->
+                {
+                    System.out.println("usage: grpc-bench [--seconds S] [--rounds R]  (unary gRPC: Homa vs netty)");
+                    return;
+                }
+                default -> throw new IllegalArgumentException("unknown argument: " + args[i]);
+            }
+        }
+        final long caseNs = (long)(seconds * 1e9);
+        System.out.println("load average at start: " + loadAverage());
+        try (MediaDriver serverDriver = MediaDriver.launchEmbedded();
+             MediaDriver clientDriver = MediaDriver.launchEmbedded();
+             Homa serverHoma = Homa.connect(new Homa.Context().homaDirectoryName(serverDriver.homaDirectoryName()));
+             Homa clientHoma = Homa.connect(new Homa.Context().homaDirectoryName(clientDriver.homaDirectoryName())))
+        {
+            final Server homaServer = HomaServerBuilder.forPort(HOMA_PORT).homa(serverHoma).directExecutor()
+                .addService(new Echo()).build().start();
+            final Server nettyServer = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0))
+                .directExecutor().addService(new Echo()).build().start();
+            final ManagedChannel homa = HomaChannelBuilder
+                .forAddress(HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), HOMA_PORT))
+                .homa(clientHoma).build();
+            final ManagedChannel netty = NettyChannelBuilder
+                .forAddress("127.0.0.1", ((InetSocketAddress)nettyServer.getListenSockets().get(0)).getPort())
+                .usePlaintext().build();
+            try
+            {
+                final String small = "x".repeat(100);
+                final String large = "y".repeat(500_000);
+                // Warm both paths up (JIT, buffers) before anything counts.
+                run(homa, small, 1, caseNs / 2);
+                run(netty, small, 1, caseNs / 2);
+                run(homa, large, 1, caseNs / 4);
+                run(netty, large, 1, caseNs / 4);
+
+                report("unary 100 B / 100 B, 1 outstanding", homa, netty, small, 1, caseNs, rounds);
+                report("unary 100 B / 100 B, 16 callers", homa, netty, small, 16, caseNs, rounds);
+                report("unary 500 KB / 500 KB, 1 outstanding", homa, netty, large, 1, caseNs, rounds);
+            }
+            finally
+            {
+                homa.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                netty.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                homaServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                nettyServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            }
+        }
+        System.out.println("load average at end: " + loadAverage());
+    }
+
+    private static void report(
+        final String name,
+        final ManagedChannel homa,
+        final ManagedChannel netty,
+        final String text,
+        final int callers,
+        final long caseNs,
+        final int rounds) throws InterruptedException
+    {
+        final Histogram homaHistogram = new Histogram(3);
+        final Histogram nettyHistogram = new Histogram(3);
+        long homaCalls = 0;
+        long nettyCalls = 0;
+        long homaNs = 0;
+        long nettyNs = 0;
+        for (int round = 0; round < rounds; round++)
+        {
+            final Result h = run(homa, text, callers, caseNs / rounds);
+            final Result n = run(netty, text, callers, caseNs / rounds);
+            homaHistogram.add(h.histogram);
+            nettyHistogram.add(n.histogram);
+            homaCalls += h.calls;
+            nettyCalls += n.calls;
+            homaNs += h.elapsedNs;
+            nettyNs += n.elapsedNs;
+        }
+        final Result h = new Result(homaHistogram, homaCalls, homaNs);
+        final Result n = new Result(nettyHistogram, nettyCalls, nettyNs);
+        System.out.println();
+        System.out.println(name + " (load average " + loadAverage() + ")");
+        System.out.printf(Locale.ROOT, "  %-6s %10s %10s %10s %12s %10s%n", "", "p50 µs", "p99 µs", "p99.9 µs",
+            "calls/s", "calls");
+        line("homa", h);
+        line("netty", n);
+        System.out.printf(Locale.ROOT, "  homa/netty: p50 %.2fx, p99 %.2fx, calls/s %.2fx%n",
+            ratio(h, n, 50), ratio(h, n, 99), h.callsPerSecond() / n.callsPerSecond());
+    }
+
+    private static double ratio(final Result a, final Result b, final double percentile)
+    {
+        return (double)a.histogram.getValueAtPercentile(percentile) / b.histogram.getValueAtPercentile(percentile);
+    }
+
+    private static void line(final String transport, final Result result)
+    {
+        final Histogram histogram = result.histogram;
+        System.out.printf(Locale.ROOT, "  %-6s %10.1f %10.1f %10.1f %12.0f %10d%n", transport,
+            histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
+            histogram.getValueAtPercentile(99.9) / 1000.0, result.callsPerSecond(), result.calls);
+    }
+
+    /**
+     * Runs blocking unary calls from {@code callers} threads for {@code durationNs}.
+     */
+    private static Result run(final ManagedChannel channel, final String text, final int callers, final long durationNs)
+        throws InterruptedException
+    {
+        final SimpleRequest request = SimpleRequest.newBuilder().setRequestMessage(text).build();
+        final Histogram[] histograms = new Histogram[callers];
+        final long[] calls = new long[callers];
+        final RuntimeException[] failures = new RuntimeException[callers];
+        final List<Thread> threads = new ArrayList<>(callers);
+        final long startNs = System.nanoTime();
+        final long endNs = startNs + durationNs;
+        for (int c = 0; c < callers; c++)
+        {
+            final int caller = c;
+            histograms[c] = new Histogram(3);
+            final Thread thread = new Thread(() ->
+            {
+                final SimpleServiceGrpc.SimpleServiceBlockingStub stub = SimpleServiceGrpc.newBlockingStub(channel);
+                try
+                {
+                    long now = System.nanoTime();
+                    while (now < endNs)
+                    {
+                        final SimpleResponse response =
+                            stub.withDeadlineAfter(10, TimeUnit.SECONDS).unaryRpc(request);
+                        final long after = System.nanoTime();
+                        if (response.getResponseMessage().length() != text.length())
+                        {
+                            throw new IllegalStateException("wrong response length");
+                        }
+                        histograms[caller].recordValue(after - now);
+                        calls[caller]++;
+                        now = after;
+                    }
+                }
+                catch (final RuntimeException ex)
+                {
+                    failures[caller] = ex;
+                }
+            }, "grpc-bench-caller-" + c);
+            threads.add(thread);
+            thread.start();
+        }
+        for (final Thread thread : threads)
+        {
+            thread.join();
+        }
+        final long elapsedNs = System.nanoTime() - startNs;
+        final Histogram all = new Histogram(3);
+        long total = 0;
+        for (int c = 0; c < callers; c++)
+        {
+            if (null != failures[c])
+            {
+                throw failures[c];
+            }
+            all.add(histograms[c]);
+            total += calls[c];
+        }
+        return new Result(all, total, elapsedNs);
+    }
+
+    private static String loadAverage()
+    {
+        try
+        {
+            final String[] fields = Files.readString(Path.of("/proc/loadavg")).trim().split(" ");
+            return fields[0] + " " + fields[1] + " " + fields[2] + " (" + Runtime.getRuntime().availableProcessors() +
+                " CPUs)";
+        }
+        catch (final IOException ex)
+        {
+            return "unknown";
+        }
+    }
+}
