@@ -58,6 +58,8 @@ final class HomaClientTransport implements ConnectionClientTransport
     private static final Logger LOGGER = Logger.getLogger(HomaClientTransport.class.getName());
     /** Outstanding Homa RPCs per stream past which the stream reports not ready (back-pressure to the writer). */
     private static final int READY_LIMIT = 32;
+    /** Received bytes not yet requested by the application past which the stream stops asking the server. */
+    private static final long INBOX_BYTES = 1 << 20;
     private static final long RECEIVE_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(200);
 
     private final Supplier<Homa> homa;
@@ -368,6 +370,7 @@ final class HomaClientTransport implements ConnectionClientTransport
         private int messagesIn;
         private int messagesOut;
         private final ArrayDeque<byte[]> inbox = new ArrayDeque<>();
+        private long inboxBytes;
         private int requested;
         private Status finalStatus;
         private Metadata finalTrailers;
@@ -416,6 +419,7 @@ final class HomaClientTransport implements ConnectionClientTransport
             {
                 requested += numMessages;
                 deliver();
+                maybePoll();
             });
         }
 
@@ -605,20 +609,32 @@ final class HomaClientTransport implements ConnectionClientTransport
                     ready = true;
                     listener.onReady();
                 }
-                if (null == finalStatus && outstanding.isEmpty() && headersSent)
-                {
-                    // Keep one RPC at the server for it to answer with its next messages (it cannot call us).
-                    sendFrame(new Frame(streamId, 0, Frame.FLAG_REQUEST, clientKey, null, null, null),
-                        Frame.HEADER_LENGTH, true);
-                }
+                maybePoll();
             });
+        }
+
+        /**
+         * Keeps one RPC at the server for it to answer with its next frames (it cannot call us), unless the
+         * application has not taken what came already: that is the flow control towards the server, whose
+         * stream then reports not ready.
+         */
+        private void maybePoll()
+        {
+            if (!closed && null == finalStatus && outstanding.isEmpty() && headersSent && inboxBytes < INBOX_BYTES)
+            {
+                sendFrame(new Frame(streamId, 0, Frame.FLAG_REQUEST, clientKey, null, null, null),
+                    Frame.HEADER_LENGTH, true);
+            }
         }
 
         private void onFrame(final Frame frame)
         {
             if (frame.has(Frame.FLAG_CANCELLED))
             {
-                fail(Status.CANCELLED.withDescription("cancelled by the server"), false);
+                // The server cancels when the deadline it was sent expires: the call's own deadline then says so.
+                fail(null != deadline && deadline.isExpired() ?
+                    Status.DEADLINE_EXCEEDED.withDescription("deadline exceeded (cancelled by the server)") :
+                    Status.CANCELLED.withDescription("cancelled by the server"), false);
                 return;
             }
             if (frame.has(Frame.FLAG_INIT_MD))
@@ -636,6 +652,7 @@ final class HomaClientTransport implements ConnectionClientTransport
                     return;
                 }
                 inbox.add(frame.message);
+                inboxBytes += frame.message.length;
             }
             if (frame.has(Frame.FLAG_TRAIL_MD))
             {
@@ -646,6 +663,7 @@ final class HomaClientTransport implements ConnectionClientTransport
                 if (!finalStatus.isOk())
                 {
                     inbox.clear();
+                    inboxBytes = 0;
                 }
             }
             deliver();
@@ -663,6 +681,7 @@ final class HomaClientTransport implements ConnectionClientTransport
                 while (requested > 0 && !inbox.isEmpty())
                 {
                     final byte[] message = inbox.poll();
+                    inboxBytes -= message.length;
                     statsTraceContext.inboundMessage(messagesIn);
                     statsTraceContext.inboundMessageRead(messagesIn, message.length, message.length);
                     messagesIn++;
@@ -706,6 +725,7 @@ final class HomaClientTransport implements ConnectionClientTransport
             }
             closed = true;
             inbox.clear();
+            inboxBytes = 0;
             abortOutstanding();
             if (tellServer && headersSent)
             {

@@ -44,6 +44,8 @@ final class HomaServerTransport implements ServerTransport
     private static final long RECEIVE_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(200);
     /** Bytes queued for a stream's client past which the stream reports not ready. */
     private static final int READY_BYTES = 1 << 20;
+    /** Received bytes the application has not requested yet past which client RPCs are held unanswered. */
+    private static final long INBOX_BYTES = 1 << 20;
     /** How many ended streams are remembered, so that their late frames are answered and dropped. */
     private static final int FINISHED_MEMORY = 65_536;
 
@@ -330,6 +332,7 @@ final class HomaServerTransport implements ServerTransport
         private Status endStatus = Status.OK;
         private boolean ended;
         private final ArrayDeque<byte[]> inbox = new ArrayDeque<>();
+        private long inboxBytes;
         private int requested;
         private boolean remoteHalfClosed;
         private boolean halfCloseDelivered;
@@ -387,6 +390,7 @@ final class HomaServerTransport implements ServerTransport
             if (frame.has(Frame.FLAG_MESSAGE_COMPLETE))
             {
                 inbox.add(frame.message);
+                inboxBytes += frame.message.length;
             }
             if (frame.has(Frame.FLAG_TRAIL_MD))
             {
@@ -408,6 +412,7 @@ final class HomaServerTransport implements ServerTransport
                 while (requested > 0 && !inbox.isEmpty())
                 {
                     final byte[] message = inbox.poll();
+                    inboxBytes -= message.length;
                     statsTraceContext.inboundMessage(messagesIn);
                     statsTraceContext.inboundMessageRead(messagesIn, message.length, message.length);
                     messagesIn++;
@@ -429,6 +434,7 @@ final class HomaServerTransport implements ServerTransport
             outbound.clear();
             outboundBytes = 0;
             inbox.clear();
+            inboxBytes = 0;
             end(Status.CANCELLED.withDescription("cancelled by the client"));
         }
 
@@ -458,7 +464,9 @@ final class HomaServerTransport implements ServerTransport
                 end(endStatus);
                 return;
             }
-            while (waiting.size() > 1)
+            // Client RPCs whose messages the application has not taken yet stay unanswered: the client then has
+            // that many outstanding and its stream reports not ready (flow control towards the client).
+            while (waiting.size() > 1 && inboxBytes < INBOX_BYTES)
             {
                 replyEmpty(waiting.poll());
             }
@@ -670,6 +678,10 @@ final class HomaServerTransport implements ServerTransport
             {
                 requested += numMessages;
                 deliver();
+                if (!ended)
+                {
+                    pump();
+                }
             });
         }
 
@@ -683,7 +695,14 @@ final class HomaServerTransport implements ServerTransport
         public void setListener(final ServerStreamListener listener)
         {
             this.listener = listener;
-            serial.execute(this::deliver);
+            serial.execute(() ->
+            {
+                deliver();
+                if (!ended && ready)
+                {
+                    listener.onReady();
+                }
+            });
         }
 
         @Override

@@ -32,6 +32,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -57,6 +58,9 @@ class HomaTransportTest
     private static final class Service extends SimpleServiceGrpc.SimpleServiceImplBase
     {
         final CountDownLatch cancelled = new CountDownLatch(1);
+        final CountDownLatch notReady = new CountDownLatch(1);
+        final AtomicInteger sentBeforeNotReady = new AtomicInteger(-1);
+        final AtomicInteger sentTotal = new AtomicInteger();
 
         @Override
         public void unaryRpc(final SimpleRequest request, final StreamObserver<SimpleResponse> responses)
@@ -75,6 +79,35 @@ class HomaTransportTest
         @Override
         public void serverStreamingRpc(final SimpleRequest request, final StreamObserver<SimpleResponse> responses)
         {
+            if (request.getRequestMessage().equals("flow"))
+            {
+                // 100 messages of 100 KB, each written only while the stream is ready.
+                final io.grpc.stub.ServerCallStreamObserver<SimpleResponse> observer =
+                    (io.grpc.stub.ServerCallStreamObserver<SimpleResponse>)responses;
+                final int[] sent = {0};
+                final Runnable drain = () ->
+                {
+                    while (observer.isReady() && sent[0] < 100)
+                    {
+                        observer.onNext(SimpleResponse.newBuilder()
+                            .setResponseMessage(sent[0] + ":" + "f".repeat(100_000)).build());
+                        sent[0]++;
+                        sentTotal.set(sent[0]);
+                    }
+                    if (100 == sent[0])
+                    {
+                        observer.onCompleted();
+                        sent[0]++;
+                    }
+                    else if (sent[0] < 100 && sentBeforeNotReady.compareAndSet(-1, sent[0]))
+                    {
+                        notReady.countDown();
+                    }
+                };
+                observer.setOnReadyHandler(drain);
+                drain.run();
+                return;
+            }
             final int count = Integer.parseInt(request.getRequestMessage());
             for (int i = 0; i < count; i++)
             {
@@ -322,6 +355,56 @@ class HomaTransportTest
             assertEquals("m" + i, responses.next().getResponseMessage());
         }
         assertFalse(responses.hasNext());
+    }
+
+    @Test
+    void shouldHoldTheServerBackWhileTheClientTakesNothing() throws Exception
+    {
+        final Service service = serve();
+        final ManagedChannel channel = HomaChannelBuilder.forAddress(pair.server(PORT)).homa(pair.clientHoma).build();
+        channels.add(channel);
+        final List<String> received = java.util.Collections.synchronizedList(new ArrayList<>());
+        final CountDownLatch closed = new CountDownLatch(1);
+        final AtomicReference<Status> status = new AtomicReference<>();
+        final io.grpc.ClientCall<SimpleRequest, SimpleResponse> call =
+            channel.newCall(SimpleServiceGrpc.getServerStreamingRpcMethod(), io.grpc.CallOptions.DEFAULT);
+        call.start(new io.grpc.ClientCall.Listener<>()
+        {
+            @Override
+            public void onMessage(final SimpleResponse message)
+            {
+                final String text = message.getResponseMessage();
+                received.add(text.substring(0, text.indexOf(':')));
+            }
+
+            @Override
+            public void onClose(final Status s, final Metadata trailers)
+            {
+                status.set(s);
+                closed.countDown();
+            }
+        }, new Metadata());
+        call.sendMessage(request("flow"));
+        call.halfClose();
+
+        // Nothing requested: the server must find its stream not ready well before its 10 MB are out.
+        assertTrue(service.notReady.await(10, TimeUnit.SECONDS), "the server's stream never became not ready");
+        assertTrue(service.sentBeforeNotReady.get() < 60, () -> "sent " + service.sentBeforeNotReady.get());
+        // And it stays held back: the client asks for no more while its application has taken nothing.
+        Thread.sleep(500);
+        assertTrue(service.sentTotal.get() < 60, () -> "sent " + service.sentTotal.get() + " of 100 unrequested");
+        assertEquals(List.of(), received);
+
+        call.request(Integer.MAX_VALUE);
+
+        assertTrue(closed.await(20, TimeUnit.SECONDS));
+        assertTrue(status.get().isOk(), status::toString);
+        final List<String> expected = new ArrayList<>();
+        for (int i = 0; i < 100; i++)
+        {
+            expected.add(Integer.toString(i));
+        }
+        assertEquals(expected, received);
     }
 
     @Test
