@@ -564,6 +564,8 @@ final class HomaClientTransport implements ConnectionClientTransport
 
         private byte[][] requestHeaders()
         {
+            // Messages go as the application serialized them: no peer may think them compressed.
+            headers.discardAll(GrpcUtil.MESSAGE_ENCODING_KEY);
             if (null != deadline)
             {
                 headers.discardAll(GrpcUtil.TIMEOUT_KEY);

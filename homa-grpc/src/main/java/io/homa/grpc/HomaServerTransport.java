@@ -583,6 +583,8 @@ final class HomaServerTransport implements ServerTransport
                 {
                     return;
                 }
+                // Messages go as the application serialized them: the client must not think them compressed.
+                headers.discardAll(io.grpc.internal.GrpcUtil.MESSAGE_ENCODING_KEY);
                 unsentHeaders = headers;
                 if (flush)
                 {
