@@ -451,7 +451,7 @@ class HomaTransportTest
         serve();
         final MediaDriver driver = MediaDriver.launchEmbedded();
         final Homa homa = Homa.connect(new Homa.Context().homaDirectoryName(driver.homaDirectoryName())
-            .driverTimeoutNs(TimeUnit.MILLISECONDS.toNanos(500)));
+            .driverTimeoutNs(TimeUnit.SECONDS.toNanos(3)));   // short, yet past a loaded machine's stalls
         try
         {
             final ManagedChannel channel = HomaChannelBuilder.forAddress(pair.server(PORT)).homa(homa).build();
