@@ -41,6 +41,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -61,6 +62,14 @@ final class HomaClientTransport implements ConnectionClientTransport
     /** Received bytes not yet requested by the application past which the stream stops asking the server. */
     private static final long INBOX_BYTES = 1 << 20;
     private static final long RECEIVE_TIMEOUT_NS = TimeUnit.MILLISECONDS.toNanos(200);
+    /**
+     * Most caller-received calls at once (each has a socket); more concurrent blocking calls use the receiver
+     * thread, which takes many responses per wake-up where many callers would each need their own (16 blocking
+     * callers measured slower with one socket each).
+     */
+    private static final int MAX_CALLER_SOCKETS = 2;
+    /** grpc-stub's executor of blocking calls, whose thread waits in it for the call's events. */
+    private static final String THREADLESS_EXECUTOR = "io.grpc.stub.ClientCalls$ThreadlessExecutor";
 
     private final Supplier<Homa> homa;
     private final HomaAddress server;
@@ -71,6 +80,10 @@ final class HomaClientTransport implements ConnectionClientTransport
     private final AtomicInteger nextStreamId = new AtomicInteger(1);
     private final Object lock = new Object();
     private final Attributes attributes;
+    private final boolean callerReceives;
+    /** Sockets for blocking unary calls whose caller thread receives the response itself (none polls them else). */
+    private final ConcurrentLinkedQueue<HomaSocket> idleCallerSockets = new ConcurrentLinkedQueue<>();
+    private final AtomicInteger callerSockets = new AtomicInteger();
     private volatile HomaSocket socket;
     private Listener listener;
     private Thread receiver;
@@ -78,8 +91,10 @@ final class HomaClientTransport implements ConnectionClientTransport
     private boolean terminated;
     private boolean inUse;
 
-    HomaClientTransport(final Supplier<Homa> homa, final HomaSocketAddress address, final String authority)
+    HomaClientTransport(
+        final Supplier<Homa> homa, final HomaSocketAddress address, final String authority, final boolean callerReceives)
     {
+        this.callerReceives = callerReceives;
         this.homa = homa;
         this.server = address.homaAddress();
         this.authority = authority;
@@ -182,13 +197,11 @@ final class HomaClientTransport implements ConnectionClientTransport
                 break;
             }
         }
-        try
+        closeQuietly(socket);
+        HomaSocket idle;
+        while (null != (idle = idleCallerSockets.poll()))
         {
-            socket.close();
-        }
-        catch (final RuntimeException ex)
-        {
-            LOGGER.log(Level.FINE, "closing the client socket", ex);
+            closeQuietly(idle);
         }
         final Listener toTell;
         synchronized (lock)
@@ -200,6 +213,58 @@ final class HomaClientTransport implements ConnectionClientTransport
         {
             toTell.transportTerminated();
         }
+    }
+
+    private static void closeQuietly(final HomaSocket socket)
+    {
+        try
+        {
+            socket.close();
+        }
+        catch (final RuntimeException ex)
+        {
+            LOGGER.log(Level.FINE, "closing a client socket", ex);
+        }
+    }
+
+    /**
+     * @return a socket for one caller-received call, or null (too many at once, or shutting down).
+     */
+    private HomaSocket borrowCallerSocket()
+    {
+        final HomaSocket idle = idleCallerSockets.poll();
+        if (null != idle)
+        {
+            return idle;
+        }
+        if (isShutdown() || callerSockets.incrementAndGet() > MAX_CALLER_SOCKETS)
+        {
+            callerSockets.decrementAndGet();
+            return null;
+        }
+        try
+        {
+            return homa.get().addSocket();
+        }
+        catch (final RuntimeException ex)
+        {
+            callerSockets.decrementAndGet();
+            return null;
+        }
+    }
+
+    private void returnCallerSocket(final HomaSocket callerSocket, final boolean reusable)
+    {
+        if (reusable && !isShutdown())
+        {
+            idleCallerSockets.add(callerSocket);
+            if (!isShutdown() || !idleCallerSockets.remove(callerSocket))
+            {
+                return;
+            }
+        }
+        callerSockets.decrementAndGet();
+        closeQuietly(callerSocket);
     }
 
     private boolean isShutdown()
@@ -225,7 +290,11 @@ final class HomaClientTransport implements ConnectionClientTransport
             }
         }
         final StatsTraceContext statsTraceContext = StatsTraceContext.newClientContext(tracers, attributes, headers);
-        return new Stream(nextStreamId.getAndIncrement() & 0x7FFF_FFFF, method, headers, statsTraceContext);
+        final Executor executor = callOptions.getExecutor();
+        final Executor callerExecutor = callerReceives && MethodDescriptor.MethodType.UNARY == method.getType() &&
+            null != executor && THREADLESS_EXECUTOR.equals(executor.getClass().getName()) ? executor : null;
+        return new Stream(nextStreamId.getAndIncrement() & 0x7FFF_FFFF, method, headers, statsTraceContext,
+            callerExecutor);
     }
 
     private void streamStarted(final Stream stream)
@@ -354,6 +423,10 @@ final class HomaClientTransport implements ConnectionClientTransport
         private final Metadata headers;
         private final StatsTraceContext statsTraceContext;
         private final boolean oneRequestMessage;
+        /** Non-null for a blocking unary call: its thread, waiting in this executor, receives the response. */
+        private final Executor callerExecutor;
+        /** The socket of the caller-received RPC, while it is outstanding. */
+        private HomaSocket callerSocket;
         private final SerializingExecutor serial = new SerializingExecutor(MoreExecutors.directExecutor());
 
         // Guarded by serial.
@@ -382,8 +455,10 @@ final class HomaClientTransport implements ConnectionClientTransport
             final int streamId,
             final MethodDescriptor<?, ?> method,
             final Metadata headers,
-            final StatsTraceContext statsTraceContext)
+            final StatsTraceContext statsTraceContext,
+            final Executor callerExecutor)
         {
+            this.callerExecutor = callerExecutor;
             this.streamId = streamId;
             this.method = method;
             this.headers = headers;
@@ -533,7 +608,97 @@ final class HomaClientTransport implements ConnectionClientTransport
                     statsTraceContext.outboundMessageSent(messagesOut, message.length, message.length);
                     messagesOut++;
                 }
-                sendFrame(frame, length, true);
+                if (null == callerExecutor || !sendForCaller(frame, length))
+                {
+                    sendFrame(frame, length, true);
+                }
+            }
+        }
+
+        /**
+         * Sends a blocking unary call's one request as a private RPC on a socket of its own, and hands the wait
+         * for its response to the caller's thread (it waits in {@link #callerExecutor} anyway): the response then
+         * wakes that thread directly, not the receiver thread and then the caller.
+         *
+         * @return false if no socket was free (the call then goes the ordinary way).
+         */
+        private boolean sendForCaller(final Frame frame, final int length)
+        {
+            final HomaSocket rpcSocket = borrowCallerSocket();
+            if (null == rpcSocket)
+            {
+                return false;
+            }
+            final UnsafeBuffer buffer = new UnsafeBuffer(new byte[length]);
+            frame.encode(buffer, 0);
+            final long id;
+            try
+            {
+                id = rpcSocket.send(server, buffer, 0, length, streamId, HomaSocket.FLAG_PRIVATE);
+            }
+            catch (final RuntimeException ex)
+            {
+                returnCallerSocket(rpcSocket, false);
+                fail(Wire.statusOf(ex, "Homa send to " + server + " failed"), false);
+                return true;
+            }
+            callerSocket = rpcSocket;
+            outstanding.add(id);
+            callerExecutor.execute(() -> awaitInCaller(rpcSocket, id));
+            return true;
+        }
+
+        /**
+         * Runs in the caller's thread, outside the serializing executor (a cancel or the deadline's abort must get
+         * through meanwhile): waits for the private RPC's outcome, then feeds it to the stream.
+         */
+        private void awaitInCaller(final HomaSocket rpcSocket, final long id)
+        {
+            final List<List<Frame>> response = new ArrayList<>(1);
+            final int[] error = {0};
+            final MessageHandler handler = MessageHandler.of(
+                (rpcId, cookie, buffer, offset, length) ->
+                {
+                    List<Frame> frames;
+                    try
+                    {
+                        frames = Frame.decodeAll(buffer, offset, length);
+                    }
+                    catch (final IllegalArgumentException ex)
+                    {
+                        frames = null;
+                    }
+                    response.add(frames);
+                },
+                (rpcId, cookie, errorCode) -> error[0] = errorCode);
+            boolean received = false;
+            try
+            {
+                while (!received)
+                {
+                    received = rpcSocket.receive(id, handler, RECEIVE_TIMEOUT_NS);
+                }
+            }
+            catch (final RuntimeException ex)
+            {
+                returnCallerSocket(rpcSocket, false);
+                serial.execute(() ->
+                {
+                    callerSocket = null;
+                    outstanding.remove(id);
+                    fail(Wire.statusOf(ex, "Homa receive failed"), false);
+                });
+                return;
+            }
+            serial.execute(() -> callerSocket = null);
+            returnCallerSocket(rpcSocket, true);
+            if (0 != error[0])
+            {
+                onRpcError(id, error[0]);
+            }
+            else
+            {
+                onResponse(id, response.isEmpty() ? null : response.get(0));
             }
         }
 
@@ -750,7 +915,7 @@ final class HomaClientTransport implements ConnectionClientTransport
                 final long id = ids.nextValue();
                 try
                 {
-                    socket.abort(id);
+                    (null != callerSocket ? callerSocket : socket).abort(id);
                 }
                 catch (final HomaException ex)
                 {

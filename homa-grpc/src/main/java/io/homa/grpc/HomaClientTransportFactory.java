@@ -21,6 +21,7 @@ final class HomaClientTransportFactory implements ClientTransportFactory
 {
     private final Supplier<Homa> connect;
     private final boolean ownsHoma;
+    private final boolean callerReceives;
     private Homa homa;
     private final ScheduledExecutorService timer = SharedResourceHolder.get(GrpcUtil.TIMER_SERVICE);
     private boolean closed;
@@ -28,9 +29,11 @@ final class HomaClientTransportFactory implements ClientTransportFactory
     /**
      * @param connect  gives the Homa client, on the first transport (so building an idle channel connects nothing).
      * @param ownsHoma whether {@link #close()} closes that client.
+     * @param callerReceives whether blocking unary calls receive their response in the caller's thread.
      */
-    HomaClientTransportFactory(final Supplier<Homa> connect, final boolean ownsHoma)
+    HomaClientTransportFactory(final Supplier<Homa> connect, final boolean ownsHoma, final boolean callerReceives)
     {
+        this.callerReceives = callerReceives;
         this.connect = connect;
         this.ownsHoma = ownsHoma;
     }
@@ -56,7 +59,7 @@ final class HomaClientTransportFactory implements ClientTransportFactory
         {
             throw new IllegalArgumentException("not a Homa address: " + address);
         }
-        return new HomaClientTransport(this::homa, (HomaSocketAddress)address, options.getAuthority());
+        return new HomaClientTransport(this::homa, (HomaSocketAddress)address, options.getAuthority(), callerReceives);
     }
 
     @Override

@@ -304,6 +304,67 @@ class HomaTransportTest
     }
 
     @Test
+    void shouldEndWithDeadlineExceededThroughTheReceiverThreadToo() throws Exception
+    {
+        final Service service = serve();
+        final ManagedChannel channel = HomaChannelBuilder.forAddress(pair.server(PORT)).homa(pair.clientHoma)
+            .callerReceives(false).build();
+        channels.add(channel);
+        final SimpleServiceGrpc.SimpleServiceBlockingStub stub = SimpleServiceGrpc.newBlockingStub(channel);
+
+        final StatusRuntimeException ex = assertThrows(StatusRuntimeException.class,
+            () -> stub.withDeadlineAfter(200, TimeUnit.MILLISECONDS).unaryRpc(request("sleep")));
+
+        assertEquals(Status.Code.DEADLINE_EXCEEDED, ex.getStatus().getCode(), ex::toString);
+        assertTrue(service.cancelled.await(10, TimeUnit.SECONDS), "the server's call was not cancelled");
+        assertEquals("after", stub.unaryRpc(request("after")).getResponseMessage());
+        final ManagedChannel nowhere = HomaChannelBuilder.forAddress(pair.server(PORT + 1)).homa(pair.clientHoma)
+            .callerReceives(false).build();
+        channels.add(nowhere);
+        final StatusRuntimeException none = assertThrows(StatusRuntimeException.class,
+            () -> SimpleServiceGrpc.newBlockingStub(nowhere).unaryRpc(request("x")));
+        assertEquals(Status.Code.UNAVAILABLE, none.getStatus().getCode(), none::toString);
+    }
+
+    @Test
+    void shouldAnswerManyConcurrentBlockingCallersBothWays() throws Exception
+    {
+        serve();
+        final SimpleServiceGrpc.SimpleServiceBlockingStub stub = stub(PORT);
+        final List<Thread> threads = new ArrayList<>();
+        final AtomicReference<Throwable> failure = new AtomicReference<>();
+        final AtomicInteger answered = new AtomicInteger();
+        for (int t = 0; t < 8; t++)
+        {
+            final int caller = t;
+            final Thread thread = new Thread(() ->
+            {
+                try
+                {
+                    for (int i = 0; i < 50; i++)
+                    {
+                        final String text = caller + "/" + i;
+                        assertEquals(text, stub.unaryRpc(request(text)).getResponseMessage());
+                        answered.incrementAndGet();
+                    }
+                }
+                catch (final Throwable t2)
+                {
+                    failure.compareAndSet(null, t2);
+                }
+            });
+            threads.add(thread);
+            thread.start();
+        }
+        for (final Thread thread : threads)
+        {
+            thread.join(20_000);
+        }
+        assertNull(failure.get());
+        assertEquals(400, answered.get());
+    }
+
+    @Test
     void shouldCancelAStreamAtTheServerWhenTheClientCancels() throws Exception
     {
         final Service service = serve();

@@ -96,6 +96,9 @@ public final class GrpcBenchmark
             final ManagedChannel homa = HomaChannelBuilder
                 .forAddress(HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), HOMA_PORT))
                 .homa(clientHoma).build();
+            final ManagedChannel homaReceiver = HomaChannelBuilder
+                .forAddress(HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), HOMA_PORT))
+                .homa(clientHoma).callerReceives(false).build();
             final ManagedChannel netty = NettyChannelBuilder
                 .forAddress("127.0.0.1", ((InetSocketAddress)nettyServer.getListenSockets().get(0)).getPort())
                 .usePlaintext().build();
@@ -104,18 +107,25 @@ public final class GrpcBenchmark
                 final String small = "x".repeat(100);
                 final String large = "y".repeat(500_000);
                 // Warm both paths up (JIT, buffers) before anything counts.
-                run(homa, small, 1, caseNs / 2);
-                run(netty, small, 1, caseNs / 2);
-                run(homa, large, 1, caseNs / 4);
-                run(netty, large, 1, caseNs / 4);
+                final List<ManagedChannel> channels = List.of(homa, homaReceiver, netty);
+                // "homa": blocking calls receive in the caller's thread (the default); "homa-rt": through the
+                // channel's receiver thread, as every non-blocking call does.
+                final List<String> names = List.of("homa", "homa-rt", "netty");
+                for (final ManagedChannel channel : channels)
+                {
+                    run(channel, small, 1, caseNs / 2);
+                    run(channel, large, 1, caseNs / 4);
+                }
 
-                report("unary 100 B / 100 B, 1 outstanding", homa, netty, small, 1, caseNs, rounds);
-                report("unary 100 B / 100 B, 16 callers", homa, netty, small, 16, caseNs, rounds);
-                report("unary 500 KB / 500 KB, 1 outstanding", homa, netty, large, 1, caseNs, rounds);
+                raw(serverHoma, clientHoma, serverDriver, 100, caseNs / 2);
+                report("unary 100 B / 100 B, 1 outstanding", names, channels, small, 1, caseNs, rounds);
+                report("unary 100 B / 100 B, 16 callers", names, channels, small, 16, caseNs, rounds);
+                report("unary 500 KB / 500 KB, 1 outstanding", names, channels, large, 1, caseNs, rounds);
             }
             finally
             {
                 homa.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+                homaReceiver.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
                 netty.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
                 homaServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
                 nettyServer.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
@@ -124,42 +134,90 @@ public final class GrpcBenchmark
         System.out.println("load average at end: " + loadAverage());
     }
 
+    /**
+     * The floor under the Homa transport: the same 100 B round trip as a bare Homa RPC on the same drivers
+     * ({@code HomaSocket.call} to a {@code HomaServer} echo), no gRPC.
+     */
+    private static void raw(
+        final Homa serverHoma, final Homa clientHoma, final MediaDriver serverDriver, final int size, final long ns)
+    {
+        final int port = HOMA_PORT + 1;
+        try (io.homa.client.HomaServer echo = io.homa.client.HomaServer.start(serverHoma, port,
+            (request, offset, length, response) ->
+            {
+                response.putBytes(0, request, offset, length);
+                return length;
+            });
+             io.homa.client.HomaSocket socket = clientHoma.addSocket())
+        {
+            final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), port);
+            final org.agrona.concurrent.UnsafeBuffer request = new org.agrona.concurrent.UnsafeBuffer(new byte[size]);
+            final Histogram histogram = new Histogram(3);
+            long calls = 0;
+            final long startNs = System.nanoTime();
+            long now = startNs;
+            while (now - startNs < ns)
+            {
+                socket.call(dest, request, 0, size, TimeUnit.SECONDS.toNanos(10));
+                final long after = System.nanoTime();
+                if (now - startNs > ns / 4)
+                {
+                    histogram.recordValue(after - now);
+                    calls++;
+                }
+                now = after;
+            }
+            System.out.println();
+            System.out.println("bare Homa RPC " + size + " B / " + size + " B, 1 outstanding (no gRPC; load average " +
+                loadAverage() + ")");
+            line("homa", new Result(histogram, calls, (now - startNs) * 3 / 4));
+        }
+    }
+
     private static void report(
         final String name,
-        final ManagedChannel homa,
-        final ManagedChannel netty,
+        final List<String> names,
+        final List<ManagedChannel> channels,
         final String text,
         final int callers,
         final long caseNs,
         final int rounds) throws InterruptedException
     {
-        final Histogram homaHistogram = new Histogram(3);
-        final Histogram nettyHistogram = new Histogram(3);
-        long homaCalls = 0;
-        long nettyCalls = 0;
-        long homaNs = 0;
-        long nettyNs = 0;
+        final int n = channels.size();
+        final Histogram[] histograms = new Histogram[n];
+        final long[] calls = new long[n];
+        final long[] elapsed = new long[n];
+        for (int i = 0; i < n; i++)
+        {
+            histograms[i] = new Histogram(3);
+        }
         for (int round = 0; round < rounds; round++)
         {
-            final Result h = run(homa, text, callers, caseNs / rounds);
-            final Result n = run(netty, text, callers, caseNs / rounds);
-            homaHistogram.add(h.histogram);
-            nettyHistogram.add(n.histogram);
-            homaCalls += h.calls;
-            nettyCalls += n.calls;
-            homaNs += h.elapsedNs;
-            nettyNs += n.elapsedNs;
+            for (int i = 0; i < n; i++)
+            {
+                final Result result = run(channels.get(i), text, callers, caseNs / rounds);
+                histograms[i].add(result.histogram);
+                calls[i] += result.calls;
+                elapsed[i] += result.elapsedNs;
+            }
         }
-        final Result h = new Result(homaHistogram, homaCalls, homaNs);
-        final Result n = new Result(nettyHistogram, nettyCalls, nettyNs);
         System.out.println();
         System.out.println(name + " (load average " + loadAverage() + ")");
-        System.out.printf(Locale.ROOT, "  %-6s %10s %10s %10s %12s %10s%n", "", "p50 µs", "p99 µs", "p99.9 µs",
+        System.out.printf(Locale.ROOT, "  %-10s %10s %10s %10s %12s %10s%n", "", "p50 µs", "p99 µs", "p99.9 µs",
             "calls/s", "calls");
-        line("homa", h);
-        line("netty", n);
-        System.out.printf(Locale.ROOT, "  homa/netty: p50 %.2fx, p99 %.2fx, calls/s %.2fx%n",
-            ratio(h, n, 50), ratio(h, n, 99), h.callsPerSecond() / n.callsPerSecond());
+        final Result[] results = new Result[n];
+        for (int i = 0; i < n; i++)
+        {
+            results[i] = new Result(histograms[i], calls[i], elapsed[i]);
+            line(names.get(i), results[i]);
+        }
+        final Result netty = results[n - 1];
+        for (int i = 0; i < n - 1; i++)
+        {
+            System.out.printf(Locale.ROOT, "  %s/netty: p50 %.2fx, p99 %.2fx, calls/s %.2fx%n", names.get(i),
+                ratio(results[i], netty, 50), ratio(results[i], netty, 99),
+                results[i].callsPerSecond() / netty.callsPerSecond());
+        }
     }
 
     private static double ratio(final Result a, final Result b, final double percentile)
@@ -170,7 +228,7 @@ public final class GrpcBenchmark
     private static void line(final String transport, final Result result)
     {
         final Histogram histogram = result.histogram;
-        System.out.printf(Locale.ROOT, "  %-6s %10.1f %10.1f %10.1f %12.0f %10d%n", transport,
+        System.out.printf(Locale.ROOT, "  %-10s %10.1f %10.1f %10.1f %12.0f %10d%n", transport,
             histogram.getValueAtPercentile(50) / 1000.0, histogram.getValueAtPercentile(99) / 1000.0,
             histogram.getValueAtPercentile(99.9) / 1000.0, result.callsPerSecond(), result.calls);
     }
