@@ -28,8 +28,8 @@ import java.util.concurrent.TimeUnit;
  * Unary gRPC calls over Homa against grpc-netty (TCP) on loopback, in one run: the same service, stubs and
  * messages, each transport's server and client in this JVM (Homa with an embedded media driver per side, as two
  * hosts would have). Cases: 100 B request / 100 B response with one call outstanding, the same with 16 callers,
- * and 500 KB each way with one outstanding. Rounds alternate the transports so that drift in the machine's load
- * hits both. Prints p50 / p99 / p99.9 in µs, calls/s, the Homa/netty ratios and the load average.
+ * and 500 KB each way with one outstanding. Rounds alternate the transports, each round starting with the next
+ * one, so that drift in the machine's load hits all of them alike. Prints p50 / p99 / p99.9 in µs, calls/s, the Homa/netty ratios and the load average.
  * <p>
  * Usage: {@code GrpcBenchmark [--seconds S] [--rounds R]} (defaults 2 and 3: seconds per measured case and round).
  */
@@ -193,8 +193,9 @@ public final class GrpcBenchmark
         }
         for (int round = 0; round < rounds; round++)
         {
-            for (int i = 0; i < n; i++)
+            for (int k = 0; k < n; k++)
             {
+                final int i = (k + round) % n;   // each round starts with the next transport: no fixed position
                 final Result result = run(channels.get(i), text, callers, caseNs / rounds);
                 histograms[i].add(result.histogram);
                 calls[i] += result.calls;
