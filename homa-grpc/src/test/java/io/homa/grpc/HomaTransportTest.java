@@ -61,6 +61,54 @@ class HomaTransportTest
         final CountDownLatch notReady = new CountDownLatch(1);
         final AtomicInteger sentBeforeNotReady = new AtomicInteger(-1);
         final AtomicInteger sentTotal = new AtomicInteger();
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger clientMessages = new AtomicInteger();
+
+        /** Takes nothing until {@link #release} opens, then everything; answers with how many it took. */
+        @Override
+        public StreamObserver<SimpleRequest> clientStreamingRpc(final StreamObserver<SimpleResponse> responses)
+        {
+            final io.grpc.stub.ServerCallStreamObserver<SimpleResponse> observer =
+                (io.grpc.stub.ServerCallStreamObserver<SimpleResponse>)responses;
+            observer.disableAutoRequest();
+            final Thread releaser = new Thread(() ->
+            {
+                try
+                {
+                    if (release.await(20, TimeUnit.SECONDS))
+                    {
+                        observer.request(Integer.MAX_VALUE);
+                    }
+                }
+                catch (final InterruptedException ex)
+                {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            releaser.setDaemon(true);
+            releaser.start();
+            return new StreamObserver<>()
+            {
+                @Override
+                public void onNext(final SimpleRequest value)
+                {
+                    clientMessages.incrementAndGet();
+                }
+
+                @Override
+                public void onError(final Throwable t)
+                {
+                }
+
+                @Override
+                public void onCompleted()
+                {
+                    responses.onNext(SimpleResponse.newBuilder()
+                        .setResponseMessage(Integer.toString(clientMessages.get())).build());
+                    responses.onCompleted();
+                }
+            };
+        }
 
         @Override
         public void unaryRpc(final SimpleRequest request, final StreamObserver<SimpleResponse> responses)
@@ -466,6 +514,80 @@ class HomaTransportTest
             expected.add(Integer.toString(i));
         }
         assertEquals(expected, received);
+    }
+
+    @Test
+    void shouldHoldTheClientBackWhileTheServerTakesNothing() throws Exception
+    {
+        final Service service = serve();
+        final ManagedChannel channel = HomaChannelBuilder.forAddress(pair.server(PORT)).homa(pair.clientHoma).build();
+        channels.add(channel);
+        final CountDownLatch notReady = new CountDownLatch(1);
+        final CountDownLatch done = new CountDownLatch(1);
+        final AtomicReference<String> answer = new AtomicReference<>();
+        final AtomicReference<Throwable> error = new AtomicReference<>();
+        final AtomicInteger sent = new AtomicInteger();
+        final AtomicInteger sentWhenNotReady = new AtomicInteger(-1);
+        final String chunk = "c".repeat(100_000);
+        SimpleServiceGrpc.newStub(channel).clientStreamingRpc(
+            new io.grpc.stub.ClientResponseObserver<SimpleRequest, SimpleResponse>()
+            {
+                private boolean completed;
+
+                @Override
+                public void beforeStart(final io.grpc.stub.ClientCallStreamObserver<SimpleRequest> requests)
+                {
+                    // 100 messages of 100 KB, each written only while the stream is ready.
+                    requests.setOnReadyHandler(() ->
+                    {
+                        while (requests.isReady() && sent.get() < 100)
+                        {
+                            requests.onNext(request(chunk));
+                            sent.incrementAndGet();
+                        }
+                        if (100 == sent.get() && !completed)
+                        {
+                            completed = true;
+                            requests.onCompleted();
+                        }
+                        else if (sent.get() < 100 && sentWhenNotReady.compareAndSet(-1, sent.get()))
+                        {
+                            notReady.countDown();
+                        }
+                    });
+                }
+
+                @Override
+                public void onNext(final SimpleResponse value)
+                {
+                    answer.set(value.getResponseMessage());
+                }
+
+                @Override
+                public void onError(final Throwable t)
+                {
+                    error.set(t);
+                    done.countDown();
+                }
+
+                @Override
+                public void onCompleted()
+                {
+                    done.countDown();
+                }
+            });
+
+        // The server requests nothing: the client's stream must find itself not ready before its 10 MB are out.
+        assertTrue(notReady.await(10, TimeUnit.SECONDS), () -> "never not ready; sent " + sent.get());
+        Thread.sleep(500);
+        assertTrue(sent.get() < 100, () -> "sent " + sent.get() + " of 100 to a server that took none");
+        assertEquals(0, service.clientMessages.get());
+
+        service.release.countDown();
+
+        assertTrue(done.await(20, TimeUnit.SECONDS));
+        assertNull(error.get());
+        assertEquals("100", answer.get());
     }
 
     @Test
