@@ -759,6 +759,12 @@ final class HomaClientTransport implements ConnectionClientTransport
                 }
                 for (final Frame frame : frames)
                 {
+                    if (frame.has(Frame.FLAG_CANCELLED) && HomaServerTransport.UNKNOWN_STREAM == frame.sequence)
+                    {
+                        fail(Status.UNAVAILABLE.withDescription("the server at " + server +
+                            " does not know this call (restarted?)"), false);
+                        return;
+                    }
                     if (!frame.has(Frame.FLAG_EMPTY_RESPONSE) && frame.streamId == streamId)
                     {
                         early.put(frame.sequence, frame);

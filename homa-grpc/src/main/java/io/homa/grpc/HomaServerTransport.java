@@ -48,6 +48,8 @@ final class HomaServerTransport implements ServerTransport
     private static final long INBOX_BYTES = 1 << 20;
     /** How many ended streams are remembered, so that their late frames are answered and dropped. */
     private static final int FINISHED_MEMORY = 65_536;
+    /** The sequence number of a cancelled frame for a stream the server does not know: the client takes it at once. */
+    static final int UNKNOWN_STREAM = -1;
 
     private record Key(long clientKey, int streamId)
     {
@@ -59,12 +61,19 @@ final class HomaServerTransport implements ServerTransport
     private final List<? extends ServerStreamTracer.Factory> tracerFactories;
     private final InternalLogId logId;
     private final ConcurrentHashMap<Key, Stream> streams = new ConcurrentHashMap<>();
-    private final Map<Key, Boolean> finished = new LinkedHashMap<>(1024, 0.75f, false)
+    /** A stream its client cancelled before its first frame got here: its later frames are answered empty. */
+    private static final int CANCELLED_BY_CLIENT = Integer.MIN_VALUE;
+    /**
+     * Ended streams, each with the sequence number of the first frame the client may not have had: a late frame of
+     * the stream is answered with a cancelled frame of that number, which the client orders after whatever came
+     * before, so a client still waiting learns that the call is over instead of asking again and again.
+     */
+    private final Map<Key, Integer> finished = new LinkedHashMap<>(1024, 0.75f, false)
     {
         private static final long serialVersionUID = 1L;
 
         @Override
-        protected boolean removeEldestEntry(final Map.Entry<Key, Boolean> eldest)
+        protected boolean removeEldestEntry(final Map.Entry<Key, Integer> eldest)
         {
             return size() > FINISHED_MEMORY;
         }
@@ -165,19 +174,31 @@ final class HomaServerTransport implements ServerTransport
         Stream stream = streams.get(key);
         if (null == stream)
         {
-            final boolean known;
+            final Integer ended;
             synchronized (finished)
             {
-                known = finished.containsKey(key);
-                if (!known && frame.has(Frame.FLAG_CANCELLED))
+                ended = finished.get(key);
+                if (null == ended && frame.has(Frame.FLAG_CANCELLED))
                 {
                     // Cancelled before its first frame got here: drop that frame when it comes.
-                    finished.put(key, Boolean.TRUE);
+                    finished.put(key, CANCELLED_BY_CLIENT);
                 }
             }
-            if (known || frame.isPoll() || frame.has(Frame.FLAG_CANCELLED))
+            if (null != ended)
+            {
+                replyEnded(rpcId, key, frame, ended);
+                return;
+            }
+            if (frame.has(Frame.FLAG_CANCELLED))
             {
                 replyEmpty(rpcId);
+                return;
+            }
+            if (frame.isPoll())
+            {
+                // A poll comes only after the server answered: this server does not know the stream (restarted?).
+                replyFrames(rpcId, List.of(new Frame(key.streamId(), UNKNOWN_STREAM, Frame.FLAG_CANCELLED,
+                    key.clientKey(), null, null, null)));
                 return;
             }
             synchronized (lock)
@@ -192,6 +213,20 @@ final class HomaServerTransport implements ServerTransport
             }
         }
         stream.onRequest(rpcId, frame);
+    }
+
+    /**
+     * Answers a frame of an ended stream.
+     */
+    private void replyEnded(final long rpcId, final Key key, final Frame frame, final int firstUnseen)
+    {
+        if (CANCELLED_BY_CLIENT == firstUnseen || frame.has(Frame.FLAG_CANCELLED))
+        {
+            replyEmpty(rpcId);
+            return;
+        }
+        replyFrames(rpcId, List.of(new Frame(key.streamId(), firstUnseen, Frame.FLAG_CANCELLED, key.clientKey(),
+            null, null, null)));
     }
 
     private void replyEmpty(final long rpcId)
@@ -222,11 +257,11 @@ final class HomaServerTransport implements ServerTransport
         }
     }
 
-    private void streamEnded(final Stream stream)
+    private void streamEnded(final Stream stream, final int firstUnseen)
     {
         synchronized (finished)
         {
-            finished.put(stream.key, Boolean.TRUE);
+            finished.put(stream.key, firstUnseen);
         }
         final boolean terminate;
         synchronized (lock)
@@ -331,6 +366,8 @@ final class HomaServerTransport implements ServerTransport
         private boolean closedLocally;
         private Status endStatus = Status.OK;
         private boolean ended;
+        /** Once ended: the sequence number of the first frame not handed to Homa. */
+        private int firstUnseen;
         private final ArrayDeque<byte[]> inbox = new ArrayDeque<>();
         private long inboxBytes;
         private int requested;
@@ -349,7 +386,7 @@ final class HomaServerTransport implements ServerTransport
             {
                 if (ended)
                 {
-                    replyEmpty(rpcId);
+                    replyEnded(rpcId, key, frame, firstUnseen);
                     return;
                 }
                 waiting.add(rpcId);
@@ -488,11 +525,12 @@ final class HomaServerTransport implements ServerTransport
                 return;
             }
             ended = true;
+            firstUnseen = outbound.isEmpty() ? nextSequence : outbound.peek().sequence;
             while (!waiting.isEmpty())
             {
                 replyEmpty(waiting.poll());
             }
-            streamEnded(this);
+            streamEnded(this, firstUnseen);
             statsTraceContext.streamClosed(status);
             final ServerStreamListener listener = this.listener;
             if (started && null != listener)
@@ -547,6 +585,10 @@ final class HomaServerTransport implements ServerTransport
                 if (frame.encodedLength() > Frame.MAX_HOMA_MESSAGE)
                 {
                     unsent.clear();
+                    for (final Frame before : frames)
+                    {
+                        queue(before);   // their sequence numbers are taken: the client must get them
+                    }
                     final Status tooBig = Status.RESOURCE_EXHAUSTED.withDescription("response of " +
                         frame.encodedLength() + " bytes with its framing is over Homa's " + Frame.MAX_HOMA_MESSAGE +
                         "-byte message limit");
@@ -661,15 +703,20 @@ final class HomaServerTransport implements ServerTransport
                 {
                     return;
                 }
+                // The cancelled frame takes the place of the first frame the client has not had, so it sees no gap.
+                final int sequence = outbound.isEmpty() ? nextSequence : outbound.peek().sequence;
+                nextSequence = sequence + 1;
                 outbound.clear();
                 outboundBytes = 0;
                 unsent.clear();
-                queue(new Frame(key.streamId(), nextSequence++, Frame.FLAG_CANCELLED, key.clientKey(), null, null,
-                    null));
+                queue(new Frame(key.streamId(), sequence, Frame.FLAG_CANCELLED, key.clientKey(), null, null, null));
                 closedLocally = true;
                 endStatus = status;
                 statsTraceContext.streamClosed(status);
                 pump();
+                // No client RPC to carry it now: the call is over all the same; a later frame of the client's
+                // gets the cancelled frame (replyEnded).
+                end(status);
             });
         }
 
