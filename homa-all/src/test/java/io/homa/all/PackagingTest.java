@@ -48,7 +48,8 @@ class PackagingTest
         "homa-client", "io.homa.client",
         "homa-driver", "io.homa.driver",
         "homa-samples", "io.homa.samples",
-        "homa-examples", "io.homa.examples");
+        "homa-examples", "io.homa.examples",
+        "homa-grpc", "io.homa.grpc");
     /** The public top-level types of {@code io.homa.client}: the API, and nothing public only for the driver. */
     private static final TreeSet<String> CLIENT_API = new TreeSet<>(List.of(
         "ClientTimeoutException", "CommonContext", "DriverFailedException", "DriverTimeoutException", "ErrorListener", "Homa", "HomaAddress",
