@@ -6,13 +6,20 @@ import org.agrona.collections.LongHashSet;
  * Ids of server RPCs from one peer that ended after their request reached the application (acked, or given up),
  * remembered for a while so that a copy of the request delayed in the network cannot create the RPC again and run
  * it a second time: the at-most-once hole Linux documents. Entries expire after a number of ticks (about the RPC
- * timeout, longer than a packet can linger); a fixed capacity bounds memory, and when it is full the oldest entry
- * goes early. Preallocated, so adding and looking up allocate nothing.
+ * timeout, longer than a packet can linger); a capacity bounds memory, and when it is full the oldest entry goes
+ * early. The arrays start small and double up to that capacity as a peer's entries grow: every peer that has had a
+ * request served holds one, and over UDP each source port is a peer, so a full-size window per peer (1,024 ids,
+ * about 48 KB) would let spoofed one-packet requests from 65,536 ports tie up 3 GB. Once grown, adding and looking
+ * up allocate nothing.
  */
 final class RecentAcks
 {
-    private final long[] ids;
-    private final long[] expiryTicks;
+    /** Entries a new window holds before it first grows. */
+    static final int INITIAL_CAPACITY = 8;
+
+    private final int capacity;
+    private long[] ids;
+    private long[] expiryTicks;
     private final LongHashSet set;
     private int head;
     private int size;
@@ -20,9 +27,11 @@ final class RecentAcks
 
     RecentAcks(final int capacity)
     {
-        ids = new long[capacity];
-        expiryTicks = new long[capacity];
-        set = new LongHashSet(capacity * 2);
+        this.capacity = capacity;
+        final int initial = Math.min(capacity, INITIAL_CAPACITY);
+        ids = new long[initial];
+        expiryTicks = new long[initial];
+        set = new LongHashSet(initial * 2);
     }
 
     /**
@@ -37,8 +46,15 @@ final class RecentAcks
         }
         if (size == ids.length)
         {
-            removeOldest();
-            overflows++;
+            if (ids.length < capacity)
+            {
+                grow();
+            }
+            else
+            {
+                removeOldest();
+                overflows++;
+            }
         }
         final int tail = (head + size) % ids.length;
         ids[tail] = id;
@@ -63,6 +79,30 @@ final class RecentAcks
         {
             removeOldest();
         }
+    }
+
+    private void grow()
+    {
+        final int length = Math.min(capacity, ids.length * 2);
+        final long[] newIds = new long[length];
+        final long[] newExpiryTicks = new long[length];
+        for (int i = 0; i < size; i++)
+        {
+            final int from = (head + i) % ids.length;
+            newIds[i] = ids[from];
+            newExpiryTicks[i] = expiryTicks[from];
+        }
+        ids = newIds;
+        expiryTicks = newExpiryTicks;
+        head = 0;
+    }
+
+    /**
+     * @return entries the window holds before it must grow (or, at its capacity, drop the oldest).
+     */
+    int allocatedLength()
+    {
+        return ids.length;
     }
 
     private void removeOldest()
