@@ -17,6 +17,7 @@ import io.grpc.testing.protobuf.SimpleServiceGrpc;
 import io.homa.client.Homa;
 import io.homa.client.HomaAddress;
 import io.homa.driver.MediaDriver;
+import io.homa.driver.status.SystemCounterDescriptor;
 import org.agrona.concurrent.UnsafeBuffer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -499,8 +500,10 @@ class HomaTransportTest
         // Nothing requested: the server must find its stream not ready well before its 10 MB are out.
         assertTrue(service.notReady.await(10, TimeUnit.SECONDS), "the server's stream never became not ready");
         assertTrue(service.sentBeforeNotReady.get() < 60, () -> "sent " + service.sentBeforeNotReady.get());
-        // And it stays held back: the client asks for no more while its application has taken nothing.
-        Thread.sleep(500);
+        // And it stays held back: the client stops asking (no RPC of it left at the server), so the server, which
+        // can only answer a client's RPC, has nothing to send its messages in.
+        awaitCondition(() -> 0 == pair.clientDriver.counter(SystemCounterDescriptor.RPCS_ACTIVE),
+            "the client to stop asking the server");
         assertTrue(service.sentTotal.get() < 60, () -> "sent " + service.sentTotal.get() + " of 100 unrequested");
         assertEquals(List.of(), received);
 
@@ -529,6 +532,7 @@ class HomaTransportTest
         final AtomicInteger sent = new AtomicInteger();
         final AtomicInteger sentWhenNotReady = new AtomicInteger(-1);
         final String chunk = "c".repeat(100_000);
+        final long requestsBefore = pair.serverDriver.counter(SystemCounterDescriptor.SERVER_REQUESTS_DONE);
         SimpleServiceGrpc.newStub(channel).clientStreamingRpc(
             new io.grpc.stub.ClientResponseObserver<SimpleRequest, SimpleResponse>()
             {
@@ -579,7 +583,11 @@ class HomaTransportTest
 
         // The server requests nothing: the client's stream must find itself not ready before its 10 MB are out.
         assertTrue(notReady.await(10, TimeUnit.SECONDS), () -> "never not ready; sent " + sent.get());
-        Thread.sleep(500);
+        // Every RPC of the full window has reached the server, which holds them unanswered: only an answer could
+        // make the stream ready again.
+        awaitCondition(() -> pair.serverDriver.counter(SystemCounterDescriptor.SERVER_REQUESTS_DONE) - requestsBefore >=
+            sent.get(),
+            "the server to hold every request sent");
         assertTrue(sent.get() < 100, () -> "sent " + sent.get() + " of 100 to a server that took none");
         assertEquals(0, service.clientMessages.get());
 
@@ -652,6 +660,17 @@ class HomaTransportTest
         {
             homa.close();
             driver.close();
+        }
+    }
+
+    /** Waits, bounded by 10 s, for a condition that the transport's state makes true: no sleep as synchronisation. */
+    private static void awaitCondition(final java.util.function.BooleanSupplier condition, final String what)
+    {
+        final long deadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean())
+        {
+            assertTrue(System.nanoTime() - deadlineNs < 0, "timed out waiting for " + what);
+            java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MICROSECONDS.toNanos(200));
         }
     }
 }
