@@ -469,6 +469,28 @@ public final class RawIpTransport implements PacketTransport
     }
 
     /**
+     * Writes the Homa part of an ICMP(v6) port-unreachable's quote at {@code at}: the {@code quoted} bytes of the
+     * offending packet the engine passed behind its PORT_UNREACHABLE or, if it passed none, the common header rebuilt
+     * from the PORT_UNREACHABLE itself (both transports, IPv4 and IPv6, quote the same way).
+     */
+    static void quoteOffendingPacket(
+        final UnsafeBuffer out, final int at, final UnsafeBuffer request, final int requestLength, final int quoted)
+    {
+        if (requestLength > HomaWire.COMMON_HEADER_LENGTH)
+        {
+            out.putBytes(at, request, HomaWire.COMMON_HEADER_LENGTH, quoted);
+        }
+        else
+        {
+            // The engine's PORT_UNREACHABLE has the ports of its answer: the offending packet had them swapped.
+            out.putBytes(at, request, 0, Math.min(requestLength, HomaWire.COMMON_HEADER_LENGTH));
+            out.putShort(at, request.getShort(2), ByteOrder.nativeOrder());
+            out.putShort(at + 2, request.getShort(0), ByteOrder.nativeOrder());
+            out.putByte(at + 11, (byte)HomaWire.DATA);
+        }
+    }
+
+    /**
      * Builds ICMP destination-unreachable / port-unreachable (type 3 code 3) for the packet the engine could not
      * deliver: an IPv4 header for it (rebuilt: its TOS, id and TTL are not kept) and as much of the packet as the
      * engine passed behind its PORT_UNREACHABLE, at most {@link #ICMP_QUOTE_MAX} bytes, as Linux quotes (ports are
@@ -497,19 +519,7 @@ public final class RawIpTransport implements PacketTransport
         out.putInt(ip + 16, localIpv4, NETWORK);
         out.putShort(ip + 10, (short)RawIpSocket.internetChecksum(out, ip, RawIpSocket.IPV4_HEADER_LENGTH), NETWORK);
 
-        final int homa = ip + RawIpSocket.IPV4_HEADER_LENGTH;
-        if (passed > 0)
-        {
-            out.putBytes(homa, request, HomaWire.COMMON_HEADER_LENGTH, quoted);
-        }
-        else
-        {
-            // The engine's PORT_UNREACHABLE has the ports of its answer: the offending packet had them swapped.
-            out.putBytes(homa, request, 0, Math.min(requestLength, HomaWire.COMMON_HEADER_LENGTH));
-            out.putShort(homa, request.getShort(2), ByteOrder.nativeOrder());
-            out.putShort(homa + 2, request.getShort(0), ByteOrder.nativeOrder());
-            out.putByte(homa + 11, (byte)HomaWire.DATA);
-        }
+        quoteOffendingPacket(out, ip + RawIpSocket.IPV4_HEADER_LENGTH, request, requestLength, quoted);
 
         out.putShort(2, (short)RawIpSocket.internetChecksum(out, 0, icmpLength), NETWORK);
         final int result = icmpSocket.send(out.addressOffset(), icmpLength, 0L, 0, peerIpv4, ICMP_TOS);

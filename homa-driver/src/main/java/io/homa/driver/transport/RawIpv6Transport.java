@@ -536,19 +536,7 @@ public final class RawIpv6Transport implements PacketTransport
         out.putLong(ip + 24, localHigh, NETWORK);
         out.putLong(ip + 32, localLow, NETWORK);
 
-        final int homa = ip + IPV6;
-        if (passed > 0)
-        {
-            out.putBytes(homa, request, HomaWire.COMMON_HEADER_LENGTH, quoted);
-        }
-        else
-        {
-            // The engine's PORT_UNREACHABLE has the ports of its answer: the offending packet had them swapped.
-            out.putBytes(homa, request, 0, Math.min(requestLength, HomaWire.COMMON_HEADER_LENGTH));
-            out.putShort(homa, request.getShort(2), ByteOrder.nativeOrder());
-            out.putShort(homa + 2, request.getShort(0), ByteOrder.nativeOrder());
-            out.putByte(homa + 11, (byte)HomaWire.DATA);
-        }
+        RawIpTransport.quoteOffendingPacket(out, ip + IPV6, request, requestLength, quoted);
 
         final int result = icmpSocket.send(
             out.addressOffset(), icmpLength, 0L, 0, peerHigh, peerLow, ICMP_TRAFFIC_CLASS);
