@@ -269,4 +269,50 @@ class PackagingTest
             assertLicenseAndNotice(all, "homa-all.jar");
         }
     }
+
+    @Test
+    void shouldDocumentEveryPublicTypeOfThePublishedModules() throws IOException
+    {
+        final Pattern declaration = Pattern.compile(
+            "^public (?:final |abstract |sealed |non-sealed )*(?:class|interface|record|enum|@interface) ",
+            Pattern.MULTILINE);
+        final List<String> undocumented = new ArrayList<>();
+        int checked = 0;
+        for (final String module : LIBRARIES.keySet())
+        {
+            final Path sources = ROOT.resolve(module).resolve("src/main/java");
+            if (!Files.isDirectory(sources))
+            {
+                continue;
+            }
+            try (java.util.stream.Stream<Path> files = Files.walk(sources))
+            {
+                for (final Path file : files.filter((f) -> f.toString().endsWith(".java")).toList())
+                {
+                    final String text = Files.readString(file, StandardCharsets.UTF_8);
+                    final Matcher type = declaration.matcher(text);
+                    if (!type.find())
+                    {
+                        continue;
+                    }
+                    checked++;
+                    // Between the last comment and the declaration only annotations (with their arguments) may stand.
+                    final int commentEnd = text.lastIndexOf("*/", type.start());
+                    String between = commentEnd < 0 ? "x" : text.substring(commentEnd + 2, type.start());
+                    for (String previous = ""; !previous.equals(between); )
+                    {
+                        previous = between;
+                        between = between.replaceAll("\\([^()]*\\)", "");
+                    }
+                    between = between.replaceAll("@[\\w.]+", "");
+                    if (commentEnd < 0 || !between.isBlank() || !text.substring(0, commentEnd).contains("/**"))
+                    {
+                        undocumented.add(ROOT.relativize(file).toString());
+                    }
+                }
+            }
+        }
+        assertTrue(checked > 50, "public types found: " + checked);
+        assertEquals(List.of(), undocumented, "public types without a Javadoc comment");
+    }
 }
