@@ -503,6 +503,21 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
+     * Test seam for direct drive: the next time a client thread hands this driver back to the driver's thread, it
+     * stops half way for {@code durationNs}, as a client thread preempted there would (no effect without direct
+     * drive).
+     *
+     * @param durationNs how long the hand-back stops half way.
+     */
+    public void pauseNextHandBackOnce(final long durationNs)
+    {
+        if (null != ctx.directDriver)
+        {
+            ctx.directDriver.pauseNextHandBackOnce(durationNs);
+        }
+    }
+
+    /**
      * @return the invoker that runs the agents in INVOKER mode, else null.
      */
     public AgentInvoker sharedAgentInvoker()
