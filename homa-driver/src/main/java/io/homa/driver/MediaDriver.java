@@ -477,6 +477,20 @@ public final class MediaDriver implements AutoCloseable
     }
 
     /**
+     * Test seam for shutdown: the sender's next packet with a payload waits on the sender's thread for the given time
+     * after it was read from the outbound ring, its payload still in a client's send region, before it goes to the
+     * transport. A {@link #close()} during that wait must not unmap the region before the sender has stopped.
+     *
+     * @param durationNs how long the packet waits.
+     * @param onStalled  run on the sender's thread when the wait starts (a test's latch), or null.
+     */
+    public void stallSenderOnce(final long durationNs, final Runnable onStalled)
+    {
+        ctx.sender.stallOnce(durationNs, onStalled);
+        wakeAgents();
+    }
+
+    /**
      * @return how many times the driver's threads went to sleep in the kernel so far (threads with the {@code wake}
      * idle strategy; 0 for others), for diagnostics such as the samples' summaries.
      */

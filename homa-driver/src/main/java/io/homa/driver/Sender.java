@@ -35,6 +35,8 @@ final class Sender implements Agent
     private final int ringCapacity;
     private final AtomicBuffer ringBuffer;
     private int packetsThisRead;
+    private volatile long stallNs;
+    private volatile Runnable onStall;
 
     Sender(final OutboundPackets outbound, final PacketTransport transport, final SystemCounters counters)
     {
@@ -86,6 +88,10 @@ final class Sender implements Agent
         final int packetLength = headerLength + payloadLength;
 
         final long headerAddress = ringAddress + index + OutboundPackets.PREFIX_LENGTH;
+        if (0 != payloadLength && 0 != stallNs)
+        {
+            stall();
+        }
         final int result = 0 == payloadLength ?
             transport.send(headerAddress, headerLength, ipv4, port, tos) :
             transport.send(headerAddress, headerLength,
@@ -114,6 +120,37 @@ final class Sender implements Agent
             transport.flush();
         }
         return ControlledMessageHandler.Action.CONTINUE;
+    }
+
+    /**
+     * Test seam: the next packet with a payload waits this long on the sender's thread, between being read from the
+     * ring (its payload still in a client's send region) and going to the transport, as a descheduled thread would.
+     *
+     * @param durationNs how long it waits (an interrupt ends the wait early).
+     * @param onStalled  run on the sender's thread when the wait starts, or null.
+     */
+    void stallOnce(final long durationNs, final Runnable onStalled)
+    {
+        onStall = onStalled;
+        stallNs = durationNs;
+    }
+
+    private void stall()
+    {
+        final long durationNs = stallNs;
+        stallNs = 0;
+        final Runnable hook = onStall;
+        onStall = null;
+        if (null != hook)
+        {
+            hook.run();
+        }
+        final long endNs = System.nanoTime() + durationNs;
+        long leftNs;
+        while ((leftNs = endNs - System.nanoTime()) > 0 && !Thread.currentThread().isInterrupted())
+        {
+            java.util.concurrent.locks.LockSupport.parkNanos(leftNs);
+        }
     }
 
     /**

@@ -4,13 +4,17 @@ import io.homa.client.internal.CncFileDescriptor;
 import io.homa.driver.MediaDriver;
 import org.agrona.CloseHelper;
 import org.agrona.IoUtil;
+import org.agrona.concurrent.UnsafeBuffer;
+import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.File;
+import java.nio.MappedByteBuffer;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -131,6 +135,36 @@ class StandaloneDriverTest
         driver.awaitExit(20_000);
         assertTrue(driver.output().contains("homa driver: shutdown"), driver::output);
         assertFalse(new File(dir, CncFileDescriptor.CNC_FILE).exists(), "directory removed on shutdown");
+    }
+
+    @Test
+    void shouldExitWithStatusOneAfterAFatalAgentError() throws Exception
+    {
+        final JvmProcess driver = startDriver();
+        // A rogue writer breaks the to-driver ring (as CorruptCommandRingTest): the conductor's next cycle throws
+        // CommandRingCorruptedError, an Error, which ends the driver. No test hook: the real command path.
+        final MappedByteBuffer cnc = IoUtil.mapExistingFile(new File(dir, CncFileDescriptor.CNC_FILE), "cnc");
+        try
+        {
+            final UnsafeBuffer ring = CncFileDescriptor.toDriverBuffer(cnc, CncFileDescriptor.metaDataBuffer(cnc));
+            final byte[] stray = new byte[16];
+            Arrays.fill(stray, (byte)'A');
+            ring.putBytes(ring.capacity() - RingBufferDescriptor.TRAILER_LENGTH +
+                RingBufferDescriptor.TAIL_POSITION_OFFSET, stray);
+        }
+        finally
+        {
+            IoUtil.unmap(cnc);
+        }
+
+        // A supervisor sees a failure: status 1, not 0 as after a signal, and the console says why.
+        assertEquals(1, driver.awaitExit(20_000), driver::output);
+        final String output = driver.output();
+        assertTrue(output.matches("(?s).*homa driver: \\S*CommandRingCorruptedError: to-driver ring positions " +
+            "impossible.* escaped an agent; the driver shuts down.*"), output);
+        assertTrue(output.contains("homa driver: shut down after a fatal error"), output);
+        assertFalse(output.contains("homa driver: shutdown\n"), output);
+        assertFalse(new File(dir, CncFileDescriptor.CNC_FILE).exists(), "directory removed on the way out");
     }
 
     @Test

@@ -1,6 +1,5 @@
 package io.homa.driver.transport;
 
-import io.homa.codecs.HomaWire;
 import io.homa.driver.net.NicDiscovery;
 import io.homa.driver.net.PacketRingSocket;
 import io.homa.driver.net.RawIpSocket;
@@ -8,10 +7,7 @@ import io.homa.driver.net.UdpSocket;
 import io.homa.driver.status.TransportCounterDescriptor;
 import io.homa.driver.status.TransportCounters;
 import org.agrona.collections.Long2LongHashMap;
-import org.agrona.concurrent.UnsafeBuffer;
 import org.agrona.concurrent.status.AtomicCounter;
-
-import java.nio.ByteOrder;
 
 /**
  * Homa over IPv4 protocol 146 through memory-mapped {@code AF_PACKET} rings ({@link PacketRingSocket}): the same
@@ -27,13 +23,12 @@ import java.nio.ByteOrder;
  */
 public final class PacketRingTransport implements PacketTransport
 {
-    private static final int ETH_HEADER_LENGTH = 14;
-    private static final int IP_HEADER_LENGTH = RawIpSocket.IPV4_HEADER_LENGTH;
+    private static final int ETH_HEADER_LENGTH = PacketRingFraming.ETH_HEADER_LENGTH;
+    private static final int IP_HEADER_LENGTH = PacketRingFraming.IP_HEADER_LENGTH;
     private static final int RX_BLOCKS = 32;
     private static final int RX_BLOCK_TIMEOUT_MS = 1;
     private static final long NO_MAC = -1;
     private static final long NEIGHBOUR_REFRESH_NS = 1_000_000;
-    private static final ByteOrder NETWORK = ByteOrder.BIG_ENDIAN;
 
     private final RawIpTransport raw;
     private final PacketRingSocket ring;
@@ -44,11 +39,8 @@ public final class PacketRingTransport implements PacketTransport
     private final int mtu;
     private final int maxPacketLength;
     private final Long2LongHashMap neighbours = new Long2LongHashMap(NO_MAC);
-    private final UnsafeBuffer frame = new UnsafeBuffer(0, 0);
-    // One view per direction: in DEDICATED mode the sender and the receiver run at once.
-    private final UnsafeBuffer piece = new UnsafeBuffer(0, 0);
-    private final UnsafeBuffer receivePiece = new UnsafeBuffer(0, 0);
-    private final UnsafeBuffer received = new UnsafeBuffer(0, 0);
+    // Its views are one per direction: in DEDICATED mode the sender and the receiver run at once.
+    private final PacketRingFraming framing;
     private final long[] batchAddresses = new long[PacketRingSocket.RECEIVE_BATCH];
     private final int[] batchLengths = new int[PacketRingSocket.RECEIVE_BATCH];
     private final int[] batchSources = new int[PacketRingSocket.RECEIVE_BATCH];
@@ -57,7 +49,6 @@ public final class PacketRingTransport implements PacketTransport
     private final AtomicCounter badPackets;
     private final AtomicCounter neighbourMisses;
     private long lastNeighbourRefreshNs;
-    private short ipId;
 
     /**
      * @param version     TPACKET version, 3 or 2 (see {@link PacketRingSocket}).
@@ -86,6 +77,7 @@ public final class PacketRingTransport implements PacketTransport
         this.isLoopback = "lo".equals(nic.name()) || 0 == nic.hardwareAddress();
         this.mtu = mtu;
         this.maxPacketLength = Math.min(mtu, RawIpSocket.MAX_IPV4_DATAGRAM) - IP_HEADER_LENGTH;
+        this.framing = new PacketRingFraming(localIpv4, localMac);
 
         raw = new RawIpTransport(localIpv4, mtu, 0, sndBufBytes, counters, false, false);
         try
@@ -171,9 +163,7 @@ public final class PacketRingTransport implements PacketTransport
         final int port,
         final int tos)
     {
-        final int length = headerLength + payloadLength;
-        piece.wrap(headerAddress, headerLength);
-        if (headerLength >= HomaWire.COMMON_HEADER_LENGTH && HomaWire.PORT_UNREACHABLE == HomaWire.type(piece, 0))
+        if (framing.isPortUnreachableToSend(headerAddress, headerLength))
         {
             return raw.send(headerAddress, headerLength, payloadAddress, payloadLength, ipv4, port, tos);
         }
@@ -195,35 +185,9 @@ public final class PacketRingTransport implements PacketTransport
                 return 0;
             }
         }
-        final int frameLength = ETH_HEADER_LENGTH + IP_HEADER_LENGTH + length;
-        frame.wrap(address, frameLength);
-        frame.putShort(0, (short)(mac >>> 32), NETWORK);
-        frame.putInt(2, (int)mac, NETWORK);
-        frame.putShort(6, (short)(localMac >>> 32), NETWORK);
-        frame.putInt(8, (int)localMac, NETWORK);
-        frame.putShort(12, (short)0x0800, NETWORK);
-
-        final int ip = ETH_HEADER_LENGTH;
-        frame.putByte(ip, (byte)0x45);
-        frame.putByte(ip + 1, (byte)tos);
-        frame.putShort(ip + 2, (short)(IP_HEADER_LENGTH + length), NETWORK);
-        frame.putShort(ip + 4, ipId++, NETWORK);
-        frame.putShort(ip + 6, (short)0x4000, NETWORK);
-        frame.putByte(ip + 8, (byte)64);
-        frame.putByte(ip + 9, (byte)RawIpTransport.IPPROTO_HOMA);
-        frame.putShort(ip + 10, (short)0);
-        frame.putInt(ip + 12, localIpv4, NETWORK);
-        frame.putInt(ip + 16, ipv4, NETWORK);
-        frame.putShort(ip + 10, (short)RawIpSocket.internetChecksum(frame, ip, IP_HEADER_LENGTH), NETWORK);
-
-        frame.putBytes(ip + IP_HEADER_LENGTH, piece, 0, headerLength);
-        if (payloadLength > 0)
-        {
-            piece.wrap(payloadAddress, payloadLength);
-            frame.putBytes(ip + IP_HEADER_LENGTH + headerLength, piece, 0, payloadLength);
-        }
-        ring.commitTxFrame(frameLength);
-        return length;
+        ring.commitTxFrame(framing.writeFrame(
+            address, mac, headerAddress, headerLength, payloadAddress, payloadLength, ipv4, tos));
+        return headerLength + payloadLength;
     }
 
     /**
@@ -289,36 +253,15 @@ public final class PacketRingTransport implements PacketTransport
         for (int i = 0; i < count; i++)
         {
             final long address = ring.packet(i);
-            final int captured = ring.packetLength(i);
-            received.wrap(address, Math.max(captured, 0));
-            if (captured < IP_HEADER_LENGTH)
+            final int ihl = framing.parse(address, ring.packetLength(i));
+            if (ihl < 0)
             {
                 badPackets.incrementRelease();
                 continue;
-            }
-            final int versionAndIhl = received.getByte(0) & 0xFF;
-            final int ihl = (versionAndIhl & 0xF) << 2;
-            final int total = received.getShort(2, NETWORK) & 0xFFFF;
-            if (4 != versionAndIhl >>> 4 || ihl < IP_HEADER_LENGTH || total < ihl || total > captured ||
-                RawIpTransport.IPPROTO_HOMA != (received.getByte(9) & 0xFF) ||
-                received.getInt(16, NETWORK) != localIpv4)
-            {
-                badPackets.incrementRelease();
-                continue;
-            }
-            final int homaLength = total - ihl;
-            if (homaLength >= HomaWire.COMMON_HEADER_LENGTH)
-            {
-                receivePiece.wrap(address + ihl, homaLength);
-                if (HomaWire.PORT_UNREACHABLE == HomaWire.type(receivePiece, 0))
-                {
-                    badPackets.incrementRelease();
-                    continue;
-                }
             }
             batchAddresses[valid] = address + ihl;
-            batchLengths[valid] = homaLength;
-            batchSources[valid] = received.getInt(12, NETWORK);
+            batchLengths[valid] = framing.parsedHomaLength();
+            batchSources[valid] = framing.parsedSourceIpv4();
             valid++;
         }
         if (count > 0)

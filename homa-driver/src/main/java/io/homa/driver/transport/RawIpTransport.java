@@ -65,9 +65,8 @@ public final class RawIpTransport implements PacketTransport
     private final int localIpv4;
     private final int mtu;
     private final int maxPacketLength;
-    // One view per direction: in DEDICATED mode the sender and the receiver run at once.
-    private final UnsafeBuffer headerView = new UnsafeBuffer(0, 0);
-    private final UnsafeBuffer receiveView = new UnsafeBuffer(0, 0);
+    // Its views are one per direction: in DEDICATED mode the sender and the receiver run at once.
+    private final RawIpFraming framing = new RawIpFraming();
     private final UnsafeBuffer icmpOut =
         new UnsafeBuffer(BufferUtil.allocateDirectAligned(BitUtil.align(ICMP_ERROR_MAX_LENGTH, 64), 64));
     private final UnsafeBuffer icmpIn =
@@ -273,13 +272,10 @@ public final class RawIpTransport implements PacketTransport
         final int port,
         final int tos)
     {
-        if (headerLength >= HomaWire.COMMON_HEADER_LENGTH)
+        final UnsafeBuffer portUnreachable = framing.portUnreachableToSend(headerAddress, headerLength);
+        if (null != portUnreachable)
         {
-            headerView.wrap(headerAddress, headerLength);
-            if (HomaWire.PORT_UNREACHABLE == HomaWire.type(headerView, 0))
-            {
-                return sendPortUnreachable(headerView, ipv4, headerLength);
-            }
+            return sendPortUnreachable(portUnreachable, ipv4, headerLength);
         }
         // With hijacking on, every Homa packet goes as TCP: one sender, so packets keep their order.
         final boolean hijacked = hijackSends && headerLength >= HomaWire.COMMON_HEADER_LENGTH;
@@ -398,19 +394,14 @@ public final class RawIpTransport implements PacketTransport
                     continue;
                 }
                 final long address = slots.addressOffset() + (long)i * slotCapacity;
-                if (length >= HomaWire.COMMON_HEADER_LENGTH)
+                if (framing.isPortUnreachableReceived(address, length))
                 {
-                    receiveView.wrap(address, length);
-                    if (HomaWire.PORT_UNREACHABLE == HomaWire.type(receiveView, 0))
-                    {
-                        badPackets.incrementRelease();
-                        continue;
-                    }
+                    badPackets.incrementRelease();
+                    continue;
                 }
                 if (isTcp)
                 {
-                    receiveView.wrap(address, Math.max(length, 0));
-                    if (!TcpHijack.isHijacked(receiveView, length))
+                    if (!framing.isHijackedReceived(address, length))
                     {
                         foreignPackets.incrementRelease();
                         continue;
@@ -469,28 +460,6 @@ public final class RawIpTransport implements PacketTransport
     }
 
     /**
-     * Writes the Homa part of an ICMP(v6) port-unreachable's quote at {@code at}: the {@code quoted} bytes of the
-     * offending packet the engine passed behind its PORT_UNREACHABLE or, if it passed none, the common header rebuilt
-     * from the PORT_UNREACHABLE itself (both transports, IPv4 and IPv6, quote the same way).
-     */
-    static void quoteOffendingPacket(
-        final UnsafeBuffer out, final int at, final UnsafeBuffer request, final int requestLength, final int quoted)
-    {
-        if (requestLength > HomaWire.COMMON_HEADER_LENGTH)
-        {
-            out.putBytes(at, request, HomaWire.COMMON_HEADER_LENGTH, quoted);
-        }
-        else
-        {
-            // The engine's PORT_UNREACHABLE has the ports of its answer: the offending packet had them swapped.
-            out.putBytes(at, request, 0, Math.min(requestLength, HomaWire.COMMON_HEADER_LENGTH));
-            out.putShort(at, request.getShort(2), ByteOrder.nativeOrder());
-            out.putShort(at + 2, request.getShort(0), ByteOrder.nativeOrder());
-            out.putByte(at + 11, (byte)HomaWire.DATA);
-        }
-    }
-
-    /**
      * Builds ICMP destination-unreachable / port-unreachable (type 3 code 3) for the packet the engine could not
      * deliver: an IPv4 header for it (rebuilt: its TOS, id and TTL are not kept) and as much of the packet as the
      * engine passed behind its PORT_UNREACHABLE, at most {@link #ICMP_QUOTE_MAX} bytes, as Linux quotes (ports are
@@ -499,29 +468,8 @@ public final class RawIpTransport implements PacketTransport
      */
     private int sendPortUnreachable(final UnsafeBuffer request, final int peerIpv4, final int requestLength)
     {
-        final int passed = requestLength - HomaWire.COMMON_HEADER_LENGTH;
-        final int quoted = passed > 0 ? Math.min(passed, ICMP_QUOTE_MAX) : HomaWire.COMMON_HEADER_LENGTH;
-        final int offendingLength = passed > 0 ?
-            (int)Math.max(HomaWire.sequence(request, 0), quoted) : HomaWire.COMMON_HEADER_LENGTH;
-        final int icmpLength = ICMP_HEADER_LENGTH + RawIpSocket.IPV4_HEADER_LENGTH + quoted;
         final UnsafeBuffer out = icmpOut;
-        out.setMemory(0, icmpLength, (byte)0);
-        out.putByte(0, (byte)ICMP_DEST_UNREACH);
-        out.putByte(1, (byte)ICMP_PORT_UNREACH);
-
-        final int ip = ICMP_HEADER_LENGTH;
-        out.putByte(ip, (byte)0x45);
-        out.putShort(ip + 2, (short)Math.min(RawIpSocket.IPV4_HEADER_LENGTH + offendingLength, 0xFFFF), NETWORK);
-        out.putShort(ip + 6, (short)0x4000, NETWORK);
-        out.putByte(ip + 8, (byte)64);
-        out.putByte(ip + 9, (byte)IPPROTO_HOMA);
-        out.putInt(ip + 12, peerIpv4, NETWORK);
-        out.putInt(ip + 16, localIpv4, NETWORK);
-        out.putShort(ip + 10, (short)RawIpSocket.internetChecksum(out, ip, RawIpSocket.IPV4_HEADER_LENGTH), NETWORK);
-
-        quoteOffendingPacket(out, ip + RawIpSocket.IPV4_HEADER_LENGTH, request, requestLength, quoted);
-
-        out.putShort(2, (short)RawIpSocket.internetChecksum(out, 0, icmpLength), NETWORK);
+        final int icmpLength = RawIpFraming.icmpv4PortUnreachable(out, request, requestLength, peerIpv4, localIpv4);
         final int result = icmpSocket.send(out.addressOffset(), icmpLength, 0L, 0, peerIpv4, ICMP_TOS);
         if (result > 0)
         {
@@ -568,20 +516,15 @@ public final class RawIpTransport implements PacketTransport
                 foreignPackets.incrementRelease();
                 continue;
             }
-            if (length >= HomaWire.COMMON_HEADER_LENGTH)
+            if (framing.isPortUnreachableReceived(address, length))
             {
-                receiveView.wrap(address, length);
-                if (HomaWire.PORT_UNREACHABLE == HomaWire.type(receiveView, 0))
-                {
-                    // Our UDP-only type has no meaning on the wire Linux shares: ICMP does that job here.
-                    badPackets.incrementRelease();
-                    continue;
-                }
+                // Our UDP-only type has no meaning on the wire Linux shares: ICMP does that job here.
+                badPackets.incrementRelease();
+                continue;
             }
             if (isTcp)
             {
-                receiveView.wrap(address, length);
-                if (!TcpHijack.isHijacked(receiveView, length))
+                if (!framing.isHijackedReceived(address, length))
                 {
                     foreignPackets.incrementRelease();
                     continue;

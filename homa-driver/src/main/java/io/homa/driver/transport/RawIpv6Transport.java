@@ -65,9 +65,8 @@ public final class RawIpv6Transport implements PacketTransport
     private final int localKey;
     private final int mtu;
     private final int maxPacketLength;
-    // One view per direction: in DEDICATED mode the sender and the receiver run at once.
-    private final UnsafeBuffer headerView = new UnsafeBuffer(0, 0);
-    private final UnsafeBuffer receiveView = new UnsafeBuffer(0, 0);
+    // Its views are one per direction: in DEDICATED mode the sender and the receiver run at once.
+    private final RawIpFraming framing = new RawIpFraming();
     private final UnsafeBuffer icmpOut =
         new UnsafeBuffer(BufferUtil.allocateDirectAligned(BitUtil.align(ICMP_ERROR_MAX_LENGTH, 64), 64));
     private final UnsafeBuffer icmpIn = new UnsafeBuffer(BufferUtil.allocateDirectAligned(ICMP_RECEIVE_CAPACITY, 64));
@@ -304,13 +303,10 @@ public final class RawIpv6Transport implements PacketTransport
             noteSendFailure(ipv4, 0 == ipv4 >>> 24 ? HomaError.EHOSTUNREACH : HomaError.EAFNOSUPPORT);
             return -HomaError.EAFNOSUPPORT;
         }
-        if (headerLength >= HomaWire.COMMON_HEADER_LENGTH)
+        final UnsafeBuffer portUnreachable = framing.portUnreachableToSend(headerAddress, headerLength);
+        if (null != portUnreachable)
         {
-            headerView.wrap(headerAddress, headerLength);
-            if (HomaWire.PORT_UNREACHABLE == HomaWire.type(headerView, 0))
-            {
-                return sendPortUnreachable(headerView, ipv4, headerLength);
-            }
+            return sendPortUnreachable(portUnreachable, ipv4, headerLength);
         }
         final long high = peers.high(ipv4);
         final long low = peers.low(ipv4);
@@ -434,15 +430,11 @@ public final class RawIpv6Transport implements PacketTransport
 
     private boolean isPortUnreachable(final long address, final int length)
     {
-        if (length >= HomaWire.COMMON_HEADER_LENGTH)
+        if (framing.isPortUnreachableReceived(address, length))
         {
-            receiveView.wrap(address, length);
-            if (HomaWire.PORT_UNREACHABLE == HomaWire.type(receiveView, 0))
-            {
-                // Our UDP-only type has no meaning on the wire Linux shares: ICMPv6 does that job here.
-                badPackets.incrementRelease();
-                return true;
-            }
+            // Our UDP-only type has no meaning on the wire Linux shares: ICMPv6 does that job here.
+            badPackets.incrementRelease();
+            return true;
         }
         return false;
     }
@@ -516,28 +508,9 @@ public final class RawIpv6Transport implements PacketTransport
     {
         final long peerHigh = peers.high(peer);
         final long peerLow = peers.low(peer);
-        final int passed = requestLength - HomaWire.COMMON_HEADER_LENGTH;
-        final int quoted = passed > 0 ? Math.min(passed, ICMP_QUOTE_MAX) : HomaWire.COMMON_HEADER_LENGTH;
-        final int offendingLength = passed > 0 ?
-            (int)Math.max(HomaWire.sequence(request, 0), quoted) : HomaWire.COMMON_HEADER_LENGTH;
-        final int icmpLength = ICMPV6_HEADER_LENGTH + IPV6 + quoted;
         final UnsafeBuffer out = icmpOut;
-        out.setMemory(0, icmpLength, (byte)0);
-        out.putByte(0, (byte)ICMPV6_DEST_UNREACH);
-        out.putByte(1, (byte)ICMPV6_PORT_UNREACH);
-
-        final int ip = ICMPV6_HEADER_LENGTH;
-        out.putInt(ip, 0x6000_0000, NETWORK);
-        out.putShort(ip + 4, (short)Math.min(offendingLength, 0xFFFF), NETWORK);
-        out.putByte(ip + 6, (byte)HomaWire.IPPROTO_HOMA);
-        out.putByte(ip + 7, (byte)64);
-        out.putLong(ip + 8, peerHigh, NETWORK);
-        out.putLong(ip + 16, peerLow, NETWORK);
-        out.putLong(ip + 24, localHigh, NETWORK);
-        out.putLong(ip + 32, localLow, NETWORK);
-
-        RawIpTransport.quoteOffendingPacket(out, ip + IPV6, request, requestLength, quoted);
-
+        final int icmpLength =
+            RawIpFraming.icmpv6PortUnreachable(out, request, requestLength, peerHigh, peerLow, localHigh, localLow);
         final int result = icmpSocket.send(
             out.addressOffset(), icmpLength, 0L, 0, peerHigh, peerLow, ICMP_TRAFFIC_CLASS);
         if (result > 0)
