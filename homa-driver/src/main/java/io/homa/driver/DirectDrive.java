@@ -21,6 +21,9 @@ import java.util.function.LongSupplier;
  */
 final class DirectDrive implements DirectDriver, AutoCloseable
 {
+    /** How long the driver thread waits, parked, for a client thread's one-off cycle before it looks again. */
+    static final long HELD_WAIT_NS = 50_000;
+
     private final Agent agent;
     private final WakeupIdleStrategy driverIdle;
     private final Epoll epoll;
@@ -85,10 +88,15 @@ final class DirectDrive implements DirectDriver, AutoCloseable
                         // A client thread drives: it does this thread's work (and its idle sleeps, driven).
                         return 0;
                     }
-                    // A client thread runs one cycle (a send to a sleeping driver): wait for it on the lock instead
-                    // of polling for the core it may need (on 2 cores a polling driver thread kept a preempted
-                    // holder off the CPU for milliseconds).
-                    lock.lock();
+                    // A client thread runs one cycle (a send to a sleeping driver) or is handing the driver over:
+                    // let it finish, off the CPU it may need (on 2 cores a polling driver thread kept a preempted
+                    // holder off it for milliseconds), but not queued on the lock: a queued waiter is unparked by
+                    // every unlock, and in a back-to-back key-value loop that woke this thread once per RPC.
+                    java.util.concurrent.locks.LockSupport.parkNanos(HELD_WAIT_NS);
+                    if (!lock.tryLock())
+                    {
+                        return 0;
+                    }
                 }
                 try
                 {
