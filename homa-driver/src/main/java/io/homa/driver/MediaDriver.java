@@ -1028,7 +1028,8 @@ public final class MediaDriver implements AutoCloseable
             scheduling = schedulingSettings(bindAddress.isLoopbackAddress());
             // Real time, whatever clock the agents run on: the log's times are for people reading it.
             eventLog = eventLogEnabled ?
-                EventLog.create(homaDirectory(), eventLogLength, SystemNanoClock.INSTANCE, epochClock, errorHandler) :
+                EventLog.create(homaDirectory(), eventLogLength, SystemNanoClock.INSTANCE, epochClock,
+                    new io.homa.driver.status.FileFreezeDumper(homaDirectory(), errorHandler)) :
                 EventLog.disabled();
             if (ThreadingMode.INVOKER != threadingMode)
             {
