@@ -58,6 +58,15 @@ public final class MediaDriver implements AutoCloseable
     private final AgentRunner senderRunner;
     private final AgentRunner receiverRunner;
     private final AgentRunner sharedNetworkRunner;
+    // Built by the constructor from the concluded context, as Aeron's MediaDriver builds its agents.
+    private DriverConductor conductor;
+    private Receiver receiver;
+    private Sender sender;
+    private InboundAdapter inboundAdapter;
+    private org.agrona.concurrent.Agent sharedAgent;
+    private DirectDrive directDriver;
+    private final java.util.ArrayList<AutoCloseable> wakeResources = new java.util.ArrayList<>();
+    private final java.util.ArrayList<WakeupIdleStrategy> wakeStrategies = new java.util.ArrayList<>();
     private Thread shutdownHook;
     private CounterExports exports;
     private volatile boolean isStarted;
@@ -77,35 +86,38 @@ public final class MediaDriver implements AutoCloseable
         try
         {
             ctx.conclude();
+            buildAgents();
+            ctx.signalReady();
             switch (ctx.threadingMode())
             {
                 case INVOKER -> invoker = new AgentInvoker(agentErrorHandler, null,
-                    new CompositeAgent(ctx.receiver, ctx.conductorAgent(), ctx.sender));
+                    new CompositeAgent(this.receiver, conductorAgent(), this.sender));
                 case SHARED -> shared = runner(ctx.sharedIdleStrategy(),
-                    null != ctx.directDriver ? ctx.directDriver.lockedAgent() : ctx.sharedAgent, agentErrorHandler);
+                    null != directDriver ? directDriver.lockedAgent() : sharedAgent, agentErrorHandler);
                 case SHARED_NETWORK ->
                 {
-                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent(), agentErrorHandler);
-                    network = runner(ctx.sharedNetworkIdleStrategy(), new CompositeAgent(ctx.receiver, ctx.sender),
+                    conductor = runner(ctx.conductorIdleStrategy(), conductorAgent(), agentErrorHandler);
+                    network = runner(ctx.sharedNetworkIdleStrategy(), new CompositeAgent(this.receiver, this.sender),
                         agentErrorHandler);
                 }
                 case DEDICATED ->
                 {
-                    conductor = runner(ctx.conductorIdleStrategy(), ctx.conductorAgent(), agentErrorHandler);
-                    sender = runner(ctx.senderIdleStrategy(), ctx.sender, agentErrorHandler);
-                    receiver = runner(ctx.receiverIdleStrategy(), ctx.receiver, agentErrorHandler);
+                    conductor = runner(ctx.conductorIdleStrategy(), conductorAgent(), agentErrorHandler);
+                    sender = runner(ctx.senderIdleStrategy(), this.sender, agentErrorHandler);
+                    receiver = runner(ctx.receiverIdleStrategy(), this.receiver, agentErrorHandler);
                 }
             }
         }
         catch (final RuntimeException | Error ex)
         {
             // A failed start removes what it created (its directory and CnC file), never a live driver's.
+            CloseHelper.quietCloseAll(wakeResources);
             ctx.closeAfterFailedStart();
             throw ex;
         }
-        if (null != ctx.directDriver)
+        if (null != directDriver)
         {
-            ctx.directDriver.fatalErrorHandler(agentErrorHandler);
+            directDriver.fatalErrorHandler(agentErrorHandler);
         }
         sharedRunner = shared;
         sharedInvoker = invoker;
@@ -113,6 +125,171 @@ public final class MediaDriver implements AutoCloseable
         senderRunner = sender;
         receiverRunner = receiver;
         sharedNetworkRunner = network;
+    }
+
+    /**
+     * Builds the engine and the agents from the concluded context (as Aeron's MediaDriver constructor does), and
+     * wires each {@code wake} idle strategy to what its thread sleeps on.
+     */
+    private void buildAgents()
+    {
+        final Context c = ctx;
+        final PacketTransport transport = c.transport;
+        final OutboundPackets outbound = new OutboundPackets(new OneToOneRingBuffer(
+            new UnsafeBuffer(BufferUtil.allocateDirectAligned(c.outboundBufferLength, 64))));
+        final HomaEngine.Settings settings = new HomaEngine.Settings(
+            c.unschedBytes, c.requestAckTicks, c.timerTickNs, c.socketEventBufferLength, c.socketPoolLength,
+            c.socketSendRegionLength, c.socketMinBlockLength, transport.maxPacketLength(), c.scheduling);
+        final ClientProxy clientProxy = new ClientProxy(
+            new BroadcastTransmitter(CncFileDescriptor.toClientsBuffer(c.cncByteBuffer, c.cncMetaData)));
+        final RecoverySettings recovery = new RecoverySettings(c.resendTicks, c.resendInterval, c.timeoutTicks,
+            c.recentAcksTicks, c.recentAcksPerPeer, c.peerGcThreshold, c.peerIdleMinNs, c.peerIdleMaxNs,
+            c.needAckIntervalTicks);
+        final HomaEngine engine = new HomaEngine(new MappedSocketStore(c.homaDirectory()), settings, recovery,
+            c.limits, outbound, clientProxy, c.systemCounters, c.eventLog);
+        engine.acceptFreeze(c.freezeAccept);
+
+        final CachedNanoClock cachedNanoClock = new CachedNanoClock();
+        cachedNanoClock.update(c.nanoClock.nanoTime());
+        final ClientLiveness clientLiveness = new ClientLiveness(c.clientLivenessTimeoutNs, engine, clientProxy,
+            c.toDriver, c.systemCounters, c.eventLog, c.countersManager);
+        engine.socketCounters(c.countersManager);
+        conductor = new DriverConductor(c.toDriver, engine, transport, c.nanoClock, cachedNanoClock, c.epochClock,
+            c.errorHandler, c.systemCounters, clientLiveness, clientProxy);
+        InboundPackets inboundPackets = null;
+        if (ThreadingMode.DEDICATED == c.threadingMode || ThreadingMode.SHARED_NETWORK == c.threadingMode)
+        {
+            // The receiver has a thread of its own: packets reach the engine through a ring.
+            final InboundPackets inbound = new InboundPackets(c.inboundBufferLength, transport.maxPacketLength() + 1);
+            inboundPackets = inbound;
+            receiver = new Receiver(transport, engine, cachedNanoClock, c.errorHandler, c.systemCounters, inbound);
+            inboundAdapter = new InboundAdapter(
+                inbound, engine, c.nanoClock, cachedNanoClock, c.errorHandler, c.systemCounters);
+        }
+        else
+        {
+            receiver = new Receiver(transport, engine, cachedNanoClock, c.errorHandler, c.systemCounters);
+            receiver.receiveInPlace(c.receiveInPlace);
+        }
+        sender = new Sender(outbound, transport, c.systemCounters);
+        wireWakeups(outbound, inboundPackets);
+    }
+
+    /**
+     * @return what the conductor's thread runs: the conductor, behind the inbound ring's adapter if the receiver
+     * has its own thread.
+     */
+    private org.agrona.concurrent.Agent conductorAgent()
+    {
+        return null == inboundAdapter ? conductor : new CompositeAgent(inboundAdapter, conductor);
+    }
+
+    /**
+     * Gives every {@code wake} idle strategy what its thread sleeps on (see {@link WakeupIdleStrategy}): the thread
+     * that reads the to-driver ring sleeps on the CnC's FIFO, the one that receives on the transport's sockets, and
+     * each thread fed by another driver thread on its doorbell, which that thread rings.
+     */
+    private void wireWakeups(final OutboundPackets outbound, final InboundPackets inbound)
+    {
+        final ThreadingMode threadingMode = ctx.threadingMode;
+        if (ThreadingMode.INVOKER == threadingMode)
+        {
+            return;
+        }
+        final PacketTransport transport = ctx.transport;
+        final int[] transportFds = transport.pollFds();
+        final OneToOneRingBuffer outRing = outbound.ring();
+        final ManyToOneRingBuffer commands = ctx.toDriver;
+        final DriverConductor conductor = this.conductor;
+        final java.util.function.BooleanSupplier sharedHasWork = () -> commands.size() > 0 || outRing.size() > 0;
+        final java.util.function.LongSupplier sharedDeadlineNs =
+            () -> Math.min(conductor.nextDeadlineNs(), transport.nextDeadlineNs());
+        switch (threadingMode)
+        {
+            case SHARED ->
+            {
+                sharedAgent = new CompositeAgent(receiver, conductorAgent(), sender);
+                if (null != wire(ctx.sharedIdleStrategy, transportFds, true, sharedHasWork, sharedDeadlineNs) &&
+                    ctx.directDriveEnabled && SystemNanoClock.INSTANCE == ctx.nanoClock)
+                {
+                    directDriver = new DirectDrive(sharedAgent, (WakeupIdleStrategy)ctx.sharedIdleStrategy,
+                        transportFds, ctx.wakeFifoFd, ctx.cncMetaData, sharedHasWork, sharedDeadlineNs,
+                        ctx.errorHandler);
+                }
+            }
+            case SHARED_NETWORK ->
+            {
+                receiver.conductorDoorbell(wire(ctx.conductorIdleStrategy, null, true,
+                    () -> commands.size() > 0 || inbound.size() > 0, conductor::nextDeadlineNs));
+                conductor.senderDoorbell(wire(ctx.sharedNetworkIdleStrategy, transportFds, false,
+                    () -> outRing.size() > 0, transport::nextDeadlineNs), outRing);
+            }
+            case DEDICATED ->
+            {
+                receiver.conductorDoorbell(wire(ctx.conductorIdleStrategy, null, true,
+                    () -> commands.size() > 0 || inbound.size() > 0, conductor::nextDeadlineNs));
+                conductor.senderDoorbell(wire(ctx.senderIdleStrategy, new int[0], false,
+                    () -> outRing.size() > 0, () -> Long.MAX_VALUE), outRing);
+                wire(ctx.receiverIdleStrategy, transportFds, false, () -> false, transport::nextDeadlineNs);
+            }
+            default ->
+            {
+            }
+        }
+    }
+
+    /**
+     * @param fds the transport's descriptors for a thread that receives, null for the conductor's thread, an empty
+     *            array for a thread that only other driver threads feed.
+     * @return the thread's doorbell, or null when its strategy does not sleep (it polls: nobody need ring).
+     */
+    private WakeupIdleStrategy.Doorbell wire(
+        final IdleStrategy strategy,
+        final int[] fds,
+        final boolean readsCommands,
+        final java.util.function.BooleanSupplier hasWork,
+        final java.util.function.LongSupplier nextDeadlineNs)
+    {
+        if (!(strategy instanceof WakeupIdleStrategy wakeup) || wakeup.isWired())
+        {
+            return null;
+        }
+        final io.homa.driver.net.Epoll epoll = new io.homa.driver.net.Epoll();
+        final WakeupIdleStrategy.Doorbell doorbell = new WakeupIdleStrategy.Doorbell();
+        wakeResources.add(doorbell);
+        wakeResources.add(epoll);
+        wakeStrategies.add(wakeup);
+        epoll.watchWakeup(doorbell.eventFd());
+        if (readsCommands)
+        {
+            epoll.watchWakeup(ctx.wakeFifoFd);
+        }
+        if (null != fds)
+        {
+            for (final int fd : fds)
+            {
+                epoll.watch(fd);
+            }
+        }
+        wakeup.wire(ctx.nanoClock, epoll, doorbell, readsCommands ? ctx.cncMetaData : null, hasWork, nextDeadlineNs);
+        return doorbell;
+    }
+
+    /**
+     * Stops every sleeping driver thread from sleeping again and wakes it, so the agents stop promptly.
+     */
+    private void wakeForClose()
+    {
+        if (null != directDriver)
+        {
+            // Client threads stop driving first: the agents are about to close what a cycle touches.
+            io.homa.client.internal.DirectDriver.Registry.unregister(ctx.homaDirectory(), directDriver);
+            directDriver.close();
+        }
+        for (final WakeupIdleStrategy strategy : wakeStrategies)
+        {
+            strategy.closing();
+        }
     }
 
     private AgentRunner runner(
@@ -414,7 +591,7 @@ public final class MediaDriver implements AutoCloseable
      */
     public void failConductorOnce(final Throwable failure)
     {
-        ctx.conductor.failOnce(failure);
+        conductor.failOnce(failure);
         wakeAgents();
     }
 
@@ -425,9 +602,9 @@ public final class MediaDriver implements AutoCloseable
             sharedInvoker.start();
         }
         startOnThread(sharedRunner, "homa-md-shared");
-        if (null != ctx.directDriver)
+        if (null != directDriver)
         {
-            io.homa.client.internal.DirectDriver.Registry.register(ctx.homaDirectory(), ctx.directDriver);
+            io.homa.client.internal.DirectDriver.Registry.register(ctx.homaDirectory(), directDriver);
         }
         startOnThread(conductorRunner, "homa-md-conductor");
         startOnThread(sharedNetworkRunner, "homa-md-network");
@@ -457,7 +634,7 @@ public final class MediaDriver implements AutoCloseable
     /** A test seam's change takes effect at once: agents asleep in their idle strategy are woken. */
     private void wakeAgents()
     {
-        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
+        for (final WakeupIdleStrategy strategy : wakeStrategies)
         {
             strategy.wake();
         }
@@ -472,7 +649,7 @@ public final class MediaDriver implements AutoCloseable
      */
     public void stallConductorOnce(final long durationNs)
     {
-        ctx.conductor.stallOnce(durationNs);
+        conductor.stallOnce(durationNs);
         wakeAgents();
     }
 
@@ -486,7 +663,7 @@ public final class MediaDriver implements AutoCloseable
      */
     public void stallSenderOnce(final long durationNs, final Runnable onStalled)
     {
-        ctx.sender.stallOnce(durationNs, onStalled);
+        sender.stallOnce(durationNs, onStalled);
         wakeAgents();
     }
 
@@ -497,7 +674,7 @@ public final class MediaDriver implements AutoCloseable
     public long threadSleeps()
     {
         long sleeps = 0;
-        for (final WakeupIdleStrategy strategy : ctx.wakeStrategies)
+        for (final WakeupIdleStrategy strategy : wakeStrategies)
         {
             sleeps += strategy.sleeps();
         }
@@ -513,7 +690,7 @@ public final class MediaDriver implements AutoCloseable
      */
     public void stallNextCycleOnce(final long durationNs)
     {
-        ctx.conductor.stallOnce(durationNs);
+        conductor.stallOnce(durationNs);
     }
 
     /**
@@ -525,9 +702,9 @@ public final class MediaDriver implements AutoCloseable
      */
     public void pauseNextHandBackOnce(final long durationNs)
     {
-        if (null != ctx.directDriver)
+        if (null != directDriver)
         {
-            ctx.directDriver.pauseNextHandBackOnce(durationNs);
+            directDriver.pauseNextHandBackOnce(durationNs);
         }
     }
 
@@ -602,11 +779,12 @@ public final class MediaDriver implements AutoCloseable
         removeShutdownHook();
         // Before the CnC is unmapped: the exports read it.
         CloseHelper.quietClose(exports);
-        ctx.wakeForClose();
+        wakeForClose();
         // As Aeron: receiving stops first, then sending, then the conductor, whose close unmaps every socket's send
         // region, which a sender still running could be reading payloads from.
         CloseHelper.closeAll(
             sharedRunner, sharedInvoker, receiverRunner, sharedNetworkRunner, senderRunner, conductorRunner);
+        CloseHelper.quietCloseAll(wakeResources);
         ctx.close();
         logStopped();
     }
@@ -746,11 +924,10 @@ public final class MediaDriver implements AutoCloseable
         private int prometheusPort = Configuration.prometheusPort();
         private String prometheusAddress = Configuration.stringValue(
             Configuration.PROMETHEUS_ADDRESS_PROP_NAME, Configuration.PROMETHEUS_ADDRESS_DEFAULT);
-        private InboundAdapter inboundAdapter;
         private NanoClock nanoClock;
         private EpochClock epochClock;
 
-        // Built by conclude().
+        // Built by conclude(); the agents are built by the MediaDriver constructor.
         private MappedByteBuffer cncByteBuffer;
         private UnsafeBuffer cncMetaData;
         private ManyToOneRingBuffer toDriver;
@@ -766,31 +943,24 @@ public final class MediaDriver implements AutoCloseable
         private TransportCounters transportCounters;
         private NicDiscovery.Nic nic;
         private int[] resolvedNic;
-        private HomaEngine engine;
         private EventLog eventLog;
-        private DriverConductor conductor;
-        private Receiver receiver;
-        private Sender sender;
         private boolean isConcluded;
         private int wakeFifoFd = -1;
         private boolean directDriveEnabled = Configuration.booleanValue(
             Configuration.DIRECT_DRIVE_PROP_NAME, Configuration.DIRECT_DRIVE_DEFAULT);
-        private DirectDrive directDriver;
         private boolean receiveInPlace = Configuration.booleanValue(
             Configuration.RECEIVE_IN_PLACE_PROP_NAME, Configuration.RECEIVE_IN_PLACE_DEFAULT);
         private String driverCpus = Configuration.stringValue(
             Configuration.DRIVER_CPUS_PROP_NAME, Configuration.DRIVER_CPUS_DEFAULT);
         private java.util.BitSet driverCpuSet;
-        private org.agrona.concurrent.Agent sharedAgent;
-        private final java.util.ArrayList<AutoCloseable> wakeResources = new java.util.ArrayList<>();
-        private final java.util.ArrayList<WakeupIdleStrategy> wakeStrategies = new java.util.ArrayList<>();
         private boolean isContextClosed;
         private boolean isDirectoryOwned;
         private boolean isStartFailed;
 
         /**
-         * Validates the settings, prepares the directory and CnC file, opens the transport and builds the agents.
-         * Called by {@link MediaDriver#launch(Context)}.
+         * Validates and defaults the settings, prepares the directory and its files (CnC, event log, wake FIFO), the
+         * counters and the error log, and opens the transport; the {@link MediaDriver} constructor then builds the
+         * agents from what this made (as Aeron's does) and calls {@link #signalReady()}.
          */
         void conclude()
         {
@@ -855,53 +1025,18 @@ public final class MediaDriver implements AutoCloseable
                 cncMetaData.putBytes(CncFileDescriptor.IPV6_ADDRESS_OFFSET, bindAddress.getAddress());
             }
 
-            final OutboundPackets outbound = new OutboundPackets(
-                new OneToOneRingBuffer(new UnsafeBuffer(BufferUtil.allocateDirectAligned(outboundBufferLength, 64))));
             scheduling = schedulingSettings(bindAddress.isLoopbackAddress());
-            final HomaEngine.Settings settings = new HomaEngine.Settings(
-                unschedBytes, requestAckTicks, timerTickNs, socketEventBufferLength, socketPoolLength,
-                socketSendRegionLength, socketMinBlockLength, transport.maxPacketLength(), scheduling);
-            final ClientProxy clientProxy = new ClientProxy(
-                new BroadcastTransmitter(CncFileDescriptor.toClientsBuffer(cncByteBuffer, cncMetaData)));
-            final RecoverySettings recovery = new RecoverySettings(resendTicks, resendInterval, timeoutTicks,
-                recentAcksTicks, recentAcksPerPeer, peerGcThreshold, peerIdleMinNs, peerIdleMaxNs, needAckIntervalTicks);
             // Real time, whatever clock the agents run on: the log's times are for people reading it.
             eventLog = eventLogEnabled ?
-                EventLog.create(homaDirectory(), eventLogLength, SystemNanoClock.INSTANCE, epochClock, errorHandler) :
+                EventLog.create(homaDirectory(), eventLogLength, SystemNanoClock.INSTANCE, epochClock,
+                    new io.homa.driver.status.FileFreezeDumper(homaDirectory(), errorHandler)) :
                 EventLog.disabled();
-            engine = new HomaEngine(new MappedSocketStore(homaDirectory()), settings, recovery, limits, outbound,
-                clientProxy, systemCounters, eventLog);
-            engine.acceptFreeze(freezeAccept);
-
-            final CachedNanoClock cachedNanoClock = new CachedNanoClock();
-            cachedNanoClock.update(nanoClock.nanoTime());
-            final ClientLiveness clientLiveness =
-                new ClientLiveness(clientLivenessTimeoutNs, engine, clientProxy, toDriver, systemCounters, eventLog,
-                    countersManager);
-            engine.socketCounters(countersManager);
-            conductor = new DriverConductor(toDriver, engine, transport, nanoClock, cachedNanoClock, epochClock,
-                errorHandler, systemCounters, clientLiveness, clientProxy);
-            InboundPackets inboundPackets = null;
-            if (ThreadingMode.DEDICATED == threadingMode || ThreadingMode.SHARED_NETWORK == threadingMode)
+            if (ThreadingMode.INVOKER != threadingMode)
             {
-                // The receiver has a thread of its own: packets reach the engine through a ring.
-                final InboundPackets inbound = new InboundPackets(inboundBufferLength, transport.maxPacketLength() + 1);
-                inboundPackets = inbound;
-                receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters, inbound);
-                inboundAdapter = new InboundAdapter(
-                    inbound, engine, nanoClock, cachedNanoClock, errorHandler, systemCounters);
+                // What a sleeping driver thread wakes on when a client writes a command (see WakeupIdleStrategy).
+                wakeFifoFd = io.homa.driver.net.Epoll.openFifo(
+                    new File(homaDirectory(), CncFileDescriptor.WAKE_FIFO).getPath());
             }
-            else
-            {
-                receiver = new Receiver(transport, engine, cachedNanoClock, errorHandler, systemCounters);
-                receiver.receiveInPlace(receiveInPlace);
-            }
-            sender = new Sender(outbound, transport, systemCounters);
-            wireWakeups(outbound, inboundPackets);
-
-            // Clients treat version 0 as "not ready": write it last.
-            toDriver.consumerHeartbeatTime(epochClock.time());
-            cncMetaData.putIntVolatile(CncFileDescriptor.VERSION_OFFSET, CncFileDescriptor.CNC_VERSION);
 
             if (printConfiguration)
             {
@@ -910,112 +1045,13 @@ public final class MediaDriver implements AutoCloseable
         }
 
         /**
-         * Gives every {@code wake} idle strategy what its thread sleeps on (see {@link WakeupIdleStrategy}): the
-         * thread that reads the to-driver ring sleeps on the CnC's FIFO, the one that receives on the transport's
-         * sockets, and each thread fed by another driver thread on its doorbell, which that thread rings.
+         * Tells clients the driver is ready, once the {@link MediaDriver} constructor has built the agents: they
+         * treat CnC version 0 as "not ready", so it is written last.
          */
-        private void wireWakeups(final OutboundPackets outbound, final InboundPackets inbound)
+        void signalReady()
         {
-            if (ThreadingMode.INVOKER == threadingMode)
-            {
-                return;
-            }
-            sharedAgent = null;
-            wakeFifoFd = io.homa.driver.net.Epoll.openFifo(
-                new File(homaDirectory(), CncFileDescriptor.WAKE_FIFO).getPath());
-            final int[] transportFds = transport.pollFds();
-            final org.agrona.concurrent.ringbuffer.OneToOneRingBuffer outRing = outbound.ring();
-            final ManyToOneRingBuffer commands = toDriver;
-            final DriverConductor conductor = this.conductor;
-            final PacketTransport transport = this.transport;
-            final java.util.function.BooleanSupplier sharedHasWork = () -> commands.size() > 0 || outRing.size() > 0;
-            final java.util.function.LongSupplier sharedDeadlineNs =
-                () -> Math.min(conductor.nextDeadlineNs(), transport.nextDeadlineNs());
-            switch (threadingMode)
-            {
-                case SHARED ->
-                {
-                    sharedAgent = new CompositeAgent(receiver, conductorAgent(), sender);
-                    if (null != wire(sharedIdleStrategy, transportFds, true, sharedHasWork, sharedDeadlineNs) &&
-                        directDriveEnabled && SystemNanoClock.INSTANCE == nanoClock)
-                    {
-                        directDriver = new DirectDrive(sharedAgent, (WakeupIdleStrategy)sharedIdleStrategy,
-                            transportFds, wakeFifoFd, cncMetaData, sharedHasWork, sharedDeadlineNs, errorHandler);
-                                            }
-                }
-                case SHARED_NETWORK ->
-                {
-                    receiver.conductorDoorbell(wire(conductorIdleStrategy, null, true,
-                        () -> commands.size() > 0 || inbound.size() > 0, conductor::nextDeadlineNs));
-                    conductor.senderDoorbell(wire(sharedNetworkIdleStrategy, transportFds, false,
-                        () -> outRing.size() > 0, transport::nextDeadlineNs), outRing);
-                }
-                case DEDICATED ->
-                {
-                    receiver.conductorDoorbell(wire(conductorIdleStrategy, null, true,
-                        () -> commands.size() > 0 || inbound.size() > 0, conductor::nextDeadlineNs));
-                    conductor.senderDoorbell(wire(senderIdleStrategy, new int[0], false,
-                        () -> outRing.size() > 0, () -> Long.MAX_VALUE), outRing);
-                    wire(receiverIdleStrategy, transportFds, false, () -> false, transport::nextDeadlineNs);
-                }
-                default ->
-                {
-                }
-            }
-        }
-
-        /**
-         * @param fds the transport's descriptors for a thread that receives, null for the conductor's thread, an
-         *            empty array for a thread that only other driver threads feed.
-         * @return the thread's doorbell, or null when its strategy does not sleep (it polls: nobody need ring).
-         */
-        private WakeupIdleStrategy.Doorbell wire(
-            final IdleStrategy strategy,
-            final int[] fds,
-            final boolean readsCommands,
-            final java.util.function.BooleanSupplier hasWork,
-            final java.util.function.LongSupplier nextDeadlineNs)
-        {
-            if (!(strategy instanceof WakeupIdleStrategy wakeup) || wakeup.isWired())
-            {
-                return null;
-            }
-            final io.homa.driver.net.Epoll epoll = new io.homa.driver.net.Epoll();
-            final WakeupIdleStrategy.Doorbell doorbell = new WakeupIdleStrategy.Doorbell();
-            wakeResources.add(doorbell);
-            wakeResources.add(epoll);
-            wakeStrategies.add(wakeup);
-            epoll.watchWakeup(doorbell.eventFd());
-            if (readsCommands)
-            {
-                epoll.watchWakeup(wakeFifoFd);
-            }
-            if (null != fds)
-            {
-                for (final int fd : fds)
-                {
-                    epoll.watch(fd);
-                }
-            }
-            wakeup.wire(nanoClock, epoll, doorbell, readsCommands ? cncMetaData : null, hasWork, nextDeadlineNs);
-            return doorbell;
-        }
-
-        /**
-         * Stops every sleeping driver thread from sleeping again and wakes it, so the agents stop promptly.
-         */
-        void wakeForClose()
-        {
-            if (null != directDriver)
-            {
-                // Client threads stop driving first: the agents are about to close what a cycle touches.
-                io.homa.client.internal.DirectDriver.Registry.unregister(homaDirectory(), directDriver);
-                directDriver.close();
-            }
-            for (final WakeupIdleStrategy strategy : wakeStrategies)
-            {
-                strategy.closing();
-            }
+            toDriver.consumerHeartbeatTime(epochClock.time());
+            cncMetaData.putIntVolatile(CncFileDescriptor.VERSION_OFFSET, CncFileDescriptor.CNC_VERSION);
         }
 
         private void concludeIdleStrategies()
@@ -1041,15 +1077,6 @@ public final class MediaDriver implements AutoCloseable
                     Configuration.SHARED_NETWORK_IDLE_STRATEGY_PROP_NAME, sharedNetworkIdleStrategyName,
                     pollDurationNs());
             }
-        }
-
-        /**
-         * @return what the conductor's thread runs: the conductor, behind the inbound ring's adapter if the
-         * receiver has its own thread.
-         */
-        org.agrona.concurrent.Agent conductorAgent()
-        {
-            return null == inboundAdapter ? conductor : new CompositeAgent(inboundAdapter, conductor);
         }
 
         private void deriveFromNetwork()
@@ -1290,7 +1317,6 @@ public final class MediaDriver implements AutoCloseable
                 return;
             }
             isContextClosed = true;
-            CloseHelper.quietCloseAll(wakeResources);
             io.homa.driver.net.Epoll.closeFd(wakeFifoFd);
             CloseHelper.quietClose(transport);
             CloseHelper.quietClose(eventLog);

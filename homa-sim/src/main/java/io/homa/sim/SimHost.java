@@ -11,6 +11,7 @@ import io.homa.driver.protocol.RecoverySettings;
 import io.homa.driver.protocol.SchedulingSettings;
 import io.homa.driver.protocol.SocketStore;
 import io.homa.driver.status.EventLog;
+import io.homa.driver.status.EventLogDescriptor;
 import io.homa.driver.status.SystemCounters;
 import org.agrona.BufferUtil;
 import org.agrona.concurrent.UnsafeBuffer;
@@ -55,6 +56,8 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
     private final BuddyAllocator sendSpace;
     private final UnsafeBuffer returnRecord = new UnsafeBuffer(BufferUtil.allocateDirectAligned(8, 8));
     private final SystemCounters counters;
+    /** The event log's freezes, formatted in memory; null without an event log. */
+    final SimFreezeDumps freezeDumps;
     private long wakeAtNs = Long.MAX_VALUE;
     private boolean isDead;
     private long nowNs;
@@ -107,8 +110,23 @@ final class SimHost implements Node, Port.TransmitListener, SimEvent
                 memory = null;
             }
         };
-        engine = new HomaEngine(store, settings, recovery, LimitSettings.defaults(), sink, answers, counters,
-            EventLog.disabled());
+        final EventLog events;
+        if (s.eventLogLength > 0)
+        {
+            // Virtual time throughout: the records' clock is this host's, the header's start is the run's start.
+            freezeDumps = new SimFreezeDumps("simulated host " + index);
+            events = EventLog.inMemory(
+                new UnsafeBuffer(BufferUtil.allocateDirectAligned(
+                    (int)EventLogDescriptor.fileLength(s.eventLogLength), 64)),
+                s.eventLogLength, this::nowNs, () -> 0L, freezeDumps);
+        }
+        else
+        {
+            freezeDumps = null;
+            events = EventLog.disabled();
+        }
+        engine = new HomaEngine(store, settings, recovery, LimitSettings.defaults(), sink, answers, counters, events);
+        engine.acceptFreeze(s.eventLogLength > 0);
         engine.onAddSocket(1, CLIENT_ID);
         socketId = answers.socketId;
         engine.onBindSocket(2, CLIENT_ID, socketId, SERVER_PORT);

@@ -63,6 +63,7 @@ public final class SimSettings
     int recentAckTicks = RecoverySettings.defaults().recentAckTicks();
     int recentAcksPerPeer = RecoverySettings.defaults().recentAcksPerPeer();
     boolean isPerHostCounters;
+    int eventLogLength;
     private final Map<Integer, RecoverySettings> hostRecovery = new HashMap<>();
     private final Map<Integer, Integer> hostPoolBytes = new HashMap<>();
 
@@ -280,6 +281,17 @@ public final class SimSettings
     public SimSettings perHostCounters(final boolean perHost)
     {
         this.isPerHostCounters = perHost;
+        return this;
+    }
+
+    /**
+     * @param length records each host's event log keeps (a power of two, on virtual time, accepting FREEZE, each
+     *               freeze dumped into memory), or 0 for none (the default).
+     * @return this.
+     */
+    public SimSettings eventLogLength(final int length)
+    {
+        this.eventLogLength = length;
         return this;
     }
 

@@ -1,25 +1,17 @@
 package io.homa.driver.status;
 
 import io.homa.driver.DriverFiles;
-import org.agrona.ErrorHandler;
 import org.agrona.IoUtil;
 import org.agrona.UnsafeApi;
 import org.agrona.concurrent.AtomicBuffer;
 import org.agrona.concurrent.EpochClock;
 import org.agrona.concurrent.NanoClock;
+import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.UnsafeBuffer;
 
 import java.io.File;
-import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.lang.invoke.VarHandle;
 import java.nio.MappedByteBuffer;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
-import java.util.concurrent.TimeUnit;
 
 import static io.homa.driver.status.EventLogDescriptor.*;
 
@@ -28,25 +20,23 @@ import static io.homa.driver.status.EventLogDescriptor.*;
  * so that {@code homa-events} reads it from a live or dead driver. Cheap enough to leave on: a record is a handful
  * of plain stores into one cache line of a mapped file, two release stores and a clock read; no allocation, no
  * lock. Exactly one thread writes (the engine's); readers detect records overwritten under them by the record's
- * sequence (see {@link EventLogDescriptor}).
+ * sequence (see {@link EventLogDescriptor}). Every timestamp comes from the clock it is given (the driver's real
+ * one, a simulator's virtual one): the log reads no clock of its own.
  * <p>
- * {@link #freeze} stops recording, as Linux's tt_freeze does when a FREEZE packet arrives, and writes the frozen
- * log to {@code events-freeze-<n>.txt} on a thread of its own so the engine never waits for the file. Clearing the
- * header's frozen flag (a tool's {@code --unfreeze}) resumes recording at the next {@link #checkUnfreeze()}.
+ * {@link #freeze} stops recording, as Linux's tt_freeze does when a FREEZE packet arrives, and hands the frozen log
+ * to its {@link FreezeDumper}: the driver's writes it to {@code events-freeze-<n>.txt} on a thread of its own so the
+ * engine never waits for the file; the log itself starts no thread. Clearing the header's frozen flag (a tool's
+ * {@code --unfreeze}) resumes recording at the next {@link #checkUnfreeze()}.
  */
 public final class EventLog implements AutoCloseable
 {
-    private static final long DUMP_JOIN_TIMEOUT_MS = TimeUnit.SECONDS.toMillis(10);
-
     private final AtomicBuffer buffer;
     private final byte[] byteArray;
     private final long addressOffset;
     private final MappedByteBuffer mapped;
-    private final File directory;
     private final int mask;
     private final NanoClock clock;
-    private final ErrorHandler errorHandler;
-    private final ArrayList<Thread> dumpThreads = new ArrayList<>();
+    private final FreezeDumper dumper;
     private boolean isRecording;
     private boolean isFrozen;
     private long sequence;
@@ -54,20 +44,18 @@ public final class EventLog implements AutoCloseable
     private EventLog(
         final AtomicBuffer buffer,
         final MappedByteBuffer mapped,
-        final File directory,
         final int capacity,
         final NanoClock clock,
         final long startEpochMs,
-        final ErrorHandler errorHandler)
+        final FreezeDumper dumper)
     {
         this.buffer = buffer;
         this.byteArray = null == buffer ? null : buffer.byteArray();
         this.addressOffset = null == buffer ? 0 : buffer.addressOffset();
         this.mapped = mapped;
-        this.directory = directory;
         this.mask = capacity - 1;
         this.clock = clock;
-        this.errorHandler = errorHandler;
+        this.dumper = dumper;
         if (null != buffer)
         {
             buffer.putInt(RECORD_LENGTH_OFFSET, RECORD_LENGTH);
@@ -88,7 +76,7 @@ public final class EventLog implements AutoCloseable
      * @param capacity     records kept, a power of two.
      * @param clock        timestamps.
      * @param epochClock   the start time in the header.
-     * @param errorHandler gets failures of dump threads.
+     * @param dumper       what a freeze does with the frozen log (the driver's {@link FileFreezeDumper}).
      * @return the log.
      */
     public static EventLog create(
@@ -96,17 +84,17 @@ public final class EventLog implements AutoCloseable
         final int capacity,
         final NanoClock clock,
         final EpochClock epochClock,
-        final ErrorHandler errorHandler)
+        final FreezeDumper dumper)
     {
         requireCapacity(capacity);
         final MappedByteBuffer mapped =
             DriverFiles.mapNewFile(new File(directory, EVENT_LOG_FILE), fileLength(capacity));
-        return new EventLog(
-            new UnsafeBuffer(mapped), mapped, directory, capacity, clock, epochClock.time(), errorHandler);
+        return new EventLog(new UnsafeBuffer(mapped), mapped, capacity, clock, epochClock.time(), dumper);
     }
 
     /**
-     * An event log in memory, for tests: a freeze writes no dump.
+     * An event log in memory, for tests: a freeze dumps nothing ({@link FreezeDumper#NONE}), the header's start
+     * time is the system's.
      *
      * @param buffer   at least {@link EventLogDescriptor#fileLength(int)} bytes, 8-byte aligned.
      * @param capacity records kept, a power of two.
@@ -115,12 +103,32 @@ public final class EventLog implements AutoCloseable
      */
     public static EventLog inMemory(final AtomicBuffer buffer, final int capacity, final NanoClock clock)
     {
+        return inMemory(buffer, capacity, clock, SystemEpochClock.INSTANCE, FreezeDumper.NONE);
+    }
+
+    /**
+     * An event log in memory (a simulator's, a test's).
+     *
+     * @param buffer     at least {@link EventLogDescriptor#fileLength(int)} bytes, 8-byte aligned.
+     * @param capacity   records kept, a power of two.
+     * @param clock      timestamps.
+     * @param epochClock the start time in the header.
+     * @param dumper     what a freeze does with the frozen log.
+     * @return the log.
+     */
+    public static EventLog inMemory(
+        final AtomicBuffer buffer,
+        final int capacity,
+        final NanoClock clock,
+        final EpochClock epochClock,
+        final FreezeDumper dumper)
+    {
         requireCapacity(capacity);
         if (buffer.capacity() < fileLength(capacity))
         {
             throw new IllegalArgumentException("buffer too small for " + capacity + " records");
         }
-        return new EventLog(buffer, null, null, capacity, clock, System.currentTimeMillis(), null);
+        return new EventLog(buffer, null, capacity, clock, epochClock.time(), dumper);
     }
 
     /**
@@ -128,7 +136,7 @@ public final class EventLog implements AutoCloseable
      */
     public static EventLog disabled()
     {
-        return new EventLog(null, null, null, 1, null, 0, null);
+        return new EventLog(null, null, 1, null, 0, FreezeDumper.NONE);
     }
 
     private static void requireCapacity(final int capacity)
@@ -236,7 +244,7 @@ public final class EventLog implements AutoCloseable
 
     /**
      * Freezes the log, as a FREEZE packet asks: records {@link EventType#LOG_FROZEN} last, stops recording and
-     * writes the log to {@code events-freeze-<n>.txt} in the background. Does nothing if already frozen.
+     * hands the frozen log to the {@link FreezeDumper} once. Does nothing if already frozen.
      *
      * @param peerIpv4    who asked.
      * @param peerUdpPort its UDP port.
@@ -256,10 +264,7 @@ public final class EventLog implements AutoCloseable
         isRecording = false;
         isFrozen = true;
         buffer.putIntVolatile(FROZEN_OFFSET, 1);
-        if (null != directory)
-        {
-            startDump(number);
-        }
+        dumper.onFrozen(new EventLogReader(buffer), number);
         return true;
     }
 
@@ -276,61 +281,13 @@ public final class EventLog implements AutoCloseable
         }
     }
 
-    private void startDump(final int number)
-    {
-        final File target = new File(directory, DUMP_FILE_PREFIX + number + ".txt");
-        final Thread thread = new Thread(() -> dump(target), "homa-event-dump-" + number);
-        thread.setDaemon(true);
-        dumpThreads.add(thread);
-        thread.start();
-    }
-
-    private void dump(final File target)
-    {
-        // Written under a temporary name and renamed, so whoever sees the dump file sees all of it.
-        final File partial = new File(target.getPath() + ".partial");
-        try
-        {
-            // Created as every driver file is (owner only by default) before anything is written into it.
-            Files.deleteIfExists(partial.toPath());
-            DriverFiles.createFile(partial);
-            try (PrintWriter out = new PrintWriter(Files.newBufferedWriter(partial.toPath(), StandardCharsets.UTF_8,
-                java.nio.file.StandardOpenOption.WRITE, java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)))
-            {
-                EventFormatter.print(new EventLogReader(buffer), directory.getPath(), out);
-            }
-            Files.move(partial.toPath(), target.toPath(), StandardCopyOption.ATOMIC_MOVE);
-        }
-        catch (final IOException | RuntimeException ex)
-        {
-            partial.delete();
-            if (null != errorHandler)
-            {
-                errorHandler.onError(ex instanceof IOException io ?
-                    new UncheckedIOException("cannot write event log dump " + target, io) : ex);
-            }
-        }
-    }
-
     /**
-     * Waits for dump threads, then unmaps the file (left mapped if a dump is stuck, rather than pulled from under
-     * it).
+     * Waits for the dumper's dumps under way ({@link FreezeDumper#awaitDumps()}), then unmaps the file (left mapped
+     * if a dump is stuck, rather than pulled from under it).
      */
     public void close()
     {
-        boolean isDumping = false;
-        for (final Thread thread : dumpThreads)
-        {
-            try
-            {
-                thread.join(DUMP_JOIN_TIMEOUT_MS);
-            }
-            catch (final InterruptedException ex)
-            {
-                Thread.currentThread().interrupt();
-            }
-            isDumping |= thread.isAlive();
-        }
+        final boolean isDumping = !dumper.awaitDumps();
         isRecording = false;
         if (null != mapped && !isDumping)
         {

@@ -166,6 +166,41 @@ class EventLogTest
     }
 
     @Test
+    void shouldHandTheFrozenLogToItsDumperOnceOnTheWritersThreadWithTheGivenClocksTimes()
+    {
+        final List<String> calls = new ArrayList<>();
+        final List<long[]> seen = new ArrayList<>();
+        final FreezeDumper dumper = (frozenLog, freezeNumber) ->
+        {
+            calls.add(Thread.currentThread().getName() + " freeze " + freezeNumber + " frozen " +
+                frozenLog.isFrozen());
+            frozenLog.read((e) -> seen.add(new long[]{ e.sequence(), e.type(), e.timestampNs() }));
+        };
+        final UnsafeBuffer buffer =
+            new UnsafeBuffer(BufferUtil.allocateDirectAligned((int)EventLogDescriptor.fileLength(8), 64));
+        final EventLog log = EventLog.inMemory(buffer, 8, () -> nowNs += 1_500, () -> 42L, dumper);
+        log.record(EventType.RPC_CREATED, 2, IPV4, 4000, 1, 2, 0, 10, 1, 0, 0);
+        final String writer = Thread.currentThread().getName();
+
+        assertTrue(log.freeze(IPV4, 5000, 0, 40000));
+        assertEquals(List.of(writer + " freeze 1 frozen true"), calls, "once, at the freeze, on the writer's thread");
+        // Header start (1,001,500), then the two records: every time is the given clock's, none the system's.
+        assertEquals(List.of(1_003_000L, 1_004_500L), seen.stream().map((e) -> e[2]).toList());
+        assertEquals(EventType.LOG_FROZEN, seen.get(1)[1]);
+        assertEquals(42L, new EventLogReader(buffer).startTimestampMs());
+        assertFalse(log.freeze(IPV4, 5000, 0, 40000));
+        assertEquals(1, calls.size(), "a second FREEZE while frozen does not dump again");
+
+        new EventLogReader(buffer).unfreeze();
+        log.checkUnfreeze();
+        assertTrue(log.freeze(IPV4, 5000, 0, 40000));
+        assertEquals(List.of(writer + " freeze 1 frozen true", writer + " freeze 2 frozen true"), calls);
+        assertTrue(Thread.getAllStackTraces().keySet().stream()
+            .noneMatch((t) -> t.getName().startsWith("homa-event-dump")), "the log started no dump thread");
+        log.close();
+    }
+
+    @Test
     void shouldSkipARecordOverwrittenWhileBeingRead() throws Exception
     {
         final EventLog log = log(4);

@@ -3,6 +3,7 @@ package io.homa.samples.bench;
 import io.homa.codecs.HomaWire;
 import io.homa.driver.status.EventLog;
 import io.homa.driver.status.EventType;
+import io.homa.driver.status.FreezeDumper;
 import org.agrona.IoUtil;
 import org.agrona.concurrent.SystemEpochClock;
 import org.agrona.concurrent.SystemNanoClock;
@@ -59,7 +60,8 @@ public class EventLogBenchmark
     {
         final File shm = new File("/dev/shm");
         directory = Files.createTempDirectory(shm.isDirectory() ? shm.toPath() : null, "homa-events-bench").toFile();
-        log = EventLog.create(directory, CAPACITY, SystemNanoClock.INSTANCE, SystemEpochClock.INSTANCE, null);
+        log = EventLog.create(directory, CAPACITY, SystemNanoClock.INSTANCE, SystemEpochClock.INSTANCE,
+            FreezeDumper.NONE);
     }
 
     /**
