@@ -172,6 +172,58 @@ public final class Slowdowns
     }
 
     /**
+     * Round trip of a series' messages up to a size, pooled across buckets (the paper's short messages).
+     *
+     * @param name       a series.
+     * @param maxBytes   largest message counted.
+     * @param percentile 0..100.
+     * @return the round trip in ns at that percentile, or NaN if no message is that small.
+     */
+    public double rttNs(final String name, final int maxBytes, final double percentile)
+    {
+        final Samples samples = series.get(name);
+        final long[] values = new long[samples.count];
+        int n = 0;
+        for (int i = 0; i < samples.count; i++)
+        {
+            if (samples.bytes[i] <= maxBytes)
+            {
+                values[n++] = samples.rttNs[i];
+            }
+        }
+        if (0 == n)
+        {
+            return Double.NaN;
+        }
+        Arrays.sort(values, 0, n);
+        final int rank = (int)Math.ceil(percentile / 100.0 * n) - 1;
+        return values[Math.min(n - 1, Math.max(0, rank))];
+    }
+
+    /**
+     * @param maxBytes largest message counted.
+     * @return one line: every series' pooled P50 and P99 round trip, in µs, of the messages up to that size.
+     */
+    public String shortMessagesLine(final int maxBytes)
+    {
+        final StringBuilder out = new StringBuilder(String.format(Locale.ROOT, "messages <= %,d B:", maxBytes));
+        String separator = " ";
+        for (final String name : series.keySet())
+        {
+            int n = 0;
+            final Samples samples = series.get(name);
+            for (int i = 0; i < samples.count; i++)
+            {
+                n += samples.bytes[i] <= maxBytes ? 1 : 0;
+            }
+            out.append(String.format(Locale.ROOT, "%s%s n %,d P50 %.1f us P99 %.1f us", separator, name, n,
+                rttNs(name, maxBytes, 50) / 1e3, rttNs(name, maxBytes, 99) / 1e3));
+            separator = "; ";
+        }
+        return out.append('\n').toString();
+    }
+
+    /**
      * @param name   a series.
      * @param bucket a bucket.
      * @return RPCs in it.

@@ -35,6 +35,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
 public final class WorkloadGenerator
 {
     /** How long before an RPC is due the Homa client stops sleeping and polls (the TCP dispatcher: 50-100 us). */
+    /** The short messages whose pooled round trip the run reports on a line of its own (issue targets use it). */
+    static final int SHORT_MESSAGE_BYTES = 1_000;
     private static final long EARLY_WAKE_NS = TimeUnit.MICROSECONDS.toNanos(100);
     /** RPCs in flight during the warm-up burst. */
     private static final int WARMUP_OUTSTANDING = 8;
@@ -251,6 +253,7 @@ public final class WorkloadGenerator
         out.printf(Locale.ROOT, "Slowdown by message size (%s, load %.2f of %,d Mbit/s; each bucket holds 10%% of " +
             "the messages):%n", o.workload, o.load, o.linkMbps);
         out.print(slowdowns.table());
+        out.print(slowdowns.shortMessagesLine(SHORT_MESSAGE_BYTES));
         if (null != o.plot)
         {
             slowdowns.writeSvg(Path.of(o.plot), String.format(Locale.ROOT, "%s at %.0f%% load: slowdown, Homa vs TCP",

@@ -100,6 +100,14 @@ class WorkloadGeneratorTest
             assertTrue(slowdowns.upperBytes(b) >= slowdowns.upperBytes(b - 1), "edges grow");
         }
         assertEquals(1_000_000, slowdowns.upperBytes(Slowdowns.BUCKETS - 1));
+
+        // Short messages pooled: the 100 small ones (sizes up to 1,000 B), not the 1 MB one.
+        assertTrue(small <= 1_000, "the smallest bucket holds short messages: " + small);
+        assertEquals(50 * slowdowns.unloadedNs(small), slowdowns.rttNs("homa", 1_000, 50), 1);
+        assertEquals(99 * slowdowns.unloadedNs(small), slowdowns.rttNs("homa", 1_000, 99), 1);
+        assertTrue(Double.isNaN(slowdowns.rttNs("homa", 0, 50)), "no message of 0 bytes");
+        assertTrue(slowdowns.shortMessagesLine(1_000).startsWith("messages <= 1,000 B: homa n 100 P50 "),
+            slowdowns.shortMessagesLine(1_000));
     }
 
     @Test
@@ -132,6 +140,9 @@ class WorkloadGeneratorTest
             }
         }
         assertEquals(Slowdowns.BUCKETS, rows, "one row per bucket with numbers for both protocols:\n" + output);
+        assertTrue(java.util.regex.Pattern.compile("(?m)^messages <= 1,000 B: homa n [\\d,]+ P50 [\\d.]+ us P99 " +
+            "[\\d.]+ us; tcp n [\\d,]+ P50 [\\d.]+ us P99 [\\d.]+ us$").matcher(output).find(),
+            "the short messages' pooled round trips, both protocols:\n" + output);
 
         final Document svg = DocumentBuilderFactory.newInstance().newDocumentBuilder().parse(plot.toFile());
         assertEquals("svg", svg.getDocumentElement().getTagName());
