@@ -763,6 +763,7 @@ public final class MediaDriver implements AutoCloseable
         private boolean isEmbedded;
         private Runnable terminationHook;
         private PacketTransport transport;
+        private java.util.function.UnaryOperator<PacketTransport> transportDecorator;
         private TransportCounters transportCounters;
         private NicDiscovery.Nic nic;
         private int[] resolvedNic;
@@ -846,6 +847,10 @@ public final class MediaDriver implements AutoCloseable
                     systemCounters.get(SystemCounterDescriptor.FAULT_DUPLICATED),
                     systemCounters.get(SystemCounterDescriptor.FAULT_DELAYED),
                     systemCounters.get(SystemCounterDescriptor.FAULT_CORRUPTED));
+            }
+            if (null != transportDecorator)
+            {
+                transport = transportDecorator.apply(transport);
             }
             cncMetaData.putInt(CncFileDescriptor.UDP_PORT_OFFSET, transport.localPort());
             // An IPv6 driver publishes its address and, where an IPv4 one puts its address, its own peer key.
@@ -2022,6 +2027,19 @@ public final class MediaDriver implements AutoCloseable
         public SchedulingSettings schedulingSettings()
         {
             return scheduling;
+        }
+
+        /**
+         * Test seam (package-private): wraps the transport once it is open, outermost (a transport that refuses
+         * sends or fails receives, to drive the agents' error paths).
+         *
+         * @param decorator given the opened transport, returns the one the agents use.
+         * @return this for a fluent API.
+         */
+        Context transportDecorator(final java.util.function.UnaryOperator<PacketTransport> decorator)
+        {
+            this.transportDecorator = decorator;
+            return this;
         }
 
         /**
