@@ -66,6 +66,12 @@ public final class Homa implements AutoCloseable
     private final long clientId;
     private final ReentrantLock commandLock = new ReentrantLock();
     private final ReentrantLock invokerLock = new ReentrantLock();
+    /**
+     * Backs off a command offer that found the to-driver ring full; one for the client, not one per offer (any
+     * thread may offer at once: a race only mixes up the backoff, bounded by its longest park), as
+     * {@code HomaSocket}'s send waits do.
+     */
+    private final IdleStrategy commandIdle = new BackoffIdleStrategy(1, 10, 1000, 1_000_000);
     private final List<HomaSocket> sockets = new ArrayList<>();
     private final OnSocketReadyDecoder socketReadyDecoder = new OnSocketReadyDecoder();
     private final OnOperationSuccessDecoder successDecoder = new OnOperationSuccessDecoder();
@@ -753,7 +759,7 @@ public final class Homa implements AutoCloseable
             return;
         }
         final long deadlineNs = System.nanoTime() + ctx.driverTimeoutNs();
-        final IdleStrategy idleStrategy = new BackoffIdleStrategy(1, 10, 1000, 1_000_000);
+        commandIdle.reset();
         while (!command.getAsBoolean())
         {
             if (System.nanoTime() - deadlineNs > 0)
@@ -761,7 +767,7 @@ public final class Homa implements AutoCloseable
                 throw driverTimeout("to-driver ring stayed full");
             }
             checkDriverHeartbeat();
-            idle(idleStrategy);
+            idle(commandIdle);
         }
     }
 

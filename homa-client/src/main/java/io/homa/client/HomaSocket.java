@@ -80,6 +80,8 @@ public final class HomaSocket implements AutoCloseable
     private final ArrayDeque<PrivateOutcome> spareOutcomes = new ArrayDeque<>();
     private static final int MAX_SPARE_OUTCOMES = 1024;
     private final IdleStrategy sendIdle = new BackoffIdleStrategy(1, 10, 1000, 100_000);
+    /** The abortAll command, made once (a lambda per call would allocate on every abort). */
+    private final java.util.function.BooleanSupplier abortAllCommand = this::tryAbortAll;
     private final PollContention pollContention = new PollContention();
     /** Longest single sleep of a waiting thread: heartbeat, shutdown and keepalive checks run at least this often. */
     private static final long MAX_SLEEP_NS = 1_000_000_000L;
@@ -907,7 +909,11 @@ public final class HomaSocket implements AutoCloseable
                     "abort of " + id + ": no such RPC sent from this socket, or its outcome has been received");
             }
         }
-        homa.offerCommand(() -> homa.driverProxy().abortRpc(socketId, id, HomaError.ECANCELED));
+        // Tried here first: the command for a retry captures the id, made only when the ring is full.
+        if (!homa.driverProxy().abortRpc(socketId, id, HomaError.ECANCELED))
+        {
+            homa.offerCommand(() -> homa.driverProxy().abortRpc(socketId, id, HomaError.ECANCELED));
+        }
     }
 
     /**
@@ -916,7 +922,12 @@ public final class HomaSocket implements AutoCloseable
     public void abortAll()
     {
         ensureOpen();
-        homa.offerCommand(() -> homa.driverProxy().abortRpc(socketId, 0, HomaError.ECANCELED));
+        homa.offerCommand(abortAllCommand);
+    }
+
+    private boolean tryAbortAll()
+    {
+        return homa.driverProxy().abortRpc(socketId, 0, HomaError.ECANCELED);
     }
 
     /**

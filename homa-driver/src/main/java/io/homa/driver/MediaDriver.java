@@ -940,6 +940,7 @@ public final class MediaDriver implements AutoCloseable
         private boolean isEmbedded;
         private Runnable terminationHook;
         private PacketTransport transport;
+        private java.util.function.UnaryOperator<PacketTransport> transportDecorator;
         private TransportCounters transportCounters;
         private NicDiscovery.Nic nic;
         private int[] resolvedNic;
@@ -1016,6 +1017,10 @@ public final class MediaDriver implements AutoCloseable
                     systemCounters.get(SystemCounterDescriptor.FAULT_DUPLICATED),
                     systemCounters.get(SystemCounterDescriptor.FAULT_DELAYED),
                     systemCounters.get(SystemCounterDescriptor.FAULT_CORRUPTED));
+            }
+            if (null != transportDecorator)
+            {
+                transport = transportDecorator.apply(transport);
             }
             cncMetaData.putInt(CncFileDescriptor.UDP_PORT_OFFSET, transport.localPort());
             // An IPv6 driver publishes its address and, where an IPv4 one puts its address, its own peer key.
@@ -2048,6 +2053,19 @@ public final class MediaDriver implements AutoCloseable
         public SchedulingSettings schedulingSettings()
         {
             return scheduling;
+        }
+
+        /**
+         * Test seam (package-private): wraps the transport once it is open, outermost (a transport that refuses
+         * sends or fails receives, to drive the agents' error paths).
+         *
+         * @param decorator given the opened transport, returns the one the agents use.
+         * @return this for a fluent API.
+         */
+        Context transportDecorator(final java.util.function.UnaryOperator<PacketTransport> decorator)
+        {
+            this.transportDecorator = decorator;
+            return this;
         }
 
         /**

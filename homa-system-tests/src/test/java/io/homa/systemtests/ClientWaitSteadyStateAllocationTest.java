@@ -1,0 +1,242 @@
+package io.homa.systemtests;
+
+import io.homa.client.Homa;
+import io.homa.client.HomaSocket;
+import io.homa.client.MessageHandler;
+import io.homa.driver.MediaDriver;
+import io.homa.driver.ThreadingMode;
+import io.homa.driver.status.SystemCounterDescriptor;
+import org.agrona.CloseHelper;
+import org.agrona.DirectBuffer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.lang.management.ManagementFactory;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.IntConsumer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The client's waits allocate nothing per call (#16): a {@code receive} that times out with nothing arriving, and a
+ * command offered through the to-driver ring, including offers that find the ring full and retry while the driver
+ * drains it, used to make an idle strategy per call. A real driver and client in INVOKER mode, so the test thread
+ * runs every layer and its allocation counter sees all of it; named for the allocation tests' own JVM.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class ClientWaitSteadyStateAllocationTest
+{
+    private static final int WARM_UP_CALLS = 50_000;
+    private static final int WINDOWS = 4;
+    private static final int CALLS_PER_WINDOW = 20_000;
+    /** Bytes the test thread may allocate per call, averaged over every measured window. */
+    private static final double MAX_BYTES_PER_CALL = 1.0;
+    private static final int MAX_EXTRA_WARM_UP_WINDOWS = 20;
+
+    private final com.sun.management.ThreadMXBean threads =
+        (com.sun.management.ThreadMXBean)ManagementFactory.getThreadMXBean();
+
+    private int delivered;
+    private final MessageHandler handler = new MessageHandler()
+    {
+        public void onMessage(final long id, final long cookie, final DirectBuffer buffer, final int offset,
+            final int length)
+        {
+            delivered++;
+        }
+
+        public void onError(final long id, final long cookie, final int errorCode)
+        {
+            delivered++;
+        }
+    };
+
+    @Test
+    void shouldNotAllocatePerReceiveThatTimesOutOrPerCommandOffer()
+    {
+        new ClientWaitSteadyStateAllocationTest().measureBoth();
+    }
+
+    /**
+     * The same in a JVM with C1 only (as {@link SocketCallAllocationTest}): no escape analysis to remove an object
+     * a call makes and drops, such as an idle strategy made per receive that C2 finds unused in INVOKER mode.
+     */
+    @Test
+    void shouldNotAllocatePerReceiveThatTimesOutOrPerCommandOfferWithoutEscapeAnalysis()
+    {
+        try (JvmProcess child = JvmProcess.start("client-waits", ClientWaitSteadyStateAllocationTest.class, List.of()))
+        {
+            final String result = child.awaitLine((line) -> line.startsWith("result="), 100_000);
+            System.out.println("C1 only: " + child.output());
+            assertTrue(result.startsWith("result=ok"), () -> result + "\n" + child.output());
+        }
+    }
+
+    /**
+     * Child JVM: measures, then prints {@code result=ok} or {@code result=failed} with the figures.
+     */
+    public static void main(final String[] args)
+    {
+        try
+        {
+            new ClientWaitSteadyStateAllocationTest().measureBoth();
+            System.out.println("result=ok");
+        }
+        catch (final Throwable ex)
+        {
+            System.out.println("result=failed " + ex.getMessage().replace('\n', ' '));
+        }
+        System.out.flush();
+    }
+
+    private void measureBoth()
+    {
+        assertTrue(threads.isThreadAllocatedMemorySupported());
+        threads.setThreadAllocatedMemoryEnabled(true);
+        MediaDriver driver = null;
+        Homa homa = null;
+        try
+        {
+            driver = MediaDriver.launchEmbedded(new MediaDriver.Context().threadingMode(ThreadingMode.INVOKER));
+            homa = Homa.connect(new Homa.Context()
+                .homaDirectoryName(driver.homaDirectoryName())
+                .driverAgentInvoker(driver.sharedAgentInvoker()));
+            final HomaSocket socket = homa.addSocket(601);
+
+            // Nothing is sent to this socket: each receive waits its 2 us (running the driver's cycle meanwhile)
+            // and returns 0.
+            final int[] timedOut = new int[1];
+            final String receives = measure("receive timing out", (calls) ->
+            {
+                for (int i = 0; i < calls; i++)
+                {
+                    if (0 == socket.receive(handler, 2_000))
+                    {
+                        timedOut[0]++;
+                    }
+                }
+            });
+            assertEquals(0, delivered, receives);
+            assertTrue(timedOut[0] >= WARM_UP_CALLS + WINDOWS * CALLS_PER_WINDOW, receives);
+
+            // Commands offered back to back with no driver cycle between them: most go on the ring at once; when it
+            // is full, the offer retries, running the driver's cycle, which drains it.
+            final long refusalsBefore = driver.counter(SystemCounterDescriptor.COMMAND_REFUSALS);
+            final long commandsBefore = driver.counter(SystemCounterDescriptor.CLIENT_COMMANDS);
+            final long[] offered = new long[1];
+            final String offers = measure("command offer", (calls) ->
+            {
+                for (int i = 0; i < calls; i++)
+                {
+                    socket.abortAll();
+                }
+                offered[0] += calls;
+            });
+            // Only an offer's retry ran the driver here: that most commands were taken shows that offers retried.
+            final long taken = driver.counter(SystemCounterDescriptor.CLIENT_COMMANDS) - commandsBefore;
+            System.out.println(taken + " of " + offered[0] + " commands taken by the driver, run only by retries");
+            assertTrue(taken > offered[0] / 2, taken + " of " + offered[0] + " commands taken; " + offers);
+            assertEquals(refusalsBefore, driver.counter(SystemCounterDescriptor.COMMAND_REFUSALS), offers);
+            assertEquals(0, delivered, offers);
+        }
+        finally
+        {
+            CloseHelper.closeAll(homa, driver);
+        }
+    }
+
+    /**
+     * Warms up, then measures {@link #WINDOWS} windows of {@link #CALLS_PER_WINDOW} calls and requires the total
+     * this thread allocated over all of them to be at most {@link #MAX_BYTES_PER_CALL} per call (as
+     * {@link SteadyStateAllocationTest} does per RPC).
+     */
+    private String measure(final String what, final IntConsumer calls)
+    {
+        final long threadId = Thread.currentThread().threadId();
+        calls.accept(WARM_UP_CALLS);
+        int extraWarmUpWindows = 0;
+        while (extraWarmUpWindows < MAX_EXTRA_WARM_UP_WINDOWS)
+        {
+            final long before = threads.getThreadAllocatedBytes(threadId);
+            calls.accept(CALLS_PER_WINDOW);
+            if (threads.getThreadAllocatedBytes(threadId) - before <= MAX_BYTES_PER_CALL * CALLS_PER_WINDOW)
+            {
+                break;
+            }
+            extraWarmUpWindows++;
+        }
+        long total = 0;
+        final StringBuilder windows = new StringBuilder(what + ": after " + extraWarmUpWindows +
+            " extra warm-up windows, bytes allocated per call in each window:");
+        for (int window = 0; window < WINDOWS; window++)
+        {
+            final long before = threads.getThreadAllocatedBytes(threadId);
+            calls.accept(CALLS_PER_WINDOW);
+            final long bytes = threads.getThreadAllocatedBytes(threadId) - before;
+            total += bytes;
+            windows.append(String.format(" %.3f", (double)bytes / CALLS_PER_WINDOW));
+        }
+        final double average = (double)total / (WINDOWS * CALLS_PER_WINDOW);
+        windows.append(String.format("; over all %d windows %.3f (%d bytes)", WINDOWS, average, total));
+        System.out.println(windows);
+        if (average > MAX_BYTES_PER_CALL)
+        {
+            windows.append(allocationSites(calls));
+        }
+        assertTrue(average <= MAX_BYTES_PER_CALL, windows.toString());
+        return windows.toString();
+    }
+
+    /**
+     * For a failure's message: the stacks that allocated most often on this thread in one more window (JFR).
+     */
+    private static String allocationSites(final IntConsumer calls)
+    {
+        final StringBuilder out = new StringBuilder("; allocation sites in one more window:");
+        try
+        {
+            final java.nio.file.Path file = java.nio.file.Files.createTempFile("homa-allocation", ".jfr");
+            try (jdk.jfr.Recording recording = new jdk.jfr.Recording())
+            {
+                recording.enable("jdk.ObjectAllocationSample").withStackTrace().withoutThreshold();
+                recording.enable("jdk.ObjectAllocationInNewTLAB").withStackTrace();
+                recording.enable("jdk.ObjectAllocationOutsideTLAB").withStackTrace();
+                recording.start();
+                calls.accept(CALLS_PER_WINDOW);
+                recording.stop();
+                recording.dump(file);
+            }
+            final String thread = Thread.currentThread().getName();
+            final java.util.Map<String, Integer> counts = new java.util.HashMap<>();
+            for (final jdk.jfr.consumer.RecordedEvent event : jdk.jfr.consumer.RecordingFile.readAllEvents(file))
+            {
+                if (null == event.getThread() || !thread.equals(event.getThread().getJavaName()) ||
+                    null == event.getStackTrace())
+                {
+                    continue;
+                }
+                final StringBuilder stack = new StringBuilder(event.getClass("objectClass").getName());
+                final java.util.List<jdk.jfr.consumer.RecordedFrame> frames = event.getStackTrace().getFrames();
+                for (int i = 0; i < Math.min(4, frames.size()); i++)
+                {
+                    final jdk.jfr.consumer.RecordedFrame frame = frames.get(i);
+                    stack.append(" <- ").append(frame.getMethod().getType().getName()).append('.')
+                        .append(frame.getMethod().getName()).append(':').append(frame.getLineNumber());
+                }
+                counts.merge(stack.toString(), 1, Integer::sum);
+            }
+            java.nio.file.Files.deleteIfExists(file);
+            counts.entrySet().stream()
+                .sorted(java.util.Map.Entry.<String, Integer>comparingByValue().reversed())
+                .limit(4)
+                .forEach((entry) -> out.append("\n  ").append(entry.getValue()).append("x ").append(entry.getKey()));
+        }
+        catch (final Exception ex)
+        {
+            out.append(" (JFR unavailable: ").append(ex).append(')');
+        }
+        return out.toString();
+    }
+}
