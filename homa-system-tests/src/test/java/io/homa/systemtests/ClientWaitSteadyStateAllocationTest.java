@@ -183,60 +183,9 @@ class ClientWaitSteadyStateAllocationTest
         System.out.println(windows);
         if (average > MAX_BYTES_PER_CALL)
         {
-            windows.append(allocationSites(calls));
+            windows.append(AllocationSites.inOneMoreWindow(() -> calls.accept(CALLS_PER_WINDOW)));
         }
         assertTrue(average <= MAX_BYTES_PER_CALL, windows.toString());
         return windows.toString();
-    }
-
-    /**
-     * For a failure's message: the stacks that allocated most often on this thread in one more window (JFR).
-     */
-    private static String allocationSites(final IntConsumer calls)
-    {
-        final StringBuilder out = new StringBuilder("; allocation sites in one more window:");
-        try
-        {
-            final java.nio.file.Path file = java.nio.file.Files.createTempFile("homa-allocation", ".jfr");
-            try (jdk.jfr.Recording recording = new jdk.jfr.Recording())
-            {
-                recording.enable("jdk.ObjectAllocationSample").withStackTrace().withoutThreshold();
-                recording.enable("jdk.ObjectAllocationInNewTLAB").withStackTrace();
-                recording.enable("jdk.ObjectAllocationOutsideTLAB").withStackTrace();
-                recording.start();
-                calls.accept(CALLS_PER_WINDOW);
-                recording.stop();
-                recording.dump(file);
-            }
-            final String thread = Thread.currentThread().getName();
-            final java.util.Map<String, Integer> counts = new java.util.HashMap<>();
-            for (final jdk.jfr.consumer.RecordedEvent event : jdk.jfr.consumer.RecordingFile.readAllEvents(file))
-            {
-                if (null == event.getThread() || !thread.equals(event.getThread().getJavaName()) ||
-                    null == event.getStackTrace())
-                {
-                    continue;
-                }
-                final StringBuilder stack = new StringBuilder(event.getClass("objectClass").getName());
-                final java.util.List<jdk.jfr.consumer.RecordedFrame> frames = event.getStackTrace().getFrames();
-                for (int i = 0; i < Math.min(4, frames.size()); i++)
-                {
-                    final jdk.jfr.consumer.RecordedFrame frame = frames.get(i);
-                    stack.append(" <- ").append(frame.getMethod().getType().getName()).append('.')
-                        .append(frame.getMethod().getName()).append(':').append(frame.getLineNumber());
-                }
-                counts.merge(stack.toString(), 1, Integer::sum);
-            }
-            java.nio.file.Files.deleteIfExists(file);
-            counts.entrySet().stream()
-                .sorted(java.util.Map.Entry.<String, Integer>comparingByValue().reversed())
-                .limit(4)
-                .forEach((entry) -> out.append("\n  ").append(entry.getValue()).append("x ").append(entry.getKey()));
-        }
-        catch (final Exception ex)
-        {
-            out.append(" (JFR unavailable: ").append(ex).append(')');
-        }
-        return out.toString();
     }
 }

@@ -88,18 +88,6 @@ class CloseOrderTest
         }
         // And it reached the other driver whole (a datagram the kernel refused never would).
         TestUtil.await(() -> serverDriver.counter(SystemCounterDescriptor.PACKETS_RCVD_DATA) > dataBefore,
-            () -> sleepMs(5), 10_000, "the held DATA packet at the server");
-    }
-
-    private static void sleepMs(final long ms)
-    {
-        try
-        {
-            Thread.sleep(ms);
-        }
-        catch (final InterruptedException ex)
-        {
-            Thread.currentThread().interrupt();
-        }
+            Thread::yield, 10_000, "the held DATA packet at the server");
     }
 }

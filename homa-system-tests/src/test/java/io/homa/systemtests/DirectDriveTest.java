@@ -80,13 +80,36 @@ class DirectDriveTest
         return DirectDriver.Registry.find(new File(driver.homaDirectoryName()));
     }
 
-    /** A junk datagram (dropped as such once read): it only makes the driver's socket readable. */
-    private void makeSocketReadable() throws java.io.IOException
+    /** The driver thread's CPU time and the wall time over which it was measured. */
+    private record Spent(long cpuNs, long wallNs)
     {
+    }
+
+    /**
+     * Waits for a client thread to stop in a seam (parked: TIMED_WAITING), then makes the driver's socket readable
+     * with a junk datagram (dropped as such once read) and measures the driver thread until the client thread ends.
+     *
+     * @param driverThread the driver's thread.
+     * @param stopped      the client thread the seam stops.
+     * @param stopNs       how long the seam stops it (the join is bounded by 20 times that).
+     * @param where        where it stops, for the wait's message.
+     * @return what the driver thread used meanwhile.
+     */
+    private Spent driverThreadWhileStopped(
+        final Thread driverThread, final Thread stopped, final long stopNs, final String where) throws Exception
+    {
+        TestUtil.await(() -> Thread.State.TIMED_WAITING == stopped.getState() || !stopped.isAlive(), Thread::yield,
+            10_000, "the client thread " + where);
+        final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        final long cpuStartNs = threads.getThreadCpuTime(driverThread.threadId());
+        final long wallStartNs = System.nanoTime();
         try (DatagramChannel channel = DatagramChannel.open())
         {
             channel.send(ByteBuffer.wrap(new byte[]{ 1, 2, 3 }), new InetSocketAddress("127.0.0.1", driver.udpPort()));
         }
+        stopped.join(TimeUnit.NANOSECONDS.toMillis(stopNs) * 20);
+        return new Spent(threads.getThreadCpuTime(driverThread.threadId()) - cpuStartNs,
+            System.nanoTime() - wallStartNs);
     }
 
     @Test
@@ -112,16 +135,9 @@ class DirectDriveTest
         }, "pausing-waiter");
         waiter.start();
         // Parked in the seam (the drive itself sleeps in epoll, a native call, so RUNNABLE to the JVM).
-        TestUtil.await(() -> Thread.State.TIMED_WAITING == waiter.getState() || !waiter.isAlive(), Thread::yield,
-            10_000, "the waiter half way through its hand-back");
-
-        final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        final long cpuStartNs = threads.getThreadCpuTime(driverThread.threadId());
-        final long wallStartNs = System.nanoTime();
-        makeSocketReadable();
-        waiter.join(TimeUnit.NANOSECONDS.toMillis(pauseNs) * 20);
-        final long cpuNs = threads.getThreadCpuTime(driverThread.threadId()) - cpuStartNs;
-        final long wallNs = System.nanoTime() - wallStartNs;
+        final Spent spent = driverThreadWhileStopped(driverThread, waiter, pauseNs, "half way through its hand-back");
+        final long cpuNs = spent.cpuNs();
+        final long wallNs = spent.wallNs();
 
         assertTrue(wallNs > pauseNs / 2, "measured while the hand-back was stopped: " + wallNs / 1_000 + " us");
         assertTrue(cpuNs < wallNs / 5, "driver thread CPU while a client thread was half way through handing the " +
@@ -147,17 +163,9 @@ class DirectDriveTest
             sendNs.set(System.nanoTime() - startNs);
         }, "stalled-sender");
         sender.start();
-        TestUtil.await(() -> Thread.State.TIMED_WAITING == sender.getState() || !sender.isAlive(), Thread::yield,
-            10_000, "the sender inside the stalled cycle");
-
-        // Wake the driver thread while the sender holds the driver: a datagram on its socket (dropped as junk).
-        final ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        final long cpuStartNs = threads.getThreadCpuTime(driverThread.threadId());
-        final long wallStartNs = System.nanoTime();
-        makeSocketReadable();
-        sender.join(TimeUnit.NANOSECONDS.toMillis(STALL_NS) * 20);
-        final long cpuNs = threads.getThreadCpuTime(driverThread.threadId()) - cpuStartNs;
-        final long wallNs = System.nanoTime() - wallStartNs;
+        final Spent spent = driverThreadWhileStopped(driverThread, sender, STALL_NS, "inside the stalled cycle");
+        final long cpuNs = spent.cpuNs();
+        final long wallNs = spent.wallNs();
 
         assertTrue(sendNs.get() >= STALL_NS, "the client thread ran the stalled cycle: send took " +
             sendNs.get() / 1_000 + " us");
