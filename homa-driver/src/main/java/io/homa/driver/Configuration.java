@@ -116,6 +116,14 @@ public final class Configuration
     public static final String UNSCHED_BYTES_PROP_NAME = "homa.unsched.bytes";
     /** Linux's default. */
     public static final int UNSCHED_BYTES_DEFAULT = 40_000;
+    /**
+     * {@code homa.unsched.bytes} of a driver on a loopback address when neither it nor {@code homa.rtt} with
+     * {@code homa.link.mbps} is set (and {@code homa.max.incoming}, unless set, {@link #MAX_INCOMING_RTTS} of it).
+     * Linux's 40,000 is one round trip of a 25 Gbit/s network; loopback has no NIC, and one round trip there is two
+     * thread wake-ups (about 45 µs on a small machine) at a few GB/s of memory copy: about 150 KB. With Linux's
+     * numbers a 1 MB message waited for a grant after every 200 KB, each wait a wake-up round trip.
+     */
+    public static final int LOOPBACK_UNSCHED_BYTES = 150_000;
     /** Homa: ticks after a response is fully sent before the server asks for an ack (Linux request_ack_ticks). */
     public static final String REQUEST_ACK_TICKS_PROP_NAME = "homa.request.ack.ticks";
     /** Linux's default. */

@@ -998,6 +998,7 @@ public final class MediaDriver implements AutoCloseable
                     "=" + udpAddress + " is refused: an IPv4 or IPv6 address, or a host name this machine resolves");
             }
             Transports.checkAddressFamily(transportName, bindAddress);
+            deriveForLoopback(bindAddress.isLoopbackAddress());
 
             prepareDirectory();
             createCnc();
@@ -1097,6 +1098,19 @@ public final class MediaDriver implements AutoCloseable
                 if (!isMaxIncomingSet)
                 {
                     maxIncoming = Configuration.maxIncomingForNetwork(derived);
+                }
+            }
+        }
+
+        private void deriveForLoopback(final boolean isLoopback)
+        {
+            // Loopback's round trip is thread wake-ups, not a NIC's: see LOOPBACK_UNSCHED_BYTES. Explicit wins.
+            if (isLoopback && !isUnschedBytesSet && !(rttNs > 0 && isLinkMbpsSet))
+            {
+                unschedBytes = Configuration.LOOPBACK_UNSCHED_BYTES;
+                if (!isMaxIncomingSet)
+                {
+                    maxIncoming = Configuration.maxIncomingForNetwork(unschedBytes);
                 }
             }
         }

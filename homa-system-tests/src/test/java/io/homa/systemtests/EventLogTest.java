@@ -6,6 +6,7 @@ import io.homa.client.HomaSocket;
 import io.homa.client.MessageHandler;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketWriter;
+import io.homa.driver.Configuration;
 import io.homa.driver.MediaDriver;
 import io.homa.driver.ThreadingMode;
 import io.homa.driver.status.EventLogDescriptor;
@@ -69,6 +70,7 @@ class EventLogTest
     private void launch(final Consumer<MediaDriver.Context> config)
     {
         final MediaDriver.Context ctx = new MediaDriver.Context()
+            .unschedBytes(Configuration.UNSCHED_BYTES_DEFAULT)
             .threadingMode(ThreadingMode.INVOKER)
             .nanoClock(clock)
             .eventLogEnabled(true);

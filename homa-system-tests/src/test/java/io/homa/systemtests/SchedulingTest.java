@@ -4,6 +4,7 @@ import io.homa.client.Homa;
 import io.homa.client.HomaAddress;
 import io.homa.client.HomaSocket;
 import io.homa.client.MessageHandler;
+import io.homa.driver.Configuration;
 import io.homa.driver.MediaDriver;
 import io.homa.driver.ThreadingMode;
 import io.homa.driver.status.SystemCounterDescriptor;
@@ -80,7 +81,7 @@ class SchedulingTest
     @Test
     void shouldGrantLongMessageInWindowsAtScheduledPriorities()
     {
-        final MediaDriver driver = launch(new MediaDriver.Context());
+        final MediaDriver driver = launch(linuxContext());
         final Homa homa = connect(driver);
         startServer(homa, true);
         client = homa.addSocket();
@@ -122,9 +123,9 @@ class SchedulingTest
     {
         // CUTOFFS are rate-limited per peer per tick: a long tick keeps a descheduled test thread from mattering.
         final long tickNs = TimeUnit.SECONDS.toNanos(1);
-        final MediaDriver serverDriver = launch(new MediaDriver.Context().timerTickNs(tickNs));
+        final MediaDriver serverDriver = launch(linuxContext().timerTickNs(tickNs));
         startServer(connect(serverDriver), true);
-        final MediaDriver clientDriver = launch(new MediaDriver.Context().timerTickNs(tickNs));
+        final MediaDriver clientDriver = launch(linuxContext().timerTickNs(tickNs));
         client = connect(clientDriver).addSocket();
         final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
 
@@ -152,9 +153,9 @@ class SchedulingTest
     @Test
     void shouldFinishShortMessageSentAfterLongOnesFirst()
     {
-        final MediaDriver serverDriver = launch(new MediaDriver.Context());
+        final MediaDriver serverDriver = launch(linuxContext());
         startServer(connect(serverDriver), false);
-        final MediaDriver clientDriver = launch(new MediaDriver.Context());
+        final MediaDriver clientDriver = launch(linuxContext());
         client = connect(clientDriver).addSocket();
         final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
 
@@ -179,9 +180,9 @@ class SchedulingTest
     @Test
     void shouldGrantShortestMessageWhenOnlyOneMayBeActive()
     {
-        final MediaDriver serverDriver = launch(new MediaDriver.Context().maxOvercommit(1));
+        final MediaDriver serverDriver = launch(linuxContext().maxOvercommit(1));
         startServer(connect(serverDriver), false);
-        final MediaDriver clientDriver = launch(new MediaDriver.Context());
+        final MediaDriver clientDriver = launch(linuxContext());
         client = connect(clientDriver).addSocket();
         final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
 
@@ -207,9 +208,9 @@ class SchedulingTest
     {
         // One active message at a time, so SRPT alone would starve a long message behind a stream of shorter ones
         // (measured: it finished only after ~160 of them); FIFO grants at Linux's 50/1000 of 25 Gbit/s keep it moving.
-        final MediaDriver serverDriver = launch(new MediaDriver.Context().maxOvercommit(1).grantFifoFraction(50));
+        final MediaDriver serverDriver = launch(linuxContext().maxOvercommit(1).grantFifoFraction(50));
         startServer(connect(serverDriver), false);
-        final MediaDriver clientDriver = launch(new MediaDriver.Context());
+        final MediaDriver clientDriver = launch(linuxContext());
         client = connect(clientDriver).addSocket();
         final HomaAddress dest = HomaAddress.of(serverDriver.udpAddressIpv4(), serverDriver.udpPort(), SERVER_PORT);
 
@@ -278,6 +279,28 @@ class SchedulingTest
     }
 
     @Test
+    void shouldTakeLoopbacksRoundTripAsUnscheduledBytesUnlessTold()
+    {
+        final MediaDriver loopback = launch(new MediaDriver.Context());
+        assertEquals(Configuration.LOOPBACK_UNSCHED_BYTES, loopback.context().unschedBytes());
+        assertEquals(10 * Configuration.LOOPBACK_UNSCHED_BYTES, loopback.context().maxIncoming());
+        final MediaDriver linux = launch(new MediaDriver.Context().unschedBytes(40_000));
+        assertEquals(40_000, linux.context().unschedBytes(), "explicit values win");
+        assertEquals(Configuration.MAX_INCOMING_DEFAULT, linux.context().maxIncoming(), "Linux's max_incoming with it");
+
+        // A 1 MB request on loopback's numbers: 150,000 bytes without grants, then windows of 750,000 (max_incoming
+        // over one active message plus one): two grants where Linux's numbers need five.
+        final Homa homa = connect(loopback);
+        startServer(homa, true);
+        client = homa.addSocket();
+        client.send(HomaAddress.of(loopback.udpAddressIpv4(), loopback.udpPort(), SERVER_PORT), pattern(MB, 7), 0,
+            MB, 7);
+        pumpUntil(() -> 1 == completed.size(), "1 MB RPC on loopback's numbers");
+        final long grants = loopback.counter(SystemCounterDescriptor.PACKETS_SENT_GRANT);
+        assertTrue(grants >= 1 && grants <= 3, "GRANTs for a 1 MB request: " + grants);
+    }
+
+    @Test
     void shouldNotPaceOnLoopbackUnlessAskedAndStillCompleteWhenPacing()
     {
         final MediaDriver unpaced = launch(new MediaDriver.Context().linkMbps(25_000));
@@ -305,6 +328,15 @@ class SchedulingTest
     private int completedExcept(final long cookie)
     {
         return completed.size() - (completed.contains(cookie) ? 1 : 0);
+    }
+
+    /**
+     * These tests follow Linux's numbers (unsched_bytes 40,000, max_incoming 400,000), not the larger ones a driver on
+     * loopback takes by default ({@link Configuration#LOOPBACK_UNSCHED_BYTES}).
+     */
+    private static MediaDriver.Context linuxContext()
+    {
+        return new MediaDriver.Context().unschedBytes(Configuration.UNSCHED_BYTES_DEFAULT);
     }
 
     private MediaDriver launch(final MediaDriver.Context ctx)

@@ -5,6 +5,7 @@ import io.homa.client.HomaAddress;
 import io.homa.client.HomaSocket;
 import io.homa.codecs.HomaWire;
 import io.homa.codecs.PacketWriter;
+import io.homa.driver.Configuration;
 import io.homa.driver.MediaDriver;
 import io.homa.driver.ThreadingMode;
 import io.homa.driver.net.UdpSocket;
@@ -70,6 +71,7 @@ class WirePrioritiesTest
         // A long tick makes the once-per-tick CUTOFFS rate limit, and no FIFO grants the grant sequence, independent
         // of how fast the test runs.
         driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .unschedBytes(Configuration.UNSCHED_BYTES_DEFAULT)
             .threadingMode(ThreadingMode.INVOKER)
             .timerTickNs(TimeUnit.SECONDS.toNanos(30))
             .grantFifoFraction(0));
@@ -163,6 +165,7 @@ class WirePrioritiesTest
         // INT_MAX, unused levels 0) and as version 2.
         CloseHelper.closeAll(homa, driver);
         driver = MediaDriver.launchEmbedded(new MediaDriver.Context()
+            .unschedBytes(Configuration.UNSCHED_BYTES_DEFAULT)
             .threadingMode(ThreadingMode.INVOKER)
             .timerTickNs(TimeUnit.SECONDS.toNanos(30))
             .grantFifoFraction(0)
