@@ -1088,7 +1088,7 @@ public final class MediaDriver implements AutoCloseable
         private void deriveFromNetwork()
         {
             // Opt-in: Linux's numbers assume 25 Gbit/s and a few-µs RTT; other networks say theirs. Explicit wins.
-            if (rttNs > 0 && isLinkMbpsSet)
+            if (isNetworkGiven())
             {
                 final int derived = Configuration.unschedBytesForNetwork(rttNs, linkMbps);
                 if (!isUnschedBytesSet)
@@ -1102,10 +1102,19 @@ public final class MediaDriver implements AutoCloseable
             }
         }
 
+        /**
+         * @return true if {@code homa.rtt} and {@code homa.link.mbps} both describe the network (then the
+         *         unscheduled bytes and max_incoming follow from them).
+         */
+        private boolean isNetworkGiven()
+        {
+            return rttNs > 0 && isLinkMbpsSet;
+        }
+
         private void deriveForLoopback(final boolean isLoopback)
         {
             // Loopback's round trip is thread wake-ups, not a NIC's: see LOOPBACK_UNSCHED_BYTES. Explicit wins.
-            if (isLoopback && !isUnschedBytesSet && !(rttNs > 0 && isLinkMbpsSet))
+            if (isLoopback && !isUnschedBytesSet && !isNetworkGiven())
             {
                 unschedBytes = Configuration.LOOPBACK_UNSCHED_BYTES;
                 if (!isMaxIncomingSet)

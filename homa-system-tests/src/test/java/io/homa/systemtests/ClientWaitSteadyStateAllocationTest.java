@@ -154,38 +154,8 @@ class ClientWaitSteadyStateAllocationTest
      */
     private String measure(final String what, final IntConsumer calls)
     {
-        final long threadId = Thread.currentThread().threadId();
         calls.accept(WARM_UP_CALLS);
-        int extraWarmUpWindows = 0;
-        while (extraWarmUpWindows < MAX_EXTRA_WARM_UP_WINDOWS)
-        {
-            final long before = threads.getThreadAllocatedBytes(threadId);
-            calls.accept(CALLS_PER_WINDOW);
-            if (threads.getThreadAllocatedBytes(threadId) - before <= MAX_BYTES_PER_CALL * CALLS_PER_WINDOW)
-            {
-                break;
-            }
-            extraWarmUpWindows++;
-        }
-        long total = 0;
-        final StringBuilder windows = new StringBuilder(what + ": after " + extraWarmUpWindows +
-            " extra warm-up windows, bytes allocated per call in each window:");
-        for (int window = 0; window < WINDOWS; window++)
-        {
-            final long before = threads.getThreadAllocatedBytes(threadId);
-            calls.accept(CALLS_PER_WINDOW);
-            final long bytes = threads.getThreadAllocatedBytes(threadId) - before;
-            total += bytes;
-            windows.append(String.format(" %.3f", (double)bytes / CALLS_PER_WINDOW));
-        }
-        final double average = (double)total / (WINDOWS * CALLS_PER_WINDOW);
-        windows.append(String.format("; over all %d windows %.3f (%d bytes)", WINDOWS, average, total));
-        System.out.println(windows);
-        if (average > MAX_BYTES_PER_CALL)
-        {
-            windows.append(AllocationSites.inOneMoreWindow(() -> calls.accept(CALLS_PER_WINDOW)));
-        }
-        assertTrue(average <= MAX_BYTES_PER_CALL, windows.toString());
-        return windows.toString();
+        return AllocationSites.assertSteadyState(threads, what + ": ", "call", calls, CALLS_PER_WINDOW, WINDOWS,
+            MAX_EXTRA_WARM_UP_WINDOWS, Long.MAX_VALUE / 4, MAX_BYTES_PER_CALL);
     }
 }

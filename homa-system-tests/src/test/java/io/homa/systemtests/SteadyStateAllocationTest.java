@@ -109,45 +109,9 @@ class SteadyStateAllocationTest
         // (measured with -XX:-DoEscapeAnalysis). On a loaded machine C2 may finish after the fixed warm-up, so keep
         // warming, bounded, until one window is within the bound; code that allocates per RPC never gets there and
         // is measured (and fails) all the same.
-        final long threadId = Thread.currentThread().threadId();
-        final long warmDeadlineNs = System.nanoTime() + TimeUnit.SECONDS.toNanos(MAX_EXTRA_WARM_UP_SECONDS);
-        int extraWarmUpWindows = 0;
-        while (extraWarmUpWindows < MAX_EXTRA_WARM_UP_WINDOWS && System.nanoTime() - warmDeadlineNs < 0)
-        {
-            final long before = threads.getThreadAllocatedBytes(threadId);
-            loop.run(rpcsPerWindow, SIZES);
-            if (threads.getThreadAllocatedBytes(threadId) - before <= MAX_BYTES_PER_RPC * rpcsPerWindow)
-            {
-                break;
-            }
-            extraWarmUpWindows++;
-        }
-
-        final long[] bytes = new long[windowCount];
-        for (int window = 0; window < windowCount; window++)
-        {
-            final long before = threads.getThreadAllocatedBytes(threadId);
-            loop.run(rpcsPerWindow, SIZES);
-            bytes[window] = threads.getThreadAllocatedBytes(threadId) - before;
-        }
-
-        long total = 0;
-        final StringBuilder windows = new StringBuilder("after " + extraWarmUpWindows +
-            " extra warm-up windows, bytes allocated per RPC in each window:");
-        for (final long b : bytes)
-        {
-            total += b;
-            windows.append(String.format(" %.3f", (double)b / rpcsPerWindow));
-        }
-        final double average = (double)total / (windowCount * rpcsPerWindow);
-        windows.append(String.format("; over all %d windows %.3f (%d bytes)", windowCount, average, total));
-        System.out.println(windows);
-        if (average > MAX_BYTES_PER_RPC)
-        {
-            windows.append(AllocationSites.inOneMoreWindow(() -> loop.run(rpcsPerWindow, SIZES)));
-        }
-        assertTrue(average <= MAX_BYTES_PER_RPC, windows.toString());
-        return windows.toString();
+        return AllocationSites.assertSteadyState(threads, "", "RPC", rpcs -> loop.run(rpcs, SIZES), rpcsPerWindow,
+            windowCount, MAX_EXTRA_WARM_UP_WINDOWS, TimeUnit.SECONDS.toNanos(MAX_EXTRA_WARM_UP_SECONDS),
+            MAX_BYTES_PER_RPC);
     }
 
     static final class Loop implements MessageHandler
